@@ -1,0 +1,208 @@
+"""netdiag's command line: parse, call, render, exit code. Heavy modules load inside commands."""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import json
+import sys
+
+import click
+
+from netdiag import __version__
+from netdiag.errors import EXIT_CANNOT_DIAGNOSE, BadInput, NetdiagError
+
+
+def _emit_error(err: NetdiagError, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"error": {"code": err.code, "message": err.message}}))
+    click.echo(f"netdiag: {err.message}", err=True)
+
+
+def command(fn):
+    """Turn every error into one line and its documented exit code; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        as_json = bool(kwargs.get("as_json"))
+        try:
+            return fn(*args, **kwargs)
+        except NetdiagError as e:
+            _emit_error(e, as_json)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("netdiag: interrupted", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as e:  # the last line of defence: one line, exit 3
+            _emit_error(NetdiagError("internal-error", f"internal error: {type(e).__name__}: {e}"), as_json)
+            sys.exit(EXIT_CANNOT_DIAGNOSE)
+
+    return wrapper
+
+
+def _print(report, as_json: bool, text_fn) -> None:
+    if as_json:
+        from netdiag.facts import to_json
+
+        click.echo(to_json(report))
+    else:
+        click.echo(text_fn(report))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+
+
+class AliasedGroup(click.Group):
+    ALIASES = {"netstat": "listeners"}
+
+    def get_command(self, ctx, cmd_name):
+        return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
+
+    def resolve_command(self, ctx, args):
+        name, cmd, rest = super().resolve_command(ctx, args)
+        return cmd.name if cmd else name, cmd, rest
+
+
+@click.group(cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="netdiag")
+def cli():
+    """netdiag: why a container does not answer, with the evidence and the fix.
+
+    Containers are named as docker accepts them: a name, a full id or a unique id prefix.
+    Exit codes: 0 ok, 1 unreachable, 2 bad input, 3 could not diagnose.
+    """
+
+
+@cli.command("engine")
+@json_option
+@command
+def engine_cmd(as_json):
+    """Where the Docker daemon runs (this machine, a VM, another host) and how it is reached."""
+    from netdiag.live import Live
+    from netdiag.render.text import engine_text
+
+    _print(Live().engine, as_json, engine_text)
+
+
+@cli.command("port")
+@click.argument("container")
+@click.argument("port", required=False)
+@json_option
+@command
+def port_cmd(container, port, as_json):
+    """Published ports of CONTAINER, and who holds each host port (like docker port, and more)."""
+    from netdiag.live import Live
+    from netdiag.reports import PortReport
+    from netdiag.render.text import port_text
+
+    number = _port_number(port) if port is not None else None
+    live = Live()
+    c = live.container(container)
+    _print(PortReport(c, live.port_holders(), number), as_json, port_text)
+
+
+@cli.command("ip")
+@click.argument("container")
+@json_option
+@command
+def ip_cmd(container, as_json):
+    """CONTAINER's addresses on each network: IPv4, IPv6, gateway, MAC, subnet, aliases."""
+    from netdiag.live import Live
+    from netdiag.reports import AddressReport
+    from netdiag.render.text import address_text
+
+    live = Live()
+    c = live.container(container)
+    nets = tuple(n for n in live.networks() if n.name in {ep.network for ep in c.endpoints})
+    _print(AddressReport(c, nets), as_json, address_text)
+
+
+@cli.command("ping")
+@click.argument("target")
+@click.option("--port", "port", help="Also try a TCP connection to this port.")
+@json_option
+@command
+def ping_cmd(target, port, as_json):
+    """ICMP and TCP from this machine to TARGET (a container or an address), and who answered.
+
+    For a container: its address on each network, and each published port on the daemon host's
+    address. An ICMP error names the router that sent it.
+    """
+    from netdiag.ping import ping
+    from netdiag.render.text import ping_text
+
+    number = _port_number(port) if port is not None else None
+    _print(ping(target, number, _is_address(target)), as_json, ping_text)
+
+
+@cli.command("listeners")
+@click.argument("container")
+@json_option
+@command
+def listeners_cmd(container, as_json):
+    """Sockets listening inside CONTAINER's namespace, without netstat in the container (alias: netstat)."""
+    from netdiag.live import Live
+    from netdiag.reports import ListenerReport
+    from netdiag.render.text import listeners_text
+
+    live = Live()
+    c = live.container(container)
+    _print(ListenerReport(c.name, live.listeners(c)), as_json, listeners_text)
+
+
+@cli.command("subnets")
+@json_option
+@command
+def subnets_cmd(as_json):
+    """Docker networks against this machine's interfaces and routes: overlaps (VPN, LAN)."""
+    from netdiag.live import Live
+    from netdiag.reports import SubnetReport
+    from netdiag.render.text import subnets_text
+    from netdiag.subnets import overlaps, routes_to_containers
+
+    live = Live()
+    nets = live.networks()
+    report = SubnetReport(
+        networks=nets,
+        client=live.client,
+        docker_host=live.docker_host(),
+        overlaps=tuple(overlaps(nets, live.client, live.engine.host_address)),
+        routes=tuple(routes_to_containers(live.containers(), live.client)),
+    )
+    _print(report, as_json, subnets_text)
+
+
+@cli.command("firewall")
+@json_option
+@command
+def firewall_cmd(as_json):
+    """Forwarding and iptables state of the Docker host (when it is this machine)."""
+    from netdiag.live import Live
+    from netdiag.render.text import firewall_text
+
+    _print(Live().firewall(), as_json, firewall_text)
+
+
+def _port_number(text: str) -> int:
+    value = str(text).split("/")[0]
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise BadInput("bad-argument", f"{text!r} is not a port: give a number from 1 to 65535")
+    return int(value)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def main():
+    cli(prog_name="netdiag")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Connecting to the Docker daemon the way the docker CLI does, and finding containers.
+
+The endpoint comes from DOCKER_HOST, else DOCKER_CONTEXT, else the current docker context
+(~/.docker/config.json), else the local socket. Every failure to connect becomes one
+`daemon-unreachable` error that says where netdiag looked and why it failed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from netdiag.errors import BadInput, CannotDiagnose
+
+API_TIMEOUT = 5  # seconds, for every call to the daemon
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    source: str  # DOCKER_HOST | DOCKER_CONTEXT | docker context | default
+    context: str = ""
+    tls: object = None
+
+
+def resolve_endpoint(env: dict | None = None) -> Endpoint:
+    """Where the docker CLI would connect, and what decided it."""
+    env = os.environ if env is None else env
+    if env.get("DOCKER_HOST"):
+        return Endpoint(env["DOCKER_HOST"], "DOCKER_HOST")
+    name = env.get("DOCKER_CONTEXT", "")
+    source = "DOCKER_CONTEXT"
+    if not name:
+        from docker.context.config import get_current_context_name
+
+        name = get_current_context_name()
+        source = "docker context"
+    if name and name != "default":
+        from docker.context import ContextAPI
+
+        try:
+            ctx = ContextAPI.get_context(name)
+        except Exception as e:  # docker-py raises its own errors for broken context files
+            raise CannotDiagnose("daemon-unreachable", f"docker context {name!r} ({source}) cannot be read: {e}")
+        if ctx is None:
+            raise CannotDiagnose("daemon-unreachable", f"docker context {name!r} ({source}) does not exist")
+        return Endpoint(ctx.Host or DEFAULT_SOCKET, source, name, ctx.TLSConfig)
+    return Endpoint(DEFAULT_SOCKET, "default")
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    lowered = text.lower()
+    if "permission denied" in lowered:
+        return "permission denied (is this user in the docker group?)"
+    if "no such file" in lowered or "filenotfounderror" in lowered:
+        return "no socket there (is dockerd running?)"
+    if "connection refused" in lowered:
+        return "connection refused (nothing listens there)"
+    if "timed out" in lowered or "timeout" in lowered:
+        return f"no answer within {API_TIMEOUT}s"
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def connect(endpoint: Endpoint | None = None):
+    """A docker-py low-level APIClient for the endpoint, or a daemon-unreachable error."""
+    import docker
+    import requests
+
+    endpoint = endpoint or resolve_endpoint()
+    where = f"{endpoint.url} (from {endpoint.source}{' ' + endpoint.context if endpoint.context else ''})"
+    try:
+        kwargs = {"base_url": endpoint.url, "timeout": API_TIMEOUT, "version": "auto"}
+        if endpoint.tls:
+            kwargs["tls"] = endpoint.tls
+        if endpoint.url.startswith("ssh://"):
+            kwargs["use_ssh_client"] = True
+        api = docker.APIClient(**kwargs)
+        api.ping()
+        return api
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, ValueError) as e:
+        raise CannotDiagnose("daemon-unreachable", f"cannot reach the Docker daemon at {where}: {_reason(e)}")
+
+
+def find_container(api, ref: str) -> dict:
+    """The container `ref` names: a name, a full id or an unambiguous id prefix, as docker accepts.
+
+    Returns the inspect data; unknown or ambiguous refs are a `container-not-found` error (exit 2).
+    """
+    import docker
+
+    ref = ref.strip()
+    if not ref:
+        raise BadInput("container-not-found", "no container named: give a name, an id or an id prefix")
+    try:
+        listing = api.containers(all=True)
+    except docker.errors.APIError as e:
+        raise CannotDiagnose("daemon-unreachable", f"the Docker daemon did not list containers: {e}")
+    wanted = ref.lstrip("/")
+    by_name = [c for c in listing if any(n.lstrip("/") == wanted for n in c.get("Names") or ())]
+    exact = [c for c in listing if c["Id"] == wanted] or by_name
+    if exact:
+        match = exact[0]
+    else:
+        prefixed = [c for c in listing if c["Id"].startswith(wanted.lower())]
+        if not prefixed:
+            raise BadInput("container-not-found", f"no container matches {ref!r} (by name, id or id prefix)")
+        if len(prefixed) > 1:
+            names = ", ".join(f"{c['Id'][:12]} ({(c.get('Names') or ['?'])[0].lstrip('/')})"
+                              for c in prefixed[:10])
+            raise BadInput("container-not-found", f"{ref!r} is ambiguous: it matches {names}")
+        match = prefixed[0]
+    try:
+        return api.inspect_container(match["Id"])
+    except docker.errors.NotFound:
+        raise BadInput("container-not-found", f"container {ref!r} was removed while netdiag looked at it")

@@ -1,0 +1,411 @@
+"""The facts a diagnosis needs, as frozen dataclasses with a lossless JSON round trip.
+
+Probes fill these records; rules and renderers only read them. Nothing here does I/O, so a
+snapshot taken on a customer's host works the same offline.
+
+Every group of facts that a probe gathers carries an `Outcome`: `collected` (the values are the
+fact), `unavailable` (the probe could not run here, and `reason` says why) or `failed` (it ran and
+broke, `reason` holds the error). An empty list under `unavailable` means "not known", never
+"nothing there".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+
+COLLECTED = "collected"
+UNAVAILABLE = "unavailable"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a group of facts was obtained: collected, unavailable (why) or failed (the error)."""
+
+    state: str = COLLECTED
+    reason: str = ""
+    method: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.state == COLLECTED
+
+    @classmethod
+    def unavailable(cls, reason: str, method: str = "") -> Outcome:
+        return cls(UNAVAILABLE, reason, method)
+
+    @classmethod
+    def failed(cls, reason: str, method: str = "") -> Outcome:
+        return cls(FAILED, reason, method)
+
+
+# --- where the daemon lives -------------------------------------------------------------------
+
+LOCAL = "local"  # dockerd runs on the machine netdiag runs on
+VM = "vm"  # dockerd runs in a VM on this machine (boot2docker, Docker Desktop, colima, WSL2)
+REMOTE = "remote"  # dockerd runs on another host (tcp://, ssh://)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The Docker daemon: how the client reaches it and where it runs."""
+
+    outcome: Outcome
+    endpoint: str = ""  # unix:///var/run/docker.sock, tcp://192.168.59.103:2375, ssh://...
+    source: str = ""  # what chose the endpoint: DOCKER_HOST, DOCKER_CONTEXT, docker context, default
+    context: str = ""  # the docker context name, when one was used
+    location: str = ""  # local | vm | remote
+    vm_kind: str = ""  # boot2docker | docker-desktop | colima | wsl2 | docker-machine
+    host_address: str = ""  # where the client reaches ports published on the daemon's host
+    location_evidence: tuple[str, ...] = ()
+    server_version: str = ""
+    api_version: str = ""
+    operating_system: str = ""
+    kernel_version: str = ""
+    daemon_name: str = ""
+    iptables: bool | None = None  # None: not known
+    userland_proxy: bool | None = None
+    ipv6: bool | None = None
+    security_options: tuple[str, ...] = ()
+
+
+# --- interfaces and routes of a machine ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interface:
+    name: str
+    addresses: tuple[str, ...] = ()  # CIDR, e.g. "192.168.59.3/24", "fe80::1/64"
+    up: bool | None = None
+    mac: str = ""
+
+
+@dataclass(frozen=True)
+class Route:
+    destination: str  # CIDR: "0.0.0.0/0", "172.17.0.0/16"
+    gateway: str = ""  # empty when on-link
+    device: str = ""
+    metric: int = 0
+    family: int = 4
+
+
+@dataclass(frozen=True)
+class HostNet:
+    """Interfaces and routes of one machine (the client, or the Docker host)."""
+
+    outcome: Outcome
+    role: str = "client"  # client | docker-host
+    hostname: str = ""
+    interfaces: tuple[Interface, ...] = ()
+    routes: tuple[Route, ...] = ()
+    raw: dict[str, str] = field(default_factory=dict)  # source text, e.g. {"/proc/net/route": ...}
+
+
+# --- Docker objects ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Network:
+    id: str
+    name: str
+    driver: str = ""
+    scope: str = ""
+    internal: bool = False
+    subnets: tuple[str, ...] = ()
+    gateways: tuple[str, ...] = ()
+    ipv6: bool = False
+    bridge: str = ""  # the Linux bridge device on the Docker host (docker0, br-<id>)
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A container's attachment to one network."""
+
+    network: str
+    network_id: str = ""
+    ipv4: str = ""
+    prefix_len: int = 0
+    ipv6: str = ""
+    gateway: str = ""
+    mac: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    """A container port and, when published, where on the Docker host it is bound."""
+
+    container_port: int
+    protocol: str = "tcp"
+    host_ip: str = ""  # "" when not published
+    host_port: int | None = None  # None when not published
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    status: str = ""  # created | running | paused | restarting | exited | dead
+    running: bool = False
+    paused: bool = False
+    restarting: bool = False
+    oom_killed: bool = False
+    dead: bool = False
+    exit_code: int = 0
+    error: str = ""
+    pid: int = 0
+    started_at: str = ""
+    finished_at: str = ""
+    restart_count: int = 0
+
+
+@dataclass(frozen=True)
+class Container:
+    id: str
+    name: str
+    image: str = ""
+    state: ContainerState = ContainerState()
+    network_mode: str = ""
+    exposed: tuple[str, ...] = ()  # "5000/tcp": from the image's EXPOSE and --expose
+    requested: tuple[PortBinding, ...] = ()  # -p as asked (HostConfig.PortBindings)
+    published: tuple[PortBinding, ...] = ()  # what the engine bound (NetworkSettings.Ports)
+    publish_all: bool = False
+    endpoints: tuple[Endpoint, ...] = ()
+    command: tuple[str, ...] = ()  # entrypoint and arguments, secrets masked
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+# --- sockets ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Socket:
+    """A listening socket (TCP LISTEN, or a bound unconnected UDP socket)."""
+
+    protocol: str  # tcp | udp
+    family: int  # 4 | 6
+    address: str
+    port: int
+    inode: int = 0
+    pid: int | None = None
+    process: str = ""
+    note: str = ""  # e.g. "Docker embedded DNS"
+
+    @property
+    def loopback_only(self) -> bool:
+        return self.address.startswith("127.") or self.address == "::1"
+
+    @property
+    def wildcard(self) -> bool:
+        return self.address in ("0.0.0.0", "::")
+
+
+@dataclass(frozen=True)
+class Listeners:
+    """The sockets listening inside one container's network namespace."""
+
+    outcome: Outcome
+    container_id: str = ""
+    sockets: tuple[Socket, ...] = ()
+    raw: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NatRule:
+    """A DNAT rule that forwards a host port to a container (Docker's nat/DOCKER chain)."""
+
+    protocol: str
+    host_ip: str  # "" for any address
+    host_port: int
+    container_ip: str
+    container_port: int
+    in_interface: str = ""  # "!docker0" style, as written
+
+
+@dataclass(frozen=True)
+class ProxyProcess:
+    """A docker-proxy process: the userland side of a published port."""
+
+    pid: int
+    protocol: str
+    host_ip: str
+    host_port: int
+    container_ip: str
+    container_port: int
+
+
+@dataclass(frozen=True)
+class PortHolders:
+    """Who holds ports on the Docker host: listening sockets with their processes, NAT, proxies."""
+
+    outcome: Outcome
+    sockets: tuple[Socket, ...] = ()
+    nat: tuple[NatRule, ...] = ()
+    nat_outcome: Outcome = Outcome()
+    proxies: tuple[ProxyProcess, ...] = ()
+
+
+# --- firewall and forwarding ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chain:
+    table: str
+    name: str
+    policy: str = ""  # ACCEPT/DROP for built-in chains, "" for user chains
+    rules: tuple[str, ...] = ()  # as iptables-save writes them, without "-A CHAIN"
+
+
+@dataclass(frozen=True)
+class Firewall:
+    outcome: Outcome
+    ip_forward: bool | None = None
+    ipv6_forward: bool | None = None
+    interface_forwarding: dict[str, bool] = field(default_factory=dict)
+    iptables_outcome: Outcome = Outcome()
+    chains: tuple[Chain, ...] = ()
+    raw: dict[str, str] = field(default_factory=dict)
+
+    def chain(self, table: str, name: str) -> Chain | None:
+        for c in self.chains:
+            if c.table == table and c.name == name:
+                return c
+        return None
+
+
+# --- reachability -----------------------------------------------------------------------------
+
+# what came back to one attempt
+ANSWERED = "answered"  # echo reply, or the service sent bytes
+REFUSED = "refused"  # TCP RST to the SYN
+RESET = "reset"  # accepted, then reset
+CLOSED = "accepted-closed"  # accepted, then closed without a byte (docker-proxy with no backend)
+SILENT = "accepted-silent"  # accepted, no reply within the timeout
+OPEN = "open"  # accepted (no application exchange tried)
+TIMEOUT = "timeout"
+ICMP_UNREACHABLE = "icmp-unreachable"
+ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One attempt from the client to an address (and port)."""
+
+    outcome: Outcome
+    kind: str  # icmp | tcp
+    address: str
+    port: int | None = None
+    result: str = ""  # one of the constants above
+    responder: str = ""  # who answered: the host itself, or the router that sent ICMP
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    detail: str = ""
+    rtt_ms: float | None = None
+    banner: str = ""  # the first line the service sent back
+
+
+# --- the whole picture ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    engine: Engine
+    client: HostNet | None = None
+    docker_host: HostNet | None = None  # None when it is the client itself (local engine)
+    networks: tuple[Network, ...] = ()
+    networks_outcome: Outcome = Outcome()
+    containers: tuple[Container, ...] = ()
+    listeners: tuple[Listeners, ...] = ()
+    port_holders: PortHolders | None = None
+    firewall: Firewall | None = None
+    reach: tuple[Reach, ...] = ()
+    schema: int = SCHEMA_VERSION
+    netdiag_version: str = ""
+    created: str = ""
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def to_dict(obj):
+    """A dataclass (or a list of them) as plain JSON values."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_dict(v) for k, v in obj.items()}
+    return obj
+
+
+def to_json(obj, indent: int | None = 2) -> str:
+    return json.dumps(to_dict(obj), indent=indent, sort_keys=False)
+
+
+class SchemaError(ValueError):
+    """The data does not fit the facts model (wrong type, missing field)."""
+
+
+def from_dict(cls, data):
+    """Build `cls` (a dataclass or a type hint) from plain JSON values; the inverse of to_dict."""
+    return _decode(cls, data, cls.__name__ if hasattr(cls, "__name__") else str(cls))
+
+
+def _decode(tp, value, where: str):
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _decode(arg, value, where)
+            except SchemaError as e:
+                errors.append(str(e))
+        raise SchemaError("; ".join(errors) or f"{where}: unexpected null")
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise SchemaError(f"{where}: expected a list, got {type(value).__name__}")
+        (item,) = typing.get_args(tp)[:1]
+        return tuple(_decode(item, v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise SchemaError(f"{where}: expected an object, got {type(value).__name__}")
+        _, vt = typing.get_args(tp)
+        return {str(k): _decode(vt, v, f"{where}.{k}") for k, v in value.items()}
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise SchemaError(f"{where}: expected an object, got {type(value).__name__}")
+        hints = typing.get_type_hints(tp)
+        kwargs = {}
+        for f in dataclasses.fields(tp):
+            if f.name in value:
+                kwargs[f.name] = _decode(hints[f.name], value[f.name], f"{where}.{f.name}")
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise SchemaError(f"{where}: missing field {f.name!r}")
+        return tp(**kwargs)
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise SchemaError(f"{where}: expected a number, got {type(value).__name__}")
+    if tp in (int, str, bool):
+        if type(value) is not tp:
+            raise SchemaError(f"{where}: expected {tp.__name__}, got {type(value).__name__}")
+        return value
+    if tp is type(None):
+        if value is not None:
+            raise SchemaError(f"{where}: expected null")
+        return None
+    raise SchemaError(f"{where}: cannot decode type {tp!r}")
+
+
+def from_json(cls, text: str):
+    return from_dict(cls, json.loads(text))

@@ -1,0 +1,136 @@
+"""The live source: a running engine, probed read-only, into one Snapshot of facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from netdiag import __version__
+from netdiag.engine_api import connect, find_container, resolve_endpoint
+from netdiag.facts import (FAILED, LOCAL, Container, Engine, Firewall, HostNet, Listeners, Outcome,
+                           PortHolders, Snapshot)
+from netdiag.probes.engine import probe_engine, refine_local_settings
+from netdiag.probes.hostnet import local_addresses, probe_hostnet
+from netdiag.probes.runner import read_text, run_concurrently
+
+DAEMON_JSON = "/etc/docker/daemon.json"
+
+
+def _dockerd_argv() -> list[str]:
+    import psutil
+
+    for p in psutil.process_iter(["name", "cmdline"]):
+        if p.info.get("name") == "dockerd":
+            return p.info.get("cmdline") or []
+    return []
+
+
+def _daemon_json(argv: list[str]) -> str:
+    path = DAEMON_JSON
+    for i, word in enumerate(argv):
+        if word.startswith("--config-file="):
+            path = word.split("=", 1)[1]
+        elif word == "--config-file" and i + 1 < len(argv):
+            path = argv[i + 1]
+    try:
+        return read_text(path)
+    except OSError:
+        return ""
+
+
+class Live:
+    """A connection to the engine and the client's own network facts."""
+
+    def __init__(self, env: dict | None = None):
+        self.endpoint = resolve_endpoint(env)
+        self.api = connect(self.endpoint)
+        self.client = probe_hostnet("client")
+        engine = probe_engine(self.api, self.endpoint, local_addresses(self.client), env)
+        if engine.location == LOCAL:
+            argv = _dockerd_argv()
+            engine = refine_local_settings(engine, argv, _daemon_json(argv))
+        self.engine: Engine = engine
+
+    @property
+    def local(self) -> bool:
+        return self.engine.location == LOCAL
+
+    def container(self, ref: str) -> Container:
+        from netdiag.parsers.inspect import container_from_inspect
+
+        return container_from_inspect(find_container(self.api, ref))
+
+    def networks(self):
+        from netdiag.probes.objects import probe_networks
+
+        return probe_networks(self.api)
+
+    def containers(self, ids=None):
+        from netdiag.probes.objects import probe_containers
+
+        return probe_containers(self.api, ids)
+
+    def listeners(self, container: Container) -> Listeners:
+        from netdiag.probes.listeners import probe_listeners
+
+        return probe_listeners(self.api, container, self.local)
+
+    def firewall(self) -> Firewall:
+        from netdiag.probes.firewall import probe_firewall, read_iptables_save
+
+        if not self.local:
+            return Firewall(Outcome.unavailable(self._elsewhere("its firewall and forwarding state")))
+        return probe_firewall(read_iptables_save())
+
+    def port_holders(self, firewall: Firewall | None = None) -> PortHolders:
+        from netdiag.probes.firewall import read_iptables_save
+        from netdiag.probes.ports import probe_port_holders
+
+        if not self.local:
+            return PortHolders(Outcome.unavailable(self._elsewhere("who holds its ports")))
+        if firewall is not None:
+            return probe_port_holders(True, firewall.chains, firewall.iptables_outcome)
+        outcome, text = read_iptables_save()
+        from netdiag.parsers.iptables import parse_iptables_save
+
+        return probe_port_holders(True, tuple(parse_iptables_save(text)) if text else (), outcome)
+
+    def docker_host(self) -> HostNet | None:
+        """The Docker host's interfaces and routes: None when it is this machine (see `client`)."""
+        if self.local:
+            return None
+        return HostNet(Outcome.unavailable(self._elsewhere("its interfaces and routes")), "docker-host")
+
+    def _elsewhere(self, what: str) -> str:
+        where = self.engine.vm_kind or self.engine.location
+        return (f"the Docker daemon runs on another machine ({where}, {self.engine.host_address}): "
+                f"{what} cannot be read from here")
+
+    def snapshot(self, refs: list[str] | None = None) -> Snapshot:
+        """Everything the rules need, probes run concurrently; each failure kept as a fact."""
+        containers = tuple(self.container(r) for r in refs) if refs else self.containers()
+
+        tasks = {"networks": self.networks, "firewall": self.firewall}
+        for c in containers:
+            tasks[f"listeners:{c.id}"] = (lambda c=c: self.listeners(c))
+        results = run_concurrently(tasks, timeout=20, on_error=lambda name, why: Outcome(FAILED, why))
+        networks = results["networks"]
+        firewall = results["firewall"]
+        if isinstance(firewall, Outcome):
+            firewall = Firewall(firewall)
+        listeners = []
+        for c in containers:
+            found = results[f"listeners:{c.id}"]
+            listeners.append(Listeners(found, c.id) if isinstance(found, Outcome) else found)
+        return Snapshot(
+            engine=self.engine,
+            client=self.client,
+            docker_host=self.docker_host(),
+            networks=() if isinstance(networks, Outcome) else networks,
+            networks_outcome=networks if isinstance(networks, Outcome) else Outcome(method="docker network inspect"),
+            containers=containers,
+            listeners=tuple(listeners),
+            port_holders=self.port_holders(firewall),
+            firewall=firewall,
+            netdiag_version=__version__,
+            created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        )

@@ -1,0 +1,115 @@
+"""Docker's inspect data (containers, networks) as netdiag's facts.
+
+Only what a diagnosis needs is kept: no environment, and command lines with secrets masked.
+"""
+
+from __future__ import annotations
+
+from netdiag.facts import Container, ContainerState, Endpoint, Network, PortBinding
+from netdiag.redact import mask_argv, mask_value
+
+
+def _port_key(key: str) -> tuple[int, str]:
+    port, _, proto = key.partition("/")
+    return int(port), proto or "tcp"
+
+
+def _bindings(ports: dict | None) -> tuple[PortBinding, ...]:
+    out = []
+    for key, binds in sorted((ports or {}).items()):
+        try:
+            port, proto = _port_key(key)
+        except ValueError:
+            continue
+        if not binds:
+            out.append(PortBinding(port, proto))
+            continue
+        for b in binds:
+            hp = (b or {}).get("HostPort") or ""
+            out.append(PortBinding(port, proto, (b or {}).get("HostIp") or "",
+                                   int(hp) if str(hp).isdigit() else None))
+    return tuple(out)
+
+
+def bridge_device(net: dict) -> str:
+    """The Linux bridge behind a bridge network: its option, docker0 for the default, else br-<id>."""
+    if net.get("Driver") != "bridge":
+        return ""
+    opts = net.get("Options") or {}
+    if opts.get("com.docker.network.bridge.name"):
+        return opts["com.docker.network.bridge.name"]
+    if net.get("Name") == "bridge":
+        return "docker0"
+    return "br-" + (net.get("Id") or "")[:12]
+
+
+def network_from_inspect(net: dict) -> Network:
+    ipam = (net.get("IPAM") or {}).get("Config") or []
+    return Network(
+        id=net.get("Id", ""),
+        name=net.get("Name", ""),
+        driver=net.get("Driver", ""),
+        scope=net.get("Scope", ""),
+        internal=bool(net.get("Internal")),
+        subnets=tuple(c["Subnet"] for c in ipam if c.get("Subnet")),
+        gateways=tuple(c["Gateway"] for c in ipam if c.get("Gateway")),
+        ipv6=bool(net.get("EnableIPv6")),
+        bridge=bridge_device(net),
+        options={k: str(v) for k, v in (net.get("Options") or {}).items()},
+    )
+
+
+def container_from_inspect(c: dict) -> Container:
+    state = c.get("State") or {}
+    config = c.get("Config") or {}
+    host = c.get("HostConfig") or {}
+    settings = c.get("NetworkSettings") or {}
+    endpoints = []
+    for name, ep in sorted((settings.get("Networks") or {}).items()):
+        ep = ep or {}
+        endpoints.append(Endpoint(
+            network=name,
+            network_id=ep.get("NetworkID") or "",
+            ipv4=ep.get("IPAddress") or "",
+            prefix_len=int(ep.get("IPPrefixLen") or 0),
+            ipv6=ep.get("GlobalIPv6Address") or "",
+            gateway=ep.get("Gateway") or "",
+            mac=ep.get("MacAddress") or "",
+            aliases=tuple(ep.get("Aliases") or ()),
+        ))
+    command = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
+    labels = {k: mask_value(k, v) for k, v in (config.get("Labels") or {}).items()}
+    return Container(
+        id=c.get("Id", ""),
+        name=(c.get("Name") or "").lstrip("/"),
+        image=config.get("Image") or c.get("Image", ""),
+        state=ContainerState(
+            status=state.get("Status", ""),
+            running=bool(state.get("Running")),
+            paused=bool(state.get("Paused")),
+            restarting=bool(state.get("Restarting")),
+            oom_killed=bool(state.get("OOMKilled")),
+            dead=bool(state.get("Dead")),
+            exit_code=int(state.get("ExitCode") or 0),
+            error=state.get("Error") or "",
+            pid=int(state.get("Pid") or 0),
+            started_at=state.get("StartedAt") or "",
+            finished_at=state.get("FinishedAt") or "",
+            restart_count=int(c.get("RestartCount") or 0),
+        ),
+        network_mode=host.get("NetworkMode") or "",
+        exposed=tuple(sorted((config.get("ExposedPorts") or {}).keys(), key=_port_sort)),
+        requested=_bindings(host.get("PortBindings")),
+        published=tuple(b for b in _bindings(settings.get("Ports")) if b.host_port is not None),
+        publish_all=bool(host.get("PublishAllPorts")),
+        endpoints=tuple(endpoints),
+        command=tuple(mask_argv([str(a) for a in command])),
+        labels=labels,
+    )
+
+
+def _port_sort(key: str):
+    try:
+        return _port_key(key)
+    except ValueError:
+        return (0, key)

@@ -1,0 +1,76 @@
+"""/proc/net/route and /proc/net/ipv6_route: the routing table, and which route a packet takes."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+
+from netdiag.facts import Route
+
+RTF_UP = 0x1
+
+
+def _ipv4_le(hex_addr: str) -> str:
+    return socket.inet_ntoa(struct.pack("<I", int(hex_addr, 16)))
+
+
+def parse_ipv4_routes(text: str) -> list[Route]:
+    """/proc/net/route: Iface Destination Gateway Flags RefCnt Use Metric Mask ..."""
+    routes = []
+    for line in text.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) < 8:
+            continue
+        try:
+            flags = int(parts[3], 16)
+            if not flags & RTF_UP:
+                continue
+            dest = _ipv4_le(parts[1])
+            gw = _ipv4_le(parts[2])
+            mask = _ipv4_le(parts[7])
+            prefix = ipaddress.IPv4Network(f"0.0.0.0/{mask}").prefixlen
+            net = ipaddress.IPv4Network(f"{dest}/{prefix}", strict=False)
+            metric = int(parts[6])
+        except ValueError:
+            continue
+        routes.append(Route(str(net), "" if gw == "0.0.0.0" else gw, parts[0], metric, 4))
+    return routes
+
+
+def parse_ipv6_routes(text: str) -> list[Route]:
+    """/proc/net/ipv6_route: dest plen src splen nexthop metric refcnt use flags iface."""
+    routes = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 10:
+            continue
+        try:
+            dest = ipaddress.IPv6Address(bytes.fromhex(parts[0]))
+            plen = int(parts[1], 16)
+            gw = ipaddress.IPv6Address(bytes.fromhex(parts[4]))
+            metric = int(parts[5], 16)
+            flags = int(parts[8], 16)
+        except ValueError:
+            continue
+        dev = parts[9]
+        if not flags & RTF_UP or dev == "lo":
+            continue
+        net = ipaddress.IPv6Network(f"{dest}/{plen}", strict=False)
+        routes.append(Route(str(net), "" if gw == ipaddress.IPv6Address(0) else str(gw), dev, metric, 6))
+    return routes
+
+
+def route_for(routes, address: str) -> Route | None:
+    """The route a packet to `address` takes: longest prefix first, then the lowest metric."""
+    ip = ipaddress.ip_address(address)
+    best: Route | None = None
+    best_key = None
+    for r in routes:
+        net = ipaddress.ip_network(r.destination, strict=False)
+        if net.version != ip.version or ip not in net:
+            continue
+        key = (-net.prefixlen, r.metric)
+        if best_key is None or key < best_key:
+            best, best_key = r, key
+    return best

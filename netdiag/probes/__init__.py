@@ -1,0 +1,1 @@
+"""Probes gather facts, read-only, each step bounded by a timeout. They never decide."""

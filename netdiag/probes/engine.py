@@ -1,0 +1,164 @@
+"""Where the Docker daemon lives (this machine, a VM, another host) and how it is set up.
+
+The place decides everything that follows: a container IP is routable from the client only when
+the daemon is local, and a published port is reached on the daemon host's address.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import os
+import socket
+from urllib.parse import urlparse
+
+from netdiag.engine_api import Endpoint
+from netdiag.facts import LOCAL, REMOTE, VM, Engine, Outcome
+
+VM_PRODUCTS = (
+    # (substring of docker info's OperatingSystem / Name / KernelVersion, vm kind)
+    ("boot2docker", "boot2docker"),
+    ("docker desktop", "docker-desktop"),
+    ("colima", "colima"),
+    ("microsoft", "wsl2"),
+    ("wsl2", "wsl2"),
+    ("rancher desktop", "rancher-desktop"),
+    ("orbstack", "orbstack"),
+)
+# VMs whose published ports the product forwards to the client's localhost
+FORWARDS_TO_LOCALHOST = {"docker-desktop", "colima", "wsl2", "rancher-desktop", "orbstack"}
+
+
+def endpoint_host(url: str) -> str:
+    """The host part of a tcp:// or ssh:// endpoint, "" for a local socket."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("unix", "npipe", ""):
+        return ""
+    return parsed.hostname or ""
+
+
+def resolve_host(host: str) -> str:
+    """An endpoint host as an address (a name is looked up, as the docker client would)."""
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
+        return socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)[0][4][0]
+    except OSError:
+        return ""
+
+
+def classify_location(url: str, info: dict, local_addrs: set[str], env: dict,
+                      host_address: str = "") -> tuple[str, str, str, list[str]]:
+    """(location, vm kind, host address, evidence) from the endpoint and `docker info`. Pure.
+
+    `host_address` is the endpoint host already resolved to an address (for tcp:// and ssh://).
+    """
+    evidence: list[str] = []
+    blob = " ".join(str(info.get(k, "")) for k in ("OperatingSystem", "Name", "KernelVersion")).lower()
+    if ".colima" in url or "colima" in url:
+        blob += " colima"
+    if "docker-desktop" in url or "/.docker/run/docker.sock" in url:
+        blob += " docker desktop"
+    vm_kind = next((kind for needle, kind in VM_PRODUCTS if needle in blob), "")
+    if env.get("DOCKER_MACHINE_NAME") and not vm_kind:
+        vm_kind = "docker-machine"
+        evidence.append(f"DOCKER_MACHINE_NAME={env['DOCKER_MACHINE_NAME']}")
+    host = endpoint_host(url)
+    if vm_kind:
+        evidence.append(f"docker info: OperatingSystem {info.get('OperatingSystem', '?')!r}, "
+                        f"kernel {info.get('KernelVersion', '?')!r}")
+    if not host:
+        evidence.append(f"the endpoint {url} is a socket on this machine")
+        if vm_kind:
+            return VM, vm_kind, "127.0.0.1", evidence
+        return LOCAL, "", "127.0.0.1", evidence
+    addr = host_address or host
+    try:
+        is_loopback = ipaddress.ip_address(addr).is_loopback
+    except ValueError:
+        is_loopback = False
+    if is_loopback or addr in local_addrs:
+        evidence.append(f"the endpoint host {host} is an address of this machine")
+        if vm_kind:
+            return VM, vm_kind, "127.0.0.1", evidence
+        return LOCAL, "", "127.0.0.1", evidence
+    evidence.append(f"the endpoint host {host} is not an address of this machine")
+    if vm_kind:
+        return VM, vm_kind, addr, evidence
+    return REMOTE, "", addr, evidence
+
+
+def _daemon_settings(info: dict) -> tuple[bool | None, bool | None, bool | None]:
+    """(iptables, userland proxy, ipv6) where `docker info` tells; None where it does not."""
+    warnings = " ".join(info.get("Warnings") or []).lower()
+    iptables = None
+    if "iptables is disabled" in warnings:
+        iptables = False
+    return iptables, None, None
+
+
+def probe_engine(api, endpoint: Endpoint, local_addrs: set[str], env: dict | None = None) -> Engine:
+    """The daemon's place and settings, from the endpoint and `docker info` / `docker version`."""
+    env = os.environ if env is None else env
+    try:
+        info = api.info()
+        version = api.version()
+    except Exception as e:  # the API client raises requests' and docker's errors alike
+        return Engine(Outcome.failed(f"docker info failed: {e}"), endpoint.url, endpoint.source, endpoint.context)
+    host = endpoint_host(endpoint.url)
+    resolved = resolve_host(host) if host else ""
+    location, vm_kind, host_address, evidence = classify_location(
+        endpoint.url, info, local_addrs, env, resolved)
+    iptables, proxy, ipv6 = _daemon_settings(info)
+    return Engine(
+        outcome=Outcome(method="docker info"),
+        endpoint=endpoint.url,
+        source=endpoint.source,
+        context=endpoint.context,
+        location=location,
+        vm_kind=vm_kind,
+        host_address=host_address,
+        location_evidence=tuple(evidence),
+        server_version=str(version.get("Version", "")),
+        api_version=str(version.get("ApiVersion", "")),
+        operating_system=str(info.get("OperatingSystem", "")),
+        kernel_version=str(info.get("KernelVersion", "")),
+        daemon_name=str(info.get("Name", "")),
+        iptables=iptables,
+        userland_proxy=proxy,
+        ipv6=ipv6,
+        security_options=tuple(info.get("SecurityOptions") or ()),
+    )
+
+
+def refine_local_settings(engine: Engine, dockerd_argv: list[str], daemon_json: str = "") -> Engine:
+    """On a local engine: daemon settings from dockerd's command line and daemon.json text. Pure.
+
+    `docker info` does not report userland-proxy or iptables; dockerd's flags and
+    /etc/docker/daemon.json do.
+    """
+    try:
+        settings = json.loads(daemon_json) if daemon_json.strip() else {}
+    except ValueError:
+        settings = {}
+    if not isinstance(settings, dict):
+        settings = {}
+    flags = " ".join(dockerd_argv)
+
+    def flag(name: str, default: bool | None) -> bool | None:
+        if f"--{name}=false" in flags:
+            return False
+        if f"--{name}=true" in flags or f"--{name} " in flags + " ":
+            return True
+        if name in settings:
+            return bool(settings[name])
+        return default
+
+    iptables = False if engine.iptables is False else flag("iptables", True)
+    proxy = flag("userland-proxy", True)  # dockerd's defaults
+    ipv6 = flag("ipv6", False)
+    return dataclasses.replace(engine, iptables=iptables, userland_proxy=proxy, ipv6=ipv6)

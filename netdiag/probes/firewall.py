@@ -1,0 +1,62 @@
+"""Forwarding and firewall state of the Docker host (when it is this machine).
+
+Reads /proc/sys and `iptables-save`; writes nothing.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+
+from netdiag.facts import Firewall, Outcome
+from netdiag.parsers.iptables import parse_iptables_save
+from netdiag.probes.runner import read_text, run_command
+
+IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
+IPV6_FORWARD = "/proc/sys/net/ipv6/conf/all/forwarding"
+
+
+def read_iptables_save() -> tuple[Outcome, str]:
+    """`iptables-save` text (all tables), or why it could not be read."""
+    exe = shutil.which("iptables-save")
+    if not exe:
+        return Outcome.unavailable("iptables-save is not installed"), ""
+    if os.geteuid() != 0:
+        return Outcome.unavailable("iptables-save needs root: run netdiag with sudo to see the firewall"), ""
+    try:
+        code, out, err = run_command([exe])
+    except subprocess.TimeoutExpired:
+        return Outcome.failed("iptables-save did not finish within 5s", "iptables-save"), ""
+    except OSError as e:
+        return Outcome.failed(f"iptables-save: {e}", "iptables-save"), ""
+    if code != 0:
+        return Outcome.failed(f"iptables-save exited {code}: {err.strip()[:200]}", "iptables-save"), ""
+    return Outcome(method=os.path.basename(os.path.realpath(exe))), out
+
+
+def _flag(path: str) -> bool | None:
+    try:
+        return read_text(path).strip() == "1"
+    except OSError:
+        return None
+
+
+def probe_firewall(iptables: tuple[Outcome, str] | None = None) -> Firewall:
+    """ip_forward (global and per interface), and every iptables chain with its policy and rules."""
+    ipt_outcome, ipt_text = iptables if iptables is not None else read_iptables_save()
+    ip_forward = _flag(IP_FORWARD)
+    per_iface = {}
+    for path in sorted(glob.glob("/proc/sys/net/ipv4/conf/*/forwarding")):
+        name = path.split("/")[-2]
+        if name in ("all", "default"):
+            continue
+        value = _flag(path)
+        if value is not None:
+            per_iface[name] = value
+    outcome = Outcome(method="/proc/sys, iptables-save") if ip_forward is not None else Outcome.unavailable(
+        f"{IP_FORWARD} cannot be read")
+    raw = {"iptables-save": ipt_text} if ipt_text else {}
+    return Firewall(outcome, ip_forward, _flag(IPV6_FORWARD), per_iface, ipt_outcome,
+                    tuple(parse_iptables_save(ipt_text)) if ipt_text else (), raw)

@@ -1,0 +1,58 @@
+"""Interfaces and routes of the machine netdiag runs on (its own network namespace)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+from netdiag.facts import HostNet, Interface, Outcome
+from netdiag.parsers.routes import parse_ipv4_routes, parse_ipv6_routes
+from netdiag.probes.runner import read_text
+
+ROUTE_FILES = ("/proc/net/route", "/proc/net/ipv6_route")
+
+
+def _interfaces() -> list[Interface]:
+    import psutil
+
+    stats = psutil.net_if_stats()
+    out = []
+    for name, addrs in sorted(psutil.net_if_addrs().items()):
+        cidrs, mac = [], ""
+        for a in addrs:
+            if a.family == socket.AF_INET:
+                prefix = ipaddress.IPv4Network(f"0.0.0.0/{a.netmask}").prefixlen if a.netmask else 32
+                cidrs.append(f"{a.address}/{prefix}")
+            elif a.family == socket.AF_INET6:
+                addr = a.address.split("%")[0]
+                prefix = (ipaddress.IPv6Network(f"::/{a.netmask}").prefixlen if a.netmask else 128)
+                cidrs.append(f"{addr}/{prefix}")
+            elif a.family == psutil.AF_LINK:
+                mac = a.address
+        st = stats.get(name)
+        out.append(Interface(name, tuple(cidrs), st.isup if st else None, mac))
+    return out
+
+
+def probe_hostnet(role: str = "client") -> HostNet:
+    """This machine's interfaces (psutil) and routes (/proc/net/route, /proc/net/ipv6_route)."""
+    raw = {}
+    routes = []
+    for path, parse in zip(ROUTE_FILES, (parse_ipv4_routes, parse_ipv6_routes)):
+        try:
+            raw[path] = read_text(path)
+        except OSError:
+            continue
+        routes.extend(parse(raw[path]))
+    try:
+        interfaces = _interfaces()
+    except Exception as e:  # psutil raises its own errors when /proc or /sys is odd
+        return HostNet(Outcome.failed(f"cannot list interfaces: {e}"), role, socket.gethostname(),
+                       routes=tuple(routes), raw=raw)
+    outcome = Outcome(method="psutil, /proc/net/route") if raw else Outcome.unavailable(
+        "no /proc/net/route here (not Linux?): routes unknown", "psutil")
+    return HostNet(outcome, role, socket.gethostname(), tuple(interfaces), tuple(routes), raw)
+
+
+def local_addresses(net: HostNet) -> set[str]:
+    return {cidr.split("/")[0] for i in net.interfaces for cidr in i.addresses}

@@ -1,0 +1,32 @@
+"""Docker's own view: every network and container, reduced to what a diagnosis needs."""
+
+from __future__ import annotations
+
+from netdiag.facts import Container, Network
+from netdiag.parsers.inspect import container_from_inspect, network_from_inspect
+
+
+def probe_networks(api) -> tuple[Network, ...]:
+    """Every network with its subnets, gateways, driver, internal flag and bridge device."""
+    nets = []
+    for summary in api.networks():
+        try:
+            nets.append(network_from_inspect(api.inspect_network(summary["Id"])))
+        except Exception:  # removed between list and inspect: the summary has the same fields
+            nets.append(network_from_inspect(summary))
+    return tuple(sorted(nets, key=lambda n: n.name))
+
+
+def probe_containers(api, ids: list[str] | None = None) -> tuple[Container, ...]:
+    """The named containers (or all) from `docker inspect`."""
+    import docker
+
+    if ids is None:
+        ids = [c["Id"] for c in api.containers(all=True)]
+    out = []
+    for cid in ids:
+        try:
+            out.append(container_from_inspect(api.inspect_container(cid)))
+        except docker.errors.NotFound:
+            continue
+    return tuple(out)

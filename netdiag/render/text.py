@@ -1,0 +1,167 @@
+"""Human output of the inspection commands: short tables (tabulate) and the reasons behind gaps."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from netdiag.facts import Engine, Firewall, Listeners, Outcome
+from netdiag.reports import AddressReport, ListenerReport, PingReport, PortReport, SubnetReport
+
+
+def _table(rows, headers) -> str:
+    return tabulate(rows, headers=headers, tablefmt="plain") if rows else "(none)"
+
+
+def _gap(what: str, outcome: Outcome) -> str:
+    return f"{what}: {outcome.state} ({outcome.reason})" if not outcome.ok else ""
+
+
+def _yes(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
+def engine_text(e: Engine) -> str:
+    if not e.outcome.ok:
+        return _gap("engine", e.outcome)
+    place = {"local": "this machine", "vm": f"a VM ({e.vm_kind})", "remote": "another host"}.get(
+        e.location, e.location)
+    rows = [
+        ("daemon runs on", place),
+        ("endpoint", f"{e.endpoint} (from {e.source}{' ' + e.context if e.context else ''})"),
+        ("published ports reached at", e.host_address),
+        ("engine", f"{e.server_version} (API {e.api_version})"),
+        ("daemon host", f"{e.daemon_name}: {e.operating_system}, kernel {e.kernel_version}"),
+        ("iptables", _yes(e.iptables)),
+        ("userland proxy", _yes(e.userland_proxy)),
+        ("IPv6", _yes(e.ipv6)),
+    ]
+    lines = [tabulate(rows, tablefmt="plain")]
+    lines += [f"  why: {ev}" for ev in e.location_evidence]
+    return "\n".join(lines)
+
+
+def _addr(ip: str, port) -> str:
+    ip = ip or "0.0.0.0"
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def port_text(r: PortReport) -> str:
+    c = r.container
+    want = [b for b in c.published if r.port is None or b.container_port == r.port]
+    rows = []
+    for b in want:
+        holder = ""
+        for s in r.holders.sockets:
+            if s.port == b.host_port and s.protocol == b.protocol and s.address in (b.host_ip or "0.0.0.0", "0.0.0.0", "::"):
+                holder = f"{s.process or '?'} (pid {s.pid})" if s.pid else (s.process or "?")
+                break
+        nat = [n for n in r.holders.nat if n.host_port == b.host_port and n.protocol == b.protocol]
+        rows.append((f"{b.container_port}/{b.protocol}", _addr(b.host_ip, b.host_port),
+                     holder or ("-" if r.holders.outcome.ok else "unknown"),
+                     ", ".join(f"DNAT -> {n.container_ip}:{n.container_port}" for n in nat)
+                     or ("none" if r.holders.nat_outcome.ok and r.holders.outcome.ok else "unknown")))
+    lines = [f"{c.name} ({c.id[:12]}), {c.state.status}"]
+    lines.append(_table(rows, ["container port", "host binding", "held by", "NAT"]))
+    published = {(b.container_port, b.protocol) for b in c.published}
+    for b in c.requested:
+        if (b.container_port, b.protocol) not in published and (r.port is None or b.container_port == r.port):
+            lines.append(f"requested -p {b.host_ip + ':' if b.host_ip else ''}{b.host_port or ''}:"
+                         f"{b.container_port}/{b.protocol} is not bound (container {c.state.status})")
+    unpublished = [p for p in c.exposed if (int(p.split("/")[0]), p.partition("/")[2] or "tcp") not in published]
+    if unpublished and r.port is None:
+        lines.append("exposed, not published: " + ", ".join(unpublished))
+    gap = _gap("port holders", r.holders.outcome)
+    if gap:
+        lines.append(gap)
+    return "\n".join(lines)
+
+
+def address_text(r: AddressReport) -> str:
+    c = r.container
+    nets = {n.name: n for n in r.networks}
+    rows = []
+    for ep in c.endpoints:
+        n = nets.get(ep.network)
+        rows.append((ep.network, n.driver if n else "", f"{ep.ipv4}/{ep.prefix_len}" if ep.ipv4 else "-",
+                     ep.ipv6 or "-", ep.gateway or "-", ep.mac or "-",
+                     ", ".join(n.subnets) if n else "", "yes" if n and n.internal else "no",
+                     ", ".join(a for a in ep.aliases if not c.id.startswith(a)) or "-"))
+    head = f"{c.name} ({c.id[:12]}), network mode {c.network_mode or 'default'}, {c.state.status}"
+    return head + "\n" + _table(rows, ["network", "driver", "IPv4", "IPv6", "gateway", "MAC", "subnet",
+                                      "internal", "aliases"])
+
+
+def ping_text(r: PingReport) -> str:
+    rows = []
+    for a in r.attempts:
+        target = _addr(a.address, a.port) if a.port else a.address
+        result = a.result if a.outcome.ok else a.outcome.state
+        who = a.responder or "-"
+        detail = a.detail if a.outcome.ok else a.outcome.reason
+        if a.banner:
+            detail += f": {a.banner}"
+        rows.append((a.kind, target, result, who, detail, a.outcome.method))
+    lines = [f"ping {r.target}", _table(rows, ["probe", "target", "result", "answered by", "detail", "method"])]
+    lines += [f"note: {n}" for n in r.notes]
+    return "\n".join(lines)
+
+
+def listeners_text(r: ListenerReport) -> str:
+    ls: Listeners = r.listeners
+    if not ls.outcome.ok:
+        return f"{r.container}: listeners {ls.outcome.state}: {ls.outcome.reason}"
+    rows = [(s.protocol + ("6" if s.family == 6 else ""), _addr(s.address, s.port),
+             f"{s.pid}/{s.process}" if s.pid else "-",
+             "; ".join(x for x in (s.note, "loopback only: unreachable from outside the container"
+                                   if s.loopback_only and not s.note else "") if x))
+            for s in ls.sockets]
+    lines = [f"{r.container}: read through {ls.outcome.method}",
+             _table(rows, ["proto", "local address", "pid/program", "note"])]
+    if ls.outcome.reason:
+        lines.append(f"note: {ls.outcome.reason}")
+    return "\n".join(lines)
+
+
+def subnets_text(r: SubnetReport) -> str:
+    rows = [(n.name, n.driver, ", ".join(n.subnets) or "-", n.bridge or "-", "yes" if n.internal else "no")
+            for n in r.networks]
+    lines = ["Docker networks", _table(rows, ["network", "driver", "subnets", "bridge", "internal"]), ""]
+    if r.overlaps:
+        lines.append("OVERLAPS")
+        lines.append(_table([(o.network, o.subnet, o.machine, f"{o.kind} {o.device}", o.prefix, o.gateway or "-")
+                             for o in r.overlaps],
+                            ["network", "subnet", "on", "claimed by", "prefix", "gateway"]))
+    else:
+        lines.append("no overlap between Docker networks and the client's interfaces or routes")
+    if r.docker_host is not None and not r.docker_host.outcome.ok:
+        lines.append(f"docker host: {r.docker_host.outcome.reason}")
+    if r.routes:
+        lines += ["", "how the client reaches container addresses"]
+        lines.append(_table([(rc.container, rc.address, rc.destination or "no route",
+                              rc.gateway or "on-link", rc.device,
+                              "default route: leaves this machine" if rc.via_default else "")
+                             for rc in r.routes],
+                            ["container", "address", "route", "gateway", "device", ""]))
+    return "\n".join(lines)
+
+
+def firewall_text(f: Firewall) -> str:
+    if not f.outcome.ok:
+        return _gap("firewall", f.outcome)
+    rows = [("net.ipv4.ip_forward", _yes(f.ip_forward)), ("net.ipv6.conf.all.forwarding", _yes(f.ipv6_forward))]
+    off = sorted(k for k, v in f.interface_forwarding.items() if not v)
+    if off:
+        rows.append(("forwarding off on", ", ".join(off)))
+    lines = [tabulate(rows, tablefmt="plain")]
+    if not f.iptables_outcome.ok:
+        lines.append(_gap("iptables", f.iptables_outcome))
+        return "\n".join(lines)
+    fwd = f.chain("filter", "FORWARD")
+    lines.append(f"FORWARD policy: {fwd.policy if fwd else 'no FORWARD chain'}")
+    docker_chains = sorted({c.name for c in f.chains if c.name.startswith("DOCKER")})
+    lines.append("Docker chains: " + (", ".join(docker_chains) if docker_chains else "none (flushed, or iptables off)"))
+    user = f.chain("filter", "DOCKER-USER")
+    if user is not None:
+        rules = [r for r in user.rules if r != "-j RETURN"]
+        lines.append("DOCKER-USER rules: " + ("; ".join(rules) if rules else "none"))
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""Docker networks against a machine's interfaces and routes: overlaps, and the way to a container IP.
+
+Pure functions of the facts. A Docker subnet that a VPN or LAN also claims sends traffic the wrong
+way; a container IP for which the client's best route is its default gateway leaves the machine
+towards the ISP (the boot2docker case).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from netdiag.facts import Container, HostNet, Network, Route
+from netdiag.parsers.routes import route_for
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """A Docker network's subnet that an interface or route of a machine also covers."""
+
+    network: str
+    subnet: str
+    machine: str  # client | docker-host
+    kind: str  # interface | route
+    device: str
+    prefix: str  # the interface address or route destination, as CIDR
+    gateway: str = ""
+
+
+@dataclass(frozen=True)
+class RouteChoice:
+    """The route a machine would use to reach a container address."""
+
+    container: str
+    network: str
+    address: str
+    machine: str
+    destination: str = ""  # "" when no route matches at all
+    gateway: str = ""
+    device: str = ""
+    via_default: bool = False
+
+
+def docker_devices(networks) -> set[str]:
+    return {n.bridge for n in networks if n.bridge} | {"docker0", "docker_gwbridge"}
+
+
+def _is_docker_device(dev: str, bridges: set[str]) -> bool:
+    return dev in bridges or dev.startswith("veth")
+
+
+def overlaps(networks: tuple[Network, ...], host: HostNet, docker_host_address: str = "") -> list[Overlap]:
+    """Every (network subnet, interface or route) pair that overlaps on `host`.
+
+    Docker's own bridges are not conflicts, nor is a route to a Docker subnet via the Docker host
+    itself (`route add 172.17.0.0/16 via <VM>`), nor the default route.
+    """
+    bridges = docker_devices(networks)
+    found = []
+    for net in networks:
+        for subnet in net.subnets:
+            try:
+                sn = ipaddress.ip_network(subnet, strict=False)
+            except ValueError:
+                continue
+            for iface in host.interfaces:
+                if _is_docker_device(iface.name, bridges):
+                    continue
+                for cidr in iface.addresses:
+                    other = ipaddress.ip_interface(cidr).network
+                    if other.version == sn.version and other.prefixlen > 0 and other.overlaps(sn):
+                        found.append(Overlap(net.name, subnet, host.role, "interface", iface.name, cidr))
+            for r in host.routes:
+                other = ipaddress.ip_network(r.destination, strict=False)
+                if other.prefixlen == 0 or other.version != sn.version or not other.overlaps(sn):
+                    continue
+                if _is_docker_device(r.device, bridges):
+                    continue
+                if docker_host_address and r.gateway == docker_host_address:
+                    continue
+                if any(o.device == r.device and ipaddress.ip_interface(o.prefix).network == other
+                       for o in found if o.network == net.name and o.kind == "interface"):
+                    continue  # the connected route of an interface already listed
+                found.append(Overlap(net.name, subnet, host.role, "route", r.device, r.destination, r.gateway))
+    return found
+
+
+def routes_to_containers(containers: tuple[Container, ...], host: HostNet) -> list[RouteChoice]:
+    """For each container address: the route `host` would send a packet to it by."""
+    out = []
+    for c in containers:
+        for ep in c.endpoints:
+            if not ep.ipv4:
+                continue
+            r: Route | None = route_for(host.routes, ep.ipv4)
+            if r is None:
+                out.append(RouteChoice(c.name, ep.network, ep.ipv4, host.role))
+            else:
+                out.append(RouteChoice(c.name, ep.network, ep.ipv4, host.role, r.destination, r.gateway,
+                                       r.device, ipaddress.ip_network(r.destination).prefixlen == 0))
+    return out

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Everything netdiag's demo and tests need on a Debian machine, installed only when missing:
+# Debian's docker.io and network tools, a Python venv with netdiag and its test extra, a running
+# dockerd, and the locally built test images (no registry needed). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=${NETDIAG_VENV:-$ROOT/.venv}
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+need_root() {
+  if [ "$(id -u)" != 0 ]; then
+    say "run as root: netdiag's lab installs packages, starts dockerd and creates network namespaces"
+    exit 2
+  fi
+}
+
+install_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  [ -x /bin/busybox ] || missing+=(busybox-static)
+  command -v iptables-save >/dev/null || missing+=(iptables)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v ping >/dev/null || missing+=(iputils-ping)
+  command -v socat >/dev/null || missing+=(socat)
+  python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+install_python() {
+  local stamp=$VENV/.netdiag-installed
+  if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ] && "$VENV/bin/python" -c 'import netdiag' 2>/dev/null; then
+    return
+  fi
+  say "installing netdiag and its test extra into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT[test]"
+  touch "$stamp"
+}
+
+start_dockerd() {
+  if docker info >/dev/null 2>&1; then return; fi
+  say "starting dockerd (log: /var/log/netdiag-dockerd.log)"
+  setsid dockerd >/var/log/netdiag-dockerd.log 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && return
+    sleep 0.5
+  done
+  say "dockerd did not answer within 30s; its log says:"
+  tail -20 /var/log/netdiag-dockerd.log >&2
+  exit 3
+}
+
+build_image() {  # NAME EXTRA_IMPORT_CHANGE...
+  local name=$1; shift
+  docker image inspect "$name" >/dev/null 2>&1 && return
+  say "building $name from busybox-static"
+  local dir
+  dir=$(mktemp -d)
+  mkdir -p "$dir/bin" "$dir/www" "$dir/tmp" "$dir/etc"
+  cp /bin/busybox "$dir/bin/busybox"
+  for applet in sh httpd nc netstat ip ifconfig ping cat sleep nslookup echo printf ls ps grep true; do
+    ln -s busybox "$dir/bin/$applet"
+  done
+  echo '<h1>netdiag lab</h1>' > "$dir/www/index.html"
+  echo 'root:x:0:0:root:/:/bin/sh' > "$dir/etc/passwd"
+  tar -C "$dir" -c . | docker import -c 'CMD ["/bin/sh"]' "$@" - "$name" >/dev/null
+  rm -rf "$dir"
+}
+
+need_root
+install_packages
+install_python
+start_dockerd
+build_image netdiag-lab/busybox:1
+build_image netdiag-lab/webapp:1 -c 'EXPOSE 5000'
+say "ready: $("$VENV/bin/netdiag" --version), $(docker version --format 'dockerd {{.Server.Version}}')"
