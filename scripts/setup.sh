@@ -64,7 +64,8 @@ build_image() {  # NAME EXTRA_IMPORT_CHANGE...
   dir=$(mktemp -d)
   mkdir -p "$dir/bin" "$dir/www" "$dir/tmp" "$dir/etc"
   cp /bin/busybox "$dir/bin/busybox"
-  for applet in sh httpd nc netstat ip ifconfig ping cat sleep nslookup echo printf ls ps grep true; do
+  # no netstat and no curl, like most images in the field: netdiag must not need them
+  for applet in sh httpd nc ip ifconfig ping cat sleep nslookup echo printf ls ps grep true; do
     ln -s busybox "$dir/bin/$applet"
   done
   echo '<h1>netdiag lab</h1>' > "$dir/www/index.html"
@@ -77,6 +78,6 @@ need_root
 install_packages
 install_python
 start_dockerd
-build_image netdiag-lab/busybox:1
-build_image netdiag-lab/webapp:1 -c 'EXPOSE 5000'
+build_image netdiag-lab/busybox:2
+build_image netdiag-lab/webapp:2 -c 'EXPOSE 5000'
 say "ready: $("$VENV/bin/netdiag" --version), $(docker version --format 'dockerd {{.Server.Version}}')"

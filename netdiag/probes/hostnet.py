@@ -12,6 +12,11 @@ from netdiag.probes.runner import read_text
 ROUTE_FILES = ("/proc/net/route", "/proc/net/ipv6_route")
 
 
+def prefix_len(netmask: str) -> int:
+    """255.255.255.0 -> 24, ffff:ffff:ffff:ffff:: -> 64."""
+    return bin(int(ipaddress.ip_address(netmask))).count("1")
+
+
 def _interfaces() -> list[Interface]:
     import psutil
 
@@ -20,13 +25,10 @@ def _interfaces() -> list[Interface]:
     for name, addrs in sorted(psutil.net_if_addrs().items()):
         cidrs, mac = [], ""
         for a in addrs:
-            if a.family == socket.AF_INET:
-                prefix = ipaddress.IPv4Network(f"0.0.0.0/{a.netmask}").prefixlen if a.netmask else 32
-                cidrs.append(f"{a.address}/{prefix}")
-            elif a.family == socket.AF_INET6:
+            if a.family in (socket.AF_INET, socket.AF_INET6):
                 addr = a.address.split("%")[0]
-                prefix = (ipaddress.IPv6Network(f"::/{a.netmask}").prefixlen if a.netmask else 128)
-                cidrs.append(f"{addr}/{prefix}")
+                full = 32 if a.family == socket.AF_INET else 128
+                cidrs.append(f"{addr}/{prefix_len(a.netmask) if a.netmask else full}")
             elif a.family == psutil.AF_LINK:
                 mac = a.address
         st = stats.get(name)

@@ -1,0 +1,60 @@
+"""Fixtures: the real engine, per-test cleanup of what a test made, and the laptop/VM lab."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests import lab
+
+
+def _engine_problem() -> str:
+    if os.geteuid() != 0:
+        return "the real-engine tests need root (network namespaces, /proc of other processes)"
+    if not shutil.which("docker"):
+        return "no docker client on PATH"
+    p = subprocess.run(["docker", "info"], capture_output=True, text=True)
+    if p.returncode != 0:
+        return "no Docker engine answers: run scripts/setup.sh"
+    return ""
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The real engine, clean of anything an earlier run left; cleaned again at the end."""
+    problem = _engine_problem()
+    if problem:
+        if os.environ.get("NETDIAG_REQUIRE_ENGINE"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    lab.cleanup()
+    yield
+    lab.cleanup()
+
+
+@pytest.fixture
+def clean(engine):
+    """Remove the containers and networks a test made, even when it fails."""
+    yield
+    ids = lab.docker("ps", "-aq", "--filter", f"label={lab.LABEL}", check=False).split()
+    if ids:
+        lab.sh("docker", "rm", "-f", *ids, check=False)
+    nets = lab.docker("network", "ls", "-q", "--filter", f"label={lab.LABEL}", check=False).split()
+    if nets:
+        lab.sh("docker", "network", "rm", *nets, check=False)
+
+
+@pytest.fixture(scope="session")
+def laptop(engine):
+    """The seed's topology: a laptop namespace whose daemon is 'remote' at 192.168.59.103."""
+    try:
+        lab.make_laptop()
+        yield lab
+    finally:
+        for ns in (lab.LAPTOP, lab.ISP):
+            lab.sh("ip", "netns", "del", ns, check=False)
+        lab.sh("ip", "link", "del", "ndt-vm0", check=False)
+        lab.stop_forwarder()

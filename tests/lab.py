@@ -1,0 +1,170 @@
+"""The test lab: real containers on the real engine, and the laptop/VM topology in namespaces.
+
+Everything made here carries the label netdiag.test=1 or the name prefix `ndt-`, and is removed
+by `cleanup()`, which the fixtures call before and after the tests, also when they fail.
+
+The laptop/VM topology (the seed's boot2docker case on one machine):
+
+    netns ndt-laptop  192.168.59.3/24 --veth-- 192.168.59.103/24 root namespace (the "VM": dockerd)
+                      10.0.1.7/24     --veth-- 10.0.1.1/24 netns ndt-isp (forwards, no other route)
+    laptop's default route: via 10.0.1.1, so a container IP goes to the "ISP", which answers
+    ICMP Destination Net Unreachable. No namespace has a route to the real network.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+PREFIX = "ndt-"
+LABEL = "netdiag.test=1"
+IMAGE = "netdiag-lab/busybox:2"
+WEBAPP = "netdiag-lab/webapp:2"  # EXPOSE 5000, like the seed's training/webapp
+
+LAPTOP = "ndt-laptop"
+ISP = "ndt-isp"
+VM_IP = "192.168.59.103"
+LAPTOP_IP = "192.168.59.3"
+ISP_IP = "10.0.1.1"
+LAPTOP_UPLINK_IP = "10.0.1.7"
+DOCKER_TCP = f"tcp://{VM_IP}:2375"
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def sh(*argv: str, check: bool = True, timeout: float = 60, env=None, input_text=None) -> subprocess.CompletedProcess:
+    return subprocess.run(list(argv), capture_output=True, text=True, check=check, timeout=timeout, env=env,
+                          input=input_text)
+
+
+def docker(*args: str, check: bool = True) -> str:
+    return sh("docker", *args, check=check).stdout.strip()
+
+
+def run(name: str, *args: str, image: str = IMAGE, cmd: tuple[str, ...] = (), check: bool = True) -> str:
+    """`docker run -d` with the lab's label and name prefix; returns the full id."""
+    assert name.startswith(PREFIX)
+    p = sh("docker", "run", "-d", "--name", name, "--label", LABEL, "--dns", "127.0.0.1", *args, image, *cmd,
+           check=check)
+    return p.stdout.strip()
+
+
+def network(name: str, *args: str) -> str:
+    assert name.startswith(PREFIX)
+    return docker("network", "create", "--label", LABEL, *args, name)
+
+
+def wait_listening(name: str, port: int, timeout: float = 10) -> None:
+    """Until the container has a listener on `port` (read from the host's /proc, like netdiag)."""
+    pid = docker("inspect", "-f", "{{.State.Pid}}", name)
+    hexport = f":{port:04X} "
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for f in ("tcp", "tcp6"):
+            try:
+                with open(f"/proc/{pid}/net/{f}") as fh:
+                    if any(hexport in line and line.split()[3] == "0A" for line in fh.readlines()[1:]):
+                        return
+            except OSError:
+                pass
+        time.sleep(0.1)
+    raise AssertionError(f"{name} does not listen on {port} after {timeout}s")
+
+
+def cleanup() -> None:
+    """Remove every container, network and namespace the lab made, and the socat forwarder."""
+    ids = docker("ps", "-aq", "--filter", f"label={LABEL}", check=False).split()
+    ids += docker("ps", "-aq", "--filter", f"name=^/{PREFIX}", check=False).split()
+    if ids:
+        sh("docker", "rm", "-f", *sorted(set(ids)), check=False)
+    nets = docker("network", "ls", "-q", "--filter", f"label={LABEL}", check=False).split()
+    nets += docker("network", "ls", "-q", "--filter", f"name={PREFIX}", check=False).split()
+    if nets:
+        sh("docker", "network", "rm", *sorted(set(nets)), check=False)
+    for ns in sh("ip", "netns", "list", check=False).stdout.split("\n"):
+        name = ns.split(" ")[0]
+        if name.startswith(PREFIX):
+            sh("ip", "netns", "del", name, check=False)
+    sh("ip", "link", "del", "ndt-vm0", check=False)
+    stop_forwarder()
+
+
+FORWARDER_PIDFILE = "/run/netdiag-test-socat.pid"
+
+
+def stop_forwarder() -> None:
+    try:
+        with open(FORWARDER_PIDFILE) as f:
+            pid = int(f.read().strip())
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
+    try:
+        os.unlink(FORWARDER_PIDFILE)
+    except OSError:
+        pass
+
+
+def make_laptop() -> None:
+    """The laptop and ISP namespaces of LAB.md, and dockerd's API on 192.168.59.103:2375."""
+    sh("ip", "netns", "add", LAPTOP)
+    sh("ip", "netns", "add", ISP)
+    sh("ip", "link", "add", "ndt-vm0", "type", "veth", "peer", "name", "ndt-lap0", "netns", LAPTOP)
+    sh("ip", "addr", "add", f"{VM_IP}/24", "dev", "ndt-vm0")
+    sh("ip", "link", "set", "ndt-vm0", "up")
+    lap = ("ip", "netns", "exec", LAPTOP)
+    isp = ("ip", "netns", "exec", ISP)
+    sh(*lap, "ip", "link", "set", "lo", "up")
+    sh(*lap, "ip", "addr", "add", f"{LAPTOP_IP}/24", "dev", "ndt-lap0")
+    sh(*lap, "ip", "link", "set", "ndt-lap0", "up")
+    sh(*lap, "ip", "link", "add", "ndt-up0", "type", "veth", "peer", "name", "ndt-isp0", "netns", ISP)
+    sh(*lap, "ip", "addr", "add", f"{LAPTOP_UPLINK_IP}/24", "dev", "ndt-up0")
+    sh(*lap, "ip", "link", "set", "ndt-up0", "up")
+    sh(*lap, "ip", "route", "add", "default", "via", ISP_IP)
+    sh(*isp, "ip", "link", "set", "lo", "up")
+    sh(*isp, "ip", "addr", "add", f"{ISP_IP}/24", "dev", "ndt-isp0")
+    sh(*isp, "ip", "link", "set", "ndt-isp0", "up")
+    sh(*isp, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    sh(*isp, "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0")  # every probe gets its ICMP error
+    socat = shutil.which("socat")
+    assert socat, "socat is missing: run scripts/setup.sh"
+    p = subprocess.Popen([socat, f"TCP-LISTEN:2375,bind={VM_IP},fork,reuseaddr",
+                          "UNIX-CONNECT:/var/run/docker.sock"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    with open(FORWARDER_PIDFILE, "w") as f:
+        f.write(str(p.pid))
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if laptop("docker", "-H", DOCKER_TCP, "version", "--format", "{{.Server.Version}}",
+                  check=False).returncode == 0:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the laptop namespace cannot reach dockerd at " + DOCKER_TCP)
+
+
+def laptop(*argv: str, check: bool = True, env_extra: dict | None = None, timeout: float = 60):
+    """Run a command inside the laptop namespace."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env.update(env_extra or {})
+    return sh("ip", "netns", "exec", LAPTOP, *argv, check=check, env=env, timeout=timeout)
+
+
+def netdiag(*args: str, ns: str | None = None, env_extra: dict | None = None, timeout: float = 60):
+    """The netdiag CLI as a user runs it (a subprocess), optionally inside a namespace."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env.update(env_extra or {})
+    argv = [sys.executable, "-m", "netdiag", *args]
+    if ns:
+        argv = ["ip", "netns", "exec", ns, *argv]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+def netdiag_laptop(*args: str, env_extra: dict | None = None, timeout: float = 60):
+    """netdiag on the laptop, talking to the daemon in the 'VM' over tcp, like the seed's Mac."""
+    env = {"DOCKER_HOST": DOCKER_TCP}
+    env.update(env_extra or {})
+    return netdiag(*args, ns=LAPTOP, env_extra=env, timeout=timeout)
