@@ -65,7 +65,7 @@ class AliasedGroup(click.Group):
         return cmd.name if cmd else name, cmd, rest
 
 
-@click.group(cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.group(cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="netdiag")
 def cli():
     """netdiag: why a container does not answer, with the evidence and the fix.
@@ -75,7 +75,7 @@ def cli():
     """
 
 
-@cli.command("engine")
+@cli.command("engine", short_help="Where the Docker daemon runs and how it is reached.")
 @json_option
 @command
 def engine_cmd(as_json):
@@ -86,7 +86,7 @@ def engine_cmd(as_json):
     _print(Live().engine, as_json, engine_text)
 
 
-@cli.command("port")
+@cli.command("port", short_help="Published ports and who holds each host port.")
 @click.argument("container")
 @click.argument("port", required=False)
 @json_option
@@ -103,7 +103,7 @@ def port_cmd(container, port, as_json):
     _print(PortReport(c, live.port_holders(), number), as_json, port_text)
 
 
-@cli.command("ip")
+@cli.command("ip", short_help="A container's addresses on each network.")
 @click.argument("container")
 @json_option
 @command
@@ -119,7 +119,7 @@ def ip_cmd(container, as_json):
     _print(AddressReport(c, nets), as_json, address_text)
 
 
-@cli.command("ping")
+@cli.command("ping", short_help="ICMP and TCP to a container or address: who answered.")
 @click.argument("target")
 @click.option("--port", "port", help="Also try a TCP connection to this port.")
 @json_option
@@ -137,7 +137,7 @@ def ping_cmd(target, port, as_json):
     _print(ping(target, number, _is_address(target)), as_json, ping_text)
 
 
-@cli.command("listeners")
+@cli.command("listeners", short_help="Sockets listening inside a container (alias: netstat).")
 @click.argument("container")
 @json_option
 @command
@@ -152,7 +152,7 @@ def listeners_cmd(container, as_json):
     _print(ListenerReport(c.name, live.listeners(c)), as_json, listeners_text)
 
 
-@cli.command("subnets")
+@cli.command("subnets", short_help="Docker networks against host routes: overlaps.")
 @json_option
 @command
 def subnets_cmd(as_json):
@@ -174,7 +174,7 @@ def subnets_cmd(as_json):
     _print(report, as_json, subnets_text)
 
 
-@cli.command("firewall")
+@cli.command("firewall", short_help="Forwarding and iptables state of the Docker host.")
 @json_option
 @command
 def firewall_cmd(as_json):

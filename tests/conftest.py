@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests import lab
+from examples import lab
 
 
 def _engine_problem() -> str:

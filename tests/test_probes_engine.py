@@ -9,8 +9,8 @@ import pytest
 
 from netdiag import facts, reports
 from netdiag.subnets import Overlap
-from tests import lab
-from tests.lab import netdiag, netdiag_laptop
+from examples import lab
+from examples.lab import netdiag, netdiag_laptop
 
 pytestmark = pytest.mark.engine
 

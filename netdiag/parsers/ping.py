@@ -7,7 +7,7 @@ import re
 from netdiag.facts import ANSWERED, ICMP_UNREACHABLE, TIMEOUT
 
 _REPLY = re.compile(r"^\d+ bytes from ([0-9a-fA-F.:]+).*?time=([\d.]+) ms", re.M)
-_FROM = re.compile(r"^From ([0-9a-fA-F.:]+)(?: \([^)]*\))?:? icmp_seq=\d+ (.+)$", re.M)
+_FROM = re.compile(r"^From ([0-9a-fA-F.:]+?)(?: \([^)]*\))?:? icmp_seq=\d+ (.+)$", re.M)
 
 UNREACHABLE_CODES = {
     "Destination Net Unreachable": 0,
@@ -24,7 +24,7 @@ def parse_ping(text: str) -> dict:
     """{"result", "responder", "icmp_type", "icmp_code", "rtt_ms", "detail"} from one ping run."""
     m = _REPLY.search(text)
     if m:
-        return {"result": ANSWERED, "responder": m.group(1), "icmp_type": 0, "icmp_code": 0,
+        return {"result": ANSWERED, "responder": m.group(1).rstrip(":"), "icmp_type": 0, "icmp_code": 0,
                 "rtt_ms": float(m.group(2)), "detail": "echo reply"}
     m = _FROM.search(text)
     if m:

@@ -1,4 +1,6 @@
-"""The test lab: real containers on the real engine, and the laptop/VM topology in namespaces.
+"""netdiag's lab: real containers on the real engine, and the laptop/VM topology in namespaces.
+
+The demo (examples/seed.py) and the real-engine tests build their failures with it.
 
 Everything made here carries the label netdiag.test=1 or the name prefix `ndt-`, and is removed
 by `cleanup()`, which the fixtures call before and after the tests, also when they fail.

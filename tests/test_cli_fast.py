@@ -1,0 +1,70 @@
+"""The CLI's contract that needs no engine: start-up cost, help, bad arguments, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from netdiag import __version__
+
+
+def cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "netdiag", *args], capture_output=True, text=True, env=env)
+
+
+def test_version_and_help_list_every_command():
+    assert cli("--version").stdout.strip() == f"netdiag, version {__version__}"
+    out = cli("--help").stdout
+    for name in ("engine", "port", "ip", "ping", "listeners", "subnets", "firewall"):
+        line = next(l for l in out.splitlines() if l.strip().startswith(name + " "))
+        assert not line.rstrip().endswith("..."), line
+
+
+def test_help_does_not_import_scapy_or_docker():
+    code = ("import sys; from click.testing import CliRunner; from netdiag.cli import cli; "
+            "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0; "
+            "print(sorted(m for m in ('scapy', 'docker', 'psutil', 'tabulate') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_bad_port_is_one_line_exit_2():
+    p = cli("ping", "127.0.0.1", "--port", "http")
+    assert p.returncode == 2
+    assert p.stderr.strip() == "netdiag: 'http' is not a port: give a number from 1 to 65535"
+    j = cli("port", "web", "70000", "--json")
+    assert j.returncode == 2 and json.loads(j.stdout)["error"]["code"] == "bad-argument"
+
+
+def test_unknown_option_is_exit_2():
+    p = cli("ip")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+def test_ping_loopback_port_nobody_listens_on():
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # free again: nothing listens there now
+    p = cli("ping", "127.0.0.1", "--port", str(port), "--json")
+    assert p.returncode == 0, p.stderr
+    tcp = [a for a in json.loads(p.stdout)["attempts"] if a["kind"] == "tcp"][0]
+    assert tcp["result"] == "refused"
+
+
+def test_ping_loopback_service_that_answers():
+    import http.server
+    import threading
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    t = threading.Thread(target=srv.handle_request, daemon=True)
+    t.start()
+    try:
+        p = cli("ping", "127.0.0.1", "--port", str(srv.server_port), "--json")
+    finally:
+        srv.server_close()
+    tcp = [a for a in json.loads(p.stdout)["attempts"] if a["kind"] == "tcp"][0]
+    assert tcp["result"] == "answered" and tcp["banner"].startswith("HTTP/1.0")

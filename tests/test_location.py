@@ -1,0 +1,75 @@
+"""Where the daemon lives, from the endpoint and `docker info`: every case the field has."""
+
+from __future__ import annotations
+
+import pytest
+
+from netdiag.engine_api import resolve_endpoint
+from netdiag.facts import LOCAL, REMOTE, VM
+from netdiag.probes.engine import classify_location, refine_local_settings
+from netdiag.facts import Engine, Outcome
+
+LINUX = {"OperatingSystem": "Debian GNU/Linux 12 (bookworm)", "Name": "vm", "KernelVersion": "6.1.0"}
+
+
+@pytest.mark.parametrize("url, info, local, env, resolved, want", [
+    ("unix:///var/run/docker.sock", LINUX, set(), {}, "", (LOCAL, "", "127.0.0.1")),
+    ("tcp://192.168.59.103:2376", {"OperatingSystem": "Boot2Docker 1.7.0 (TCL 6.3)", "Name": "boot2docker"},
+     {"10.0.1.7"}, {}, "192.168.59.103", (VM, "boot2docker", "192.168.59.103")),
+    ("tcp://192.168.59.103:2375", LINUX, {"192.168.59.3"}, {}, "192.168.59.103", (REMOTE, "", "192.168.59.103")),
+    ("unix:///Users/me/.docker/run/docker.sock", {"OperatingSystem": "Docker Desktop", "Name": "docker-desktop"},
+     set(), {}, "", (VM, "docker-desktop", "127.0.0.1")),
+    ("unix:///Users/me/.colima/default/docker.sock", {"OperatingSystem": "Ubuntu 24.04", "Name": "colima"},
+     set(), {}, "", (VM, "colima", "127.0.0.1")),
+    ("unix:///var/run/docker.sock", {"OperatingSystem": "Ubuntu", "KernelVersion": "5.15.90.1-microsoft-standard-WSL2"},
+     set(), {}, "", (VM, "wsl2", "127.0.0.1")),
+    ("tcp://127.0.0.1:2375", LINUX, set(), {}, "127.0.0.1", (LOCAL, "", "127.0.0.1")),
+    ("tcp://10.1.2.3:2376", LINUX, {"10.1.2.3"}, {}, "10.1.2.3", (LOCAL, "", "127.0.0.1")),
+    ("ssh://deploy@10.20.0.5", LINUX, {"10.0.1.7"}, {}, "10.20.0.5", (REMOTE, "", "10.20.0.5")),
+    ("tcp://192.168.99.100:2376", LINUX, set(), {"DOCKER_MACHINE_NAME": "default"}, "192.168.99.100",
+     (VM, "docker-machine", "192.168.99.100")),
+])
+def test_classify_location(url, info, local, env, resolved, want):
+    location, vm_kind, host, evidence = classify_location(url, info, local, env, resolved)
+    assert (location, vm_kind, host) == want
+    assert evidence
+
+
+def test_endpoint_precedence(tmp_path, monkeypatch):
+    assert resolve_endpoint({"DOCKER_HOST": "tcp://1.2.3.4:2375", "DOCKER_CONTEXT": "x"}).source == "DOCKER_HOST"
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    assert resolve_endpoint({}).url == "unix:///var/run/docker.sock"
+
+
+def test_docker_context_is_followed(tmp_path, monkeypatch):
+    import hashlib
+    import json
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps({"currentContext": "b2d"}))
+    meta = tmp_path / "contexts" / "meta" / hashlib.sha256(b"b2d").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(json.dumps({"Name": "b2d", "Metadata": {},
+                                                "Endpoints": {"docker": {"Host": "tcp://192.168.59.103:2376",
+                                                                         "SkipTLSVerify": False}}}))
+    ep = resolve_endpoint({})
+    assert (ep.url, ep.source, ep.context) == ("tcp://192.168.59.103:2376", "docker context", "b2d")
+    ep = resolve_endpoint({"DOCKER_CONTEXT": "b2d"})
+    assert ep.source == "DOCKER_CONTEXT"
+
+
+def test_missing_context_is_daemon_unreachable(tmp_path, monkeypatch):
+    from netdiag.errors import CannotDiagnose
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    with pytest.raises(CannotDiagnose, match="docker context 'nope' \\(DOCKER_CONTEXT\\) does not exist"):
+        resolve_endpoint({"DOCKER_CONTEXT": "nope"})
+
+
+def test_daemon_settings_from_flags_and_daemon_json():
+    e = Engine(Outcome(), location=LOCAL)
+    r = refine_local_settings(e, ["dockerd", "--userland-proxy=false"], '{"ipv6": true}')
+    assert (r.iptables, r.userland_proxy, r.ipv6) == (True, False, True)
+    r = refine_local_settings(e, ["dockerd"], '{"iptables": false}')
+    assert r.iptables is False and r.userland_proxy is True
+    assert refine_local_settings(e, ["dockerd"], "not json").ipv6 is False

@@ -1,0 +1,129 @@
+"""The pure parsers, on text recorded from the lab's real engine and namespaces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from netdiag.facts import ANSWERED, ICMP_UNREACHABLE, TIMEOUT, NatRule, Route
+from netdiag.parsers.inspect import container_from_inspect, network_from_inspect
+from netdiag.parsers.iptables import docker_nat_rules, parse_iptables_save
+from netdiag.parsers.ping import parse_ping
+from netdiag.parsers.procnet import decode_address, listeners_from_files, parse_listeners
+from netdiag.parsers.proxy import parse_proxy_cmdline
+from netdiag.parsers.routes import parse_ipv4_routes, parse_ipv6_routes, route_for
+
+DATA = Path(__file__).parent / "data"
+
+
+def read(name: str) -> str:
+    return (DATA / name).read_text()
+
+
+def test_decode_addresses():
+    assert decode_address("0100007F") == "127.0.0.1"
+    assert decode_address("0B00007F") == "127.0.0.11"
+    assert decode_address("00000000000000000000000001000000") == "::1"
+    assert decode_address("00000000000000000000000000000000") == "::"
+
+
+def test_listeners_of_the_recorded_container():
+    socks = listeners_from_files({"tcp": read("proc-net-tcp.txt"), "tcp6": read("proc-net-tcp6.txt"),
+                                  "udp": read("proc-net-udp.txt")})
+    got = [(s.protocol, s.family, s.address, s.port) for s in socks]
+    assert got == [("tcp", 6, "::", 80), ("tcp", 4, "127.0.0.1", 8081)]
+    assert socks[1].loopback_only and not socks[0].loopback_only and socks[0].wildcard
+
+
+def test_established_sockets_are_not_listeners():
+    text = ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+            "   0: 1D0011AC:0050 0339A8C0:F03E 01 00000000:00000000 00:00000000 00000000     0        0 0 1\n"
+            "   1: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1\n")
+    assert [(s.address, s.port, s.inode) for s in parse_listeners(text, "tcp", 4)] == [("0.0.0.0", 80, 77)]
+
+
+def test_embedded_dns_is_named():
+    text = ("  sl  local_address rem_address   st\n"
+            "   0: 0B00007F:A1B2 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 5 1\n")
+    (s,) = parse_listeners(text, "tcp", 4)
+    assert s.address == "127.0.0.11" and s.note == "Docker embedded DNS"
+
+
+def test_laptop_routes_and_the_way_to_a_container_ip():
+    routes = parse_ipv4_routes(read("route-laptop.txt"))
+    assert Route("0.0.0.0/0", "10.0.1.1", "ndt-up0", 0, 4) in routes
+    assert Route("192.168.59.0/24", "", "ndt-lap0", 0, 4) in routes
+    assert route_for(routes, "172.17.0.2").gateway == "10.0.1.1"  # the default route: to the ISP
+    assert route_for(routes, "192.168.59.103").device == "ndt-lap0"
+
+
+def test_longest_prefix_wins_then_metric():
+    routes = [Route("0.0.0.0/0", "10.0.1.1", "up0"), Route("172.17.0.0/16", "192.168.59.103", "lap0"),
+              Route("172.17.5.0/24", "", "tun0", 50), Route("172.17.5.0/24", "", "tun1", 10)]
+    assert route_for(routes, "172.17.0.29").gateway == "192.168.59.103"
+    assert route_for(routes, "172.17.5.9").device == "tun1"
+    assert route_for([], "172.17.0.29") is None
+
+
+def test_ipv6_routes():
+    routes = parse_ipv6_routes(read("ipv6-route.txt"))
+    assert all(r.family == 6 and r.device != "lo" for r in routes)
+
+
+def test_iptables_save_chains_and_docker_dnat():
+    chains = parse_iptables_save(read("iptables-save.txt"))
+    by = {(c.table, c.name): c for c in chains}
+    assert by[("filter", "FORWARD")].policy == "DROP"
+    assert by[("filter", "DOCKER-USER")].rules == ("-j RETURN",)
+    assert by[("nat", "DOCKER")].policy == ""
+    nat = docker_nat_rules(chains)
+    assert NatRule("tcp", "127.0.0.1", 8443, "172.17.0.2", 443, "!docker0") in nat
+    assert NatRule("tcp", "", 32798, "172.17.0.2", 80, "!docker0") in nat
+
+
+def test_docker_proxy_command_line():
+    argv = ["/usr/sbin/docker-proxy", "-proto", "tcp", "-host-ip", "0.0.0.0", "-host-port", "32798",
+            "-container-ip", "172.17.0.2", "-container-port", "80"]
+    p = parse_proxy_cmdline(4125, argv)
+    assert (p.pid, p.host_ip, p.host_port, p.container_ip, p.container_port) == (4125, "0.0.0.0", 32798,
+                                                                                  "172.17.0.2", 80)
+    assert parse_proxy_cmdline(1, ["/usr/bin/python3", "-m", "x"]) is None
+    assert parse_proxy_cmdline(1, ["docker-proxy", "-host-port", "x"]) is None
+
+
+def test_system_ping_outputs():
+    unreachable = parse_ping(read("ping-net-unreachable.txt"))
+    assert unreachable["result"] == ICMP_UNREACHABLE
+    assert (unreachable["responder"], unreachable["icmp_type"], unreachable["icmp_code"]) == ("10.0.1.1", 3, 0)
+    reply = parse_ping(read("ping-reply.txt"))
+    assert reply["result"] == ANSWERED and reply["responder"] == "192.168.59.103" and reply["rtt_ms"] > 0
+    assert parse_ping("PING 10.9.9.9 (10.9.9.9) 56(84) bytes of data.\n")["result"] == TIMEOUT
+
+
+def test_container_inspect_keeps_what_diagnosis_needs():
+    (raw,) = json.loads(read("inspect-seed.json"))
+    c = container_from_inspect(raw)
+    assert c.name == "ndt-rec" and c.state.running and c.state.pid > 0
+    assert "5000/tcp" in c.exposed
+    pub = {(b.container_port, b.host_ip, b.host_port) for b in c.published}
+    assert (443, "127.0.0.1", 8443) in pub and (80, "0.0.0.0", 32798) in pub
+    assert c.endpoints[0].network == "bridge" and c.endpoints[0].ipv4 == "172.17.0.2"
+    assert c.command == ("sh", "-c", "httpd -p 80 -h /www; httpd -f -p 127.0.0.1:8081 -h /www")
+
+
+def test_created_container_keeps_its_requested_ports():
+    raw = {"Id": "ab" * 32, "Name": "/web2", "State": {"Status": "created"},
+           "Config": {"ExposedPorts": {"80/tcp": {}}},
+           "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}},
+           "NetworkSettings": {"Ports": {}, "Networks": {}}}
+    c = container_from_inspect(raw)
+    assert c.published == () and [(b.container_port, b.host_port) for b in c.requested] == [(80, 8080)]
+
+
+def test_network_inspect():
+    (raw,) = json.loads(read("inspect-network-bridge.json"))
+    n = network_from_inspect(raw)
+    assert (n.name, n.driver, n.bridge, n.subnets, n.internal) == ("bridge", "bridge", "docker0",
+                                                                   ("172.17.0.0/16",), False)
+    user = network_from_inspect({"Id": "0123456789abcdef", "Name": "app", "Driver": "bridge"})
+    assert user.bridge == "br-0123456789ab"
