@@ -185,6 +185,72 @@ def firewall_cmd(as_json):
     _print(Live().firewall(), as_json, firewall_text)
 
 
+@cli.command("why-unreachable", short_help="Why a container does not answer: causes, evidence, fix.")
+@click.argument("container")
+@click.option("--port", "port", help="The container port in question (default: every exposed or published one).")
+@click.option("--to", "to", default="", help="What was tried: ADDR[:PORT] (172.17.0.29, 0.0.0.0:5000, web:80).")
+@click.option("--from", "origin", default="host", show_default=True, help="host, or container:NAME.")
+@json_option
+@command
+def why_cmd(container, port, to, origin, as_json):
+    """Why CONTAINER does not answer: the hop where the path breaks, the cause, the evidence and
+    the fix with real values; what works instead.
+
+    Exit 0 reachable, 1 unreachable (the causes say why), 2 bad input, 3 could not diagnose.
+    """
+    from netdiag.why import why_unreachable
+
+    number = _port_number(port) if port is not None else None
+    diagnosis, _ = why_unreachable(container, number, to, origin)
+    _print_diagnosis(diagnosis, as_json)
+
+
+def _print_diagnosis(diagnosis, as_json: bool) -> None:
+    import os
+
+    from netdiag.diagnosis import REACHABLE, UNREACHABLE
+    from netdiag.errors import EXIT_REACHABLE, EXIT_UNREACHABLE
+
+    if as_json:
+        click.echo(json.dumps(diagnosis.to_contract(), indent=2))
+    else:
+        from netdiag.render.diagnosis import render
+
+        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(render(diagnosis, colour))
+    sys.exit({REACHABLE: EXIT_REACHABLE, UNREACHABLE: EXIT_UNREACHABLE}.get(diagnosis.verdict, EXIT_CANNOT_DIAGNOSE))
+
+
+@cli.command("rules", short_help="The rule catalog, or one rule explained.")
+@click.argument("rule_id", required=False)
+@json_option
+@command
+def rules_cmd(rule_id, as_json):
+    """Every rule with its ID and cause code; `netdiag rules ND302` explains one."""
+    from netdiag.render.diagnosis import rule_text
+    from netdiag.rules import load_rules
+
+    catalog = load_rules()
+    if rule_id:
+        key = rule_id.upper()
+        match = catalog.get(key) or next((r for r in catalog.values() if r.code == rule_id), None)
+        if match is None:
+            raise BadInput("bad-argument", f"no rule {rule_id!r}: `netdiag rules` lists them")
+        chosen = [match]
+    else:
+        chosen = list(catalog.values())
+    if as_json:
+        click.echo(json.dumps([{"id": r.id, "code": r.code, "hop": r.hop, "title": r.title, **{
+            k.lower().replace(" ", "_"): v for k, v in r.sections().items()}} for r in chosen], indent=2))
+    elif rule_id:
+        click.echo(rule_text(chosen[0]))
+    else:
+        from tabulate import tabulate
+
+        click.echo(tabulate([(r.id, r.code, r.title) for r in chosen], headers=["rule", "code", "detects"],
+                            tablefmt="plain"))
+
+
 def _port_number(text: str) -> int:
     value = str(text).split("/")[0]
     if not value.isdigit() or not 0 < int(value) < 65536:

@@ -307,6 +307,7 @@ class Reach:
     detail: str = ""
     rtt_ms: float | None = None
     banner: str = ""  # the first line the service sent back
+    source: str = "host"  # where the attempt started: host, or container:NAME
 
 
 # --- the whole picture ------------------------------------------------------------------------

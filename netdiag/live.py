@@ -105,12 +105,16 @@ class Live:
         return (f"the Docker daemon runs on another machine ({where}, {self.engine.host_address}): "
                 f"{what} cannot be read from here")
 
-    def snapshot(self, refs: list[str] | None = None) -> Snapshot:
-        """Everything the rules need, probes run concurrently; each failure kept as a fact."""
-        containers = tuple(self.container(r) for r in refs) if refs else self.containers()
+    def snapshot(self, refs: list[str] | None = None, listen: list[Container] | None = None) -> Snapshot:
+        """Everything the rules need, probes run concurrently; each failure kept as a fact.
 
+        `refs` limits the containers (default: all); `listen` limits whose sockets are read
+        (default: every running container of the snapshot).
+        """
+        containers = tuple(self.container(r) for r in refs) if refs else self.containers()
+        watched = [c for c in containers if listen is None or c.id in {x.id for x in listen}]
         tasks = {"networks": self.networks, "firewall": self.firewall}
-        for c in containers:
+        for c in watched:
             tasks[f"listeners:{c.id}"] = (lambda c=c: self.listeners(c))
         results = run_concurrently(tasks, timeout=20, on_error=lambda name, why: Outcome(FAILED, why))
         networks = results["networks"]
@@ -118,7 +122,7 @@ class Live:
         if isinstance(firewall, Outcome):
             firewall = Firewall(firewall)
         listeners = []
-        for c in containers:
+        for c in watched:
             found = results[f"listeners:{c.id}"]
             listeners.append(Listeners(found, c.id) if isinstance(found, Outcome) else found)
         return Snapshot(

@@ -1,0 +1,139 @@
+"""What a rule reads: the snapshot, the target, the attempt and the port in question. Pure."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from netdiag.diagnosis import Attempt
+from netdiag.facts import (ANSWERED, LOCAL, SILENT, Container, Listeners, Network, Outcome, PortBinding,
+                           Reach, Snapshot, Socket)
+
+WILDCARDS = ("", "0.0.0.0", "::")
+
+
+def hostport(address: str, port) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+@dataclass(frozen=True)
+class Context:
+    snapshot: Snapshot
+    target: Container
+    attempt: Attempt
+    port: int | None = None  # the target's container port in question
+    protocol: str = "tcp"
+    source: Container | None = None  # the container the attempt starts in (--from container:NAME)
+
+    # --- the engine and the client -------------------------------------------------------------
+    @property
+    def engine(self):
+        return self.snapshot.engine
+
+    @property
+    def local(self) -> bool:
+        return self.engine.location == LOCAL
+
+    @property
+    def host_address(self) -> str:
+        return self.engine.host_address
+
+    @property
+    def from_container(self) -> bool:
+        return self.source is not None
+
+    # --- the target ----------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.target.state.running and not self.target.state.paused
+
+    def listeners(self, container: Container | None = None) -> Listeners:
+        cid = (container or self.target).id
+        for ls in self.snapshot.listeners:
+            if ls.container_id == cid:
+                return ls
+        return Listeners(Outcome.unavailable("not collected"), cid)
+
+    def sockets_on(self, port: int | None = None) -> list[Socket]:
+        port = self.port if port is None else port
+        return [s for s in self.listeners().sockets if s.port == port and s.protocol == self.protocol]
+
+    def app_ports(self) -> list[int]:
+        """Ports the container's processes listen on, reachable from outside it (not loopback, not DNS)."""
+        return sorted({s.port for s in self.listeners().sockets
+                       if s.protocol == self.protocol and not s.loopback_only and not s.note})
+
+    def network(self, name: str) -> Network | None:
+        for n in self.snapshot.networks:
+            if n.name == name or n.id == name:
+                return n
+        return None
+
+    def networks_of(self, container: Container) -> list[Network]:
+        return [n for n in (self.network(ep.network) for ep in container.endpoints) if n is not None]
+
+    def published(self, port: int | None = None) -> list[PortBinding]:
+        """The bindings of a container port; an IPv6 wildcard twin of an IPv4 one is left out."""
+        port = self.port if port is None else port
+        found = [b for b in self.target.published if b.container_port == port and b.protocol == self.protocol]
+        v4_wild = {b.host_port for b in found if b.host_ip in ("", "0.0.0.0")}
+        return [b for b in found if not (b.host_ip == "::" and b.host_port in v4_wild)]
+
+    def requested(self, port: int | None = None) -> list[PortBinding]:
+        port = self.port if port is None else port
+        return [b for b in self.target.requested
+                if b.container_port == port and b.protocol == self.protocol and b.host_port is not None]
+
+    def exposed_ports(self) -> list[int]:
+        out = []
+        for spec in self.target.exposed:
+            number, _, proto = spec.partition("/")
+            if (proto or "tcp") == self.protocol and number.isdigit():
+                out.append(int(number))
+        return out
+
+    def ipv4(self, container: Container | None = None) -> list[str]:
+        return [ep.ipv4 for ep in (container or self.target).endpoints if ep.ipv4]
+
+    def preferred_binding(self, port: int | None = None) -> PortBinding | None:
+        """The binding a client elsewhere would use: a wildcard IPv4 one first."""
+        bindings = self.published(port)
+        for b in bindings:
+            if b.host_ip in ("", "0.0.0.0"):
+                return b
+        for b in bindings:
+            if b.host_ip not in WILDCARDS and not is_loopback(b.host_ip):
+                return b
+        return bindings[0] if bindings else None
+
+    def public_address(self, binding: PortBinding) -> str:
+        """Where a client reaches a binding: the daemon host's address, or the bound address."""
+        if binding.host_ip in WILDCARDS:
+            return self.host_address
+        return binding.host_ip
+
+    # --- observations -----------------------------------------------------------------------
+    def reach(self, address: str, port: int | None = None, kind: str = "tcp") -> Reach | None:
+        origin = self.attempt.origin
+        for r in self.snapshot.reach:
+            if r.address == address and r.port == port and r.kind == kind and r.source == origin:
+                return r
+        return None
+
+    def answered(self, address: str, port: int) -> bool:
+        r = self.reach(address, port)
+        return bool(r and r.outcome.ok and (r.result == ANSWERED or
+                                            (r.result == SILENT and bool(self.sockets_on()))))
+
+    def container_named(self, name: str) -> Container | None:
+        for c in self.snapshot.containers:
+            if c.name == name or c.id == name:
+                return c
+        return None

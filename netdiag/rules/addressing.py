@@ -1,0 +1,299 @@
+"""Where the attempt goes: the wrong address, a container IP the client cannot route to, a
+loopback-only binding, and Docker subnets that a VPN or LAN also claims."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+from netdiag.context import hostport, is_loopback
+from netdiag.diagnosis import (CONTAINER_IP, DOCKER_HOST, LOOPBACK, OTHER, OTHER_CONTAINER_IP,
+                               UNSPECIFIED)
+from netdiag.facts import ICMP_UNREACHABLE, LOCAL
+from netdiag.parsers.routes import route_for
+from netdiag.probes.engine import FORWARDS_TO_LOCALHOST
+from netdiag.rules import finding, rule
+from netdiag.subnets import overlaps
+
+
+def where_daemon_runs(ctx) -> str:
+    e = ctx.engine
+    if e.location == LOCAL:
+        return "the Docker daemon runs on this machine"
+    place = f"in a VM ({e.vm_kind})" if e.vm_kind else "on another host"
+    return f"the Docker daemon runs {place} at {e.host_address} (endpoint {e.endpoint})"
+
+
+def forwards_to_client(ctx) -> bool:
+    """Docker Desktop and its kind forward published ports to the client's own localhost."""
+    return ctx.engine.location == LOCAL or ctx.engine.vm_kind in FORWARDS_TO_LOCALHOST
+
+
+def reach_evidence(ctx, address: str, port) -> list[str]:
+    out = []
+    icmp = ctx.reach(address, None, "icmp")
+    if icmp is not None and icmp.outcome.ok:
+        who = f" from {icmp.responder}" if icmp.responder and icmp.responder != address else ""
+        out.append(f"ping {address}: {icmp.detail}{who}")
+    if port:
+        tcp = ctx.reach(address, port)
+        if tcp is not None and tcp.outcome.ok:
+            out.append(f"connect to {hostport(address, port)}: {tcp.result} ({tcp.detail})")
+    return out
+
+
+def working_addresses(ctx) -> list[str]:
+    """Where the port in question is published, as a client should use it."""
+    out = []
+    for b in ctx.published():
+        if is_loopback(b.host_ip) and not forwards_to_client(ctx):
+            continue
+        addr = ctx.public_address(b)
+        if ":" in addr and not b.host_ip:
+            continue
+        out.append(hostport(addr, b.host_port))
+    return list(dict.fromkeys(out))
+
+
+@rule("ND301", "wrong-address", "client")
+def wrong_address(ctx):
+    """The address tried does not lead to where the port is published.
+
+    Detects: 0.0.0.0 or localhost on a client whose daemon runs in a VM or on another host (the
+    port is published there, not on the client); 127.0.0.1 inside another container (that is the
+    container itself); a host address the binding does not cover; a host port the container does
+    not publish; another container's IP.
+    Why it breaks: 0.0.0.0 and localhost mean "this machine" to the client, and in a container
+    they mean the container; a binding to one address does not answer on the others.
+    Evidence: where the daemon runs, the binding of the port (address and host port), and what the
+    attempt got back.
+    Fix: the address that works, with the real host port: `<daemon host>:<host port>`, the
+    container's name on a shared network, or the address of the binding.
+    Exceptions: Docker Desktop, colima and WSL2 forward published ports to the client's
+    localhost, so localhost is right there.
+    """
+    a = ctx.attempt
+    name = ctx.target.name
+    works = working_addresses(ctx)
+    if ctx.from_container:
+        if a.kind != LOOPBACK:
+            return
+        src = ctx.source.name
+        shared = [n for n in ctx.networks_of(ctx.source) if n in ctx.networks_of(ctx.target)]
+        evidence = [f"the attempt goes to {a.to_text} from inside {src}: that is {src} itself, not {name}"]
+        fix = []
+        if shared:
+            user_defined = [n for n in shared if n.name != "bridge"]
+            ep = {e.network: e for e in ctx.target.endpoints}
+            if user_defined:
+                fix.append(f"{name}:{ctx.port} (by name on network {user_defined[0].name})")
+            fix.append(f"{ep[shared[0].name].ipv4}:{ctx.port} ({name}'s address on {shared[0].name})")
+        else:
+            fix.append(f"connect them first: docker network connect {ctx.networks_of(ctx.target)[0].name if ctx.networks_of(ctx.target) else 'bridge'} {src}, then use {name}:{ctx.port}")
+        yield finding(ctx, "ND301", f"{a.to_text} inside {src} is {src} itself, not {name}", evidence, fix)
+        return
+    if a.kind in (UNSPECIFIED, LOOPBACK) and not forwards_to_client(ctx):
+        what = "0.0.0.0" if a.kind == UNSPECIFIED else (a.name or a.address)
+        evidence = [where_daemon_runs(ctx),
+                    f"{what} on the client is the client itself, not the Docker host"]
+        for b in ctx.published():
+            evidence.append(f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)} "
+                            f"of the Docker host")
+        evidence += reach_evidence(ctx, a.address, a.port)
+        fix = [f"use {w}" for w in works] or [f"publish the port, then use {ctx.host_address}:<host port>"]
+        yield finding(ctx, "ND301", f"{a.to_text} is this machine, but the port is published on the Docker host "
+                      f"({ctx.host_address})", evidence, fix)
+        return
+    if a.kind == OTHER_CONTAINER_IP:
+        owner = next((c for c in ctx.snapshot.containers if a.address in ctx.ipv4(c)), None)
+        evidence = [f"{a.address} is the address of container {owner.name if owner else '?'}, not {name}"]
+        ips = ctx.ipv4()
+        yield finding(ctx, "ND301", f"{a.address} belongs to another container, not {name}", evidence,
+                      [f"use {ip}:{ctx.port}" for ip in ips] + [f"use {w}" for w in works])
+        return
+    if a.kind not in (DOCKER_HOST, OTHER, LOOPBACK) or a.port is None:
+        return
+    bindings = [b for c in (ctx.target,) for b in c.published if b.host_port == a.port]
+    if not bindings:
+        if not ctx.target.published or not ctx.target.state.running:
+            return  # nothing published at all: port-not-published says so
+        evidence = [f"{name} publishes nothing on host port {a.port}"]
+        evidence += [f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)}"
+                     for b in ctx.target.published]
+        from netdiag.rules.ports import holders_of
+
+        evidence += [f"host port {a.port} is held by {w}" for w in holders_of(ctx, a.port)]
+        evidence += reach_evidence(ctx, a.address, a.port)
+        all_works = [hostport(ctx.public_address(b), b.host_port) for b in ctx.target.published
+                     if ":" not in ctx.public_address(b)]
+        yield finding(ctx, "ND301", f"host port {a.port} does not lead to {name}", evidence,
+                      [f"use {w}" for w in dict.fromkeys(works or all_works)])
+        return
+    covered = [b for b in bindings if b.host_ip in ("", "0.0.0.0", "::") or b.host_ip == a.address
+               or (a.kind == DOCKER_HOST and b.host_ip == ctx.host_address)]
+    if covered or all(is_loopback(b.host_ip) for b in bindings):
+        return  # loopback-only bindings are published-on-loopback-only's
+    evidence = [f"{b.container_port}/{b.protocol} is bound to {hostport(b.host_ip, b.host_port)} only" for b in bindings]
+    evidence.append(f"the attempt goes to {a.address}, which that binding does not cover")
+    evidence += reach_evidence(ctx, a.address, a.port)
+    yield finding(ctx, "ND301", f"{a.address}:{a.port} is not where {name} is bound", evidence,
+                  [f"use {hostport(b.host_ip, b.host_port)}" for b in bindings] +
+                  [f"or publish on every address: docker run -p {a.port}:{bindings[0].container_port} ..."])
+
+
+@rule("ND302", "ip-not-routable", "client")
+def ip_not_routable(ctx):
+    """The container IP lives on a bridge inside the Docker host (a VM or another machine): the client has no route to it.
+
+    Detects: an attempt to the container's own IP from a client that is not the Docker host,
+    whose route to that IP does not go through the Docker host.
+    Why it breaks: Docker's bridge networks (172.17.0.0/16 by default) exist only inside the
+    Docker host; the client sends such packets to its default gateway, whose router answers
+    "Destination Net Unreachable" or drops them.
+    Evidence: where the daemon runs, the network and subnet of the IP, the client's route to it,
+    and who answered the ping (the router that sent the ICMP error).
+    Fix: use the published port on the Docker host's address (`192.168.59.103:32768`); publish
+    the port first if it is not; a route to the subnet via the Docker host reaches published
+    container ports only.
+    Exceptions: the Docker host itself, and a client with a route via the Docker host.
+    """
+    a = ctx.attempt
+    if ctx.from_container or a.kind != CONTAINER_IP or ctx.local:
+        return
+    client = ctx.snapshot.client
+    route = route_for(client.routes, a.address) if client is not None and client.outcome.ok else None
+    if route is not None and route.gateway and route.gateway == ctx.host_address:
+        return
+    if a.port and ctx.answered(a.address, a.port):
+        return
+    ep = next((e for e in ctx.target.endpoints if e.ipv4 == a.address), None)
+    net = ctx.network(ep.network) if ep else None
+    evidence = [where_daemon_runs(ctx)]
+    if net is not None:
+        evidence.append(f"{a.address} is on network {net.name} ({', '.join(net.subnets)}"
+                        f"{', bridge ' + net.bridge if net.bridge else ''}) inside the Docker host")
+    if route is None:
+        evidence.append(f"the client has no route to {a.address}")
+    elif route.gateway:
+        evidence.append(f"the client's route to {a.address}: {route.destination} via {route.gateway} dev {route.device}"
+                        + (" (its default gateway)" if route.destination in ("0.0.0.0/0", "::/0") else ""))
+    else:
+        evidence.append(f"the client's route to {a.address}: {route.destination} dev {route.device}, "
+                        "not via the Docker host")
+    evidence += reach_evidence(ctx, a.address, a.port)
+    icmp = ctx.reach(a.address, None, "icmp")
+    works = working_addresses(ctx)
+    fix = [f"use {w}" for w in works]
+    if not works:
+        fix.append(f"publish the port: docker run -p {ctx.port or 80}:{ctx.port or 80} ..., then use "
+                   f"{ctx.host_address}:{ctx.port or 80}")
+    if ctx.host_address and net is not None and net.subnets:
+        fix.append(f"or route the subnet via the Docker host (reaches published container ports only): "
+                   f"ip route add {net.subnets[0]} via {ctx.host_address}")
+    summary = f"{a.address} is on a bridge inside the Docker host ({ctx.host_address}): the client has no route to it"
+    if icmp is not None and icmp.result == ICMP_UNREACHABLE and icmp.responder:
+        summary += f" ({icmp.responder} answered {icmp.detail})"
+    yield finding(ctx, "ND302", summary, evidence, fix)
+
+
+@rule("ND303", "published-on-loopback-only", "host binding")
+def published_on_loopback_only(ctx):
+    """The port is published on the Docker host's loopback (127.0.0.1 or ::1) and the attempt comes from elsewhere.
+
+    Detects: every binding of the port is to 127.0.0.1 or ::1 (`-p 127.0.0.1:8080:80`) while the
+    client is another machine, a container, or uses a non-loopback address of the host.
+    Why it breaks: a loopback binding accepts connections from the Docker host itself only.
+    Evidence: the binding, and where the attempt comes from.
+    Fix: publish on all addresses (`-p 8080:80`) or on the address clients use
+    (`-p 192.168.1.5:8080:80`); or keep it private and tunnel: `ssh -L 8080:127.0.0.1:8080 host`.
+    Exceptions: Docker Desktop, colima and WSL2 forward loopback bindings to the client's localhost.
+    """
+    bindings = ctx.published()
+    if not bindings or not all(is_loopback(b.host_ip) for b in bindings):
+        return
+    a = ctx.attempt
+    elsewhere = ctx.from_container or not forwards_to_client(ctx) or a.kind in (DOCKER_HOST, OTHER)
+    if not elsewhere:
+        return
+    b = bindings[0]
+    origin = f"container {ctx.source.name}" if ctx.from_container else (
+        f"{a.address}, a non-loopback address" if a.kind in (DOCKER_HOST, OTHER) else "a client on another machine")
+    evidence = [f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip, b.host_port)} only",
+                f"the attempt comes from {origin}"]
+    if not ctx.from_container:
+        evidence.insert(1, where_daemon_runs(ctx))
+    evidence += reach_evidence(ctx, a.address, a.port) if a.address else []
+    yield finding(ctx, "ND303", f"{ctx.target.name} publishes {b.container_port}/{b.protocol} on "
+                  f"{b.host_ip} only: it answers on the Docker host itself, nowhere else", evidence,
+                  [f"publish on all addresses: docker run -p {b.host_port}:{b.container_port} ...",
+                   f"or keep it private and tunnel: ssh -L {b.host_port}:{hostport(b.host_ip, b.host_port)} "
+                   f"<docker host>, then use 127.0.0.1:{b.host_port}"])
+
+
+def free_ranges(ctx, count: int = 2) -> list[str]:
+    """Private ranges that no route, interface or Docker network of the snapshot uses."""
+    used = []
+    for host in (ctx.snapshot.client, ctx.snapshot.docker_host):
+        if host is None:
+            continue
+        used += [ipaddress.ip_network(r.destination) for r in host.routes if r.family == 4
+                 and ipaddress.ip_network(r.destination).prefixlen > 0]
+        used += [ipaddress.ip_interface(a).network for i in host.interfaces for a in i.addresses if "." in a]
+    used += [ipaddress.ip_network(s) for n in ctx.snapshot.networks for s in n.subnets if "." in s]
+    out = []
+    for base in ("10.200.0.0/16", "10.210.0.0/16", "10.220.0.0/16", "172.30.0.0/16", "192.168.200.0/22"):
+        net = ipaddress.ip_network(base)
+        if not any(net.overlaps(u) for u in used):
+            out.append(base)
+        if len(out) == count:
+            break
+    return out
+
+
+@rule("ND304", "subnet-overlap", "network")
+def subnet_overlap(ctx):
+    """A Docker network overlaps a route or interface (VPN, LAN), so traffic to the container goes the wrong way.
+
+    Detects: an interface or route of the client (or of the Docker host, when it is this machine)
+    that covers the container's address on one of its Docker networks.
+    Why it breaks: the more specific route wins: packets for the container leave through the VPN
+    or LAN interface instead of Docker's bridge, and replies from the container to that range
+    never reach the VPN or LAN.
+    Evidence: the Docker network and subnet, the overlapping interface or route, and the route
+    the client picks for the container's address.
+    Fix: move Docker to a free range: `daemon.json` with `bip` and `default-address-pools`
+    (restart dockerd), or recreate a user-defined network with `--subnet` in a free range.
+    Exceptions: Docker's own bridges, the default route, and a route to the subnet via the Docker
+    host itself (the old boot2docker workaround).
+    """
+    hosts = [h for h in (ctx.snapshot.client, ctx.snapshot.docker_host) if h is not None and h.outcome.ok]
+    mine = {ep.network: ep for ep in ctx.target.endpoints if ep.ipv4}
+    nets = [n for n in ctx.snapshot.networks if n.name in mine]
+    for host in hosts:
+        for o in overlaps(tuple(nets), host, ctx.host_address):
+            ip = ipaddress.ip_address(mine[o.network].ipv4)
+            if ip not in ipaddress.ip_interface(o.prefix).network:
+                continue
+            route = route_for(host.routes, str(ip))
+            claimed = f"{o.kind} {o.prefix} dev {o.device}" + (f" via {o.gateway}" if o.gateway else "")
+            evidence = [f"network {o.network} ({o.subnet}) overlaps {claimed} on the {o.machine}",
+                        f"{ctx.target.name} has {ip} on {o.network}, inside {o.prefix}"]
+            if route is not None:
+                evidence.append(f"the {o.machine}'s route to {ip}: {route.destination} dev {route.device}"
+                                + (f" via {route.gateway}" if route.gateway else ""))
+            free = free_ranges(ctx)
+            fix = []
+            if o.network == "bridge" and free:
+                pools = json.dumps({"bip": str(next(ipaddress.ip_network(free[0]).hosts())) + "/24",
+                                    "default-address-pools": [{"base": free[-1], "size": 24}]})
+                fix.append(f"move Docker's default bridge: /etc/docker/daemon.json {pools}, then restart dockerd")
+            elif free:
+                sub = str(next(ipaddress.ip_network(free[0]).subnets(new_prefix=24)))
+                fix.append(f"recreate the network in a free range: docker network create --subnet {sub} "
+                           f"{o.network}-new; docker network connect {o.network}-new {ctx.target.name}")
+                fix.append(f"and keep Docker out of the VPN's way: /etc/docker/daemon.json "
+                           f"{json.dumps({'default-address-pools': [{'base': free[-1], 'size': 24}]})}")
+            fix.append(f"or narrow the {o.device} route so it leaves {o.subnet} alone")
+            yield finding(ctx, "ND304", f"{o.device} on the {o.machine} claims {o.prefix}, inside Docker network "
+                          f"{o.network} ({o.subnet}): traffic to {ip} goes to {o.device}", evidence, fix)
+            return

@@ -1,0 +1,65 @@
+"""Container to container: no shared network, or a name on the default bridge."""
+
+from __future__ import annotations
+
+from netdiag.diagnosis import CONTAINER_NAME
+from netdiag.rules import finding, rule
+
+
+def shared_networks(ctx):
+    mine = {n.id for n in ctx.networks_of(ctx.source)}
+    return [n for n in ctx.networks_of(ctx.target) if n.id in mine]
+
+
+@rule("ND601", "different-networks", "shared network", per_port=False)
+def different_networks(ctx):
+    """The two containers share no network, so neither can reach the other.
+
+    Detects: the source container (--from container:NAME) and the target are attached to
+    disjoint sets of networks.
+    Why it breaks: each Docker network is an isolated bridge; Docker's isolation rules drop
+    traffic between them, and names resolve only within a shared user-defined network.
+    Evidence: the networks of each container.
+    Fix: `docker network connect <target's network> <source>`, then use the target's name.
+    Exceptions: a source in the host's network namespace reaches container IPs like the host does.
+    """
+    if not ctx.from_container or ctx.source.network_mode == "host" or ctx.target.network_mode == "host":
+        return
+    if shared_networks(ctx):
+        return
+    src, dst = ctx.source, ctx.target
+    theirs = [n.name for n in ctx.networks_of(dst)]
+    evidence = [f"{src.name} is on: {', '.join(n.name for n in ctx.networks_of(src)) or 'no network'}",
+                f"{dst.name} is on: {', '.join(theirs) or 'no network'}"]
+    fix = [f"docker network connect {theirs[0]} {src.name}, then use {dst.name}:{ctx.port or '<port>'}"] if theirs \
+        else [f"connect both to one network: docker network create app; docker network connect app {src.name}; "
+              f"docker network connect app {dst.name}"]
+    yield finding(ctx, "ND601", f"{src.name} and {dst.name} share no network", evidence, fix)
+
+
+@rule("ND602", "no-dns-on-default-bridge", "name resolution", per_port=False)
+def no_dns_on_default_bridge(ctx):
+    """A container name is used on the default bridge, where Docker provides no name resolution.
+
+    Detects: container to container by name, when the only network they share is the default
+    `bridge`.
+    Why it breaks: Docker's embedded DNS (127.0.0.11) serves user-defined networks only; on the
+    default bridge the name goes to the host's resolver, which does not know it.
+    Evidence: the name used and the networks the two containers share.
+    Fix: put both on a user-defined network (`docker network create app`, `docker network connect
+    app` for each) and use the name; or use the target's IP for now.
+    Exceptions: legacy `--link` aliases; a shared user-defined network.
+    """
+    if not ctx.from_container or ctx.attempt.kind != CONTAINER_NAME:
+        return
+    shared = shared_networks(ctx)
+    if not shared or any(n.name != "bridge" for n in shared):
+        return
+    src, dst = ctx.source, ctx.target
+    ip = next((ep.ipv4 for ep in dst.endpoints if ep.network == "bridge"), "")
+    port = ctx.attempt.port or ctx.port
+    yield finding(ctx, "ND602", f"{ctx.attempt.name} cannot resolve from {src.name}: the default bridge has no "
+                  "name resolution", [f"{src.name} and {dst.name} share only the default bridge",
+                                      "Docker's embedded DNS serves user-defined networks only"],
+                  [f"docker network create app; docker network connect app {src.name}; docker network connect app "
+                   f"{dst.name}; then use {dst.name}:{port}", f"or use the address for now: {ip}:{port}"])

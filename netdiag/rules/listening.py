@@ -1,0 +1,78 @@
+"""Inside the container: nothing listens on the port traffic is mapped to, or only on loopback."""
+
+from __future__ import annotations
+
+from netdiag.context import hostport
+from netdiag.rules import finding, rule
+
+
+def _listening_summary(ctx) -> str:
+    socks = [s for s in ctx.listeners().sockets if s.protocol == ctx.protocol and not s.note]
+    if not socks:
+        return "nothing at all"
+    return ", ".join(f"{s.process or '?'} on {hostport(s.address, s.port)}" for s in socks[:6])
+
+
+@rule("ND401", "nothing-listening", "listener")
+def nothing_listening(ctx):
+    """Nothing in the container listens on the port the traffic is mapped to.
+
+    Detects: the container runs, its sockets were read, and no socket listens on the container
+    port in question: the app listens on another port, or has not started listening (yet).
+    Why it breaks: the packet reaches the container's namespace and the kernel answers with a
+    reset; through docker-proxy the connection is accepted, then closed at once.
+    Evidence: the port, how the sockets were read, and what does listen (process and address).
+    Fix: map the host port to the port the app listens on (`-p 5000:80`), use the mapping that
+    already leads to it, or make the app listen on the port.
+    Exceptions: a container whose sockets could not be read is `unknown` here, never passed.
+    """
+    if ctx.port is None or not ctx.running or not ctx.listeners().outcome.ok or ctx.sockets_on():
+        return
+    name = ctx.target.name
+    ls = ctx.listeners()
+    evidence = [f"nothing in {name} listens on {ctx.port}/{ctx.protocol} (read through {ls.outcome.method})",
+                f"what listens: {_listening_summary(ctx)}"]
+    fix = []
+    others = ctx.app_ports()
+    published_here = ctx.published()
+    for b in published_here:
+        evidence.append(f"host port {b.host_port} is mapped to container port {ctx.port}")
+    for p in others:
+        existing = ctx.preferred_binding(p)
+        if existing is not None:
+            fix.append(f"use {hostport(ctx.public_address(existing), existing.host_port)}, which is mapped to "
+                       f"{p}, where the app listens")
+        host_port = published_here[0].host_port if published_here else (ctx.attempt.port or ctx.port)
+        fix.append(f"map the host port to the app's port: docker run -p {host_port}:{p} ...")
+    fix.append(f"or make the app listen on {ctx.port}")
+    ctx_r = ctx.reach(ctx.attempt.address, ctx.attempt.port) if ctx.attempt.address else None
+    if ctx_r is not None and ctx_r.outcome.ok:
+        evidence.append(f"connect to {hostport(ctx.attempt.address, ctx.attempt.port)}: {ctx_r.result}")
+    yield finding(ctx, "ND401", f"nothing in {name} listens on {ctx.port}/{ctx.protocol}"
+                  + (f"; the app listens on {', '.join(str(p) for p in others)}" if others else ""), evidence, fix)
+
+
+@rule("ND402", "listening-on-loopback", "listener")
+def listening_on_loopback(ctx):
+    """The app listens only on 127.0.0.1 or ::1 inside its own namespace.
+
+    Detects: every socket on the container port is bound to a loopback address.
+    Why it breaks: the container's loopback is its own; traffic from the bridge arrives on eth0
+    and finds no listener, so published ports and other containers get a reset.
+    Evidence: the socket's address and process.
+    Fix: make the app bind 0.0.0.0 (or ::): e.g. `--host 0.0.0.0`, `--bind 0.0.0.0:80`,
+    `HOST=0.0.0.0`, busybox httpd `-p 0.0.0.0:80`.
+    Exceptions: a container in the host's network namespace; anything reached from inside the
+    same container.
+    """
+    if ctx.port is None or not ctx.running or ctx.target.network_mode == "host":
+        return
+    socks = ctx.sockets_on()
+    if not socks or not all(s.loopback_only for s in socks):
+        return
+    s = socks[0]
+    yield finding(ctx, "ND402", f"{s.process or 'the app'} in {ctx.target.name} listens on "
+                  f"{hostport(s.address, s.port)} only: reachable from inside the container alone",
+                  [f"{s.process or '?'} (pid {s.pid or '?'}) listens on {hostport(x.address, x.port)}" for x in socks],
+                  [f"make the app bind 0.0.0.0:{ctx.port} instead of {s.address} (e.g. --host 0.0.0.0, "
+                   f"--bind 0.0.0.0:{ctx.port}), then restart {ctx.target.name}"])

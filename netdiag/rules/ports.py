@@ -1,0 +1,137 @@
+"""Publishing: a port with no host mapping, and a host port someone else already holds."""
+
+from __future__ import annotations
+
+import re
+
+from netdiag.context import hostport
+from netdiag.diagnosis import CONTAINER_IP, DEFAULT, DOCKER_HOST, LOOPBACK, UNSPECIFIED
+from netdiag.rules import finding, rule
+from netdiag.rules.state import failed_on_port
+
+PUBLISH_ARG = re.compile(r"^(-p|--publish)(=.*)?$")
+
+
+def misplaced_publish(command: tuple[str, ...]) -> list[str]:
+    """`-p 8080:80` found among the container's arguments: it came after the image name."""
+    found = []
+    for i, word in enumerate(command):
+        if PUBLISH_ARG.match(word):
+            value = word.split("=", 1)[1] if "=" in word else (command[i + 1] if i + 1 < len(command) else "")
+            if re.match(r"^[\d.:\[\]a-fA-F]*\d+(/\w+)?$", value):
+                found.append(f"-p {value}")
+    return found
+
+
+def holders_of(ctx, host_port: int, protocol: str = "tcp") -> list[str]:
+    """Who holds a host port: another container publishing it, or a host process (by name and pid)."""
+    who = []
+    for c in ctx.snapshot.containers:
+        if c.id == ctx.target.id:
+            continue
+        if any(b.host_port == host_port and b.protocol == protocol for b in c.published):
+            who.append(f"container {c.name} ({c.id[:12]})")
+    holders = ctx.snapshot.port_holders
+    if holders is not None and holders.outcome.ok:
+        proxies = {p.pid for p in holders.proxies}
+        for s in holders.sockets:
+            if s.port == host_port and s.protocol == protocol and s.pid not in proxies:
+                label = f"process {s.process or '?'} (pid {s.pid}) on {hostport(s.address, s.port)}"
+                if label not in who:
+                    who.append(label)
+    return who
+
+
+def free_port_near(ctx, port: int) -> int:
+    taken = {b.host_port for c in ctx.snapshot.containers for b in c.published}
+    if ctx.snapshot.port_holders is not None:
+        taken |= {s.port for s in ctx.snapshot.port_holders.sockets}
+    candidate = port + 1
+    while candidate in taken and candidate < 65535:
+        candidate += 1
+    return candidate
+
+
+@rule("ND201", "host-port-conflict", "host binding")
+def host_port_conflict(ctx):
+    """The host port is already held, by another container or a host process, so the container never started.
+
+    Detects: a container left in state `created` whose start failed with "port is already
+    allocated" (another container) or "address already in use" (a host process).
+    Why it breaks: one host port can be bound once; Docker refuses to start the second container,
+    so nothing of it runs.
+    Evidence: the engine's error, the requested mapping, and who holds the port: the other
+    container by name, or the host process by name and pid.
+    Fix: stop what holds the port, or publish on a free host port: `docker rm NAME` and run it
+    again with `-p <free port>:<container port>`.
+    Exceptions: a running container is not in conflict, whatever else binds nearby ports.
+    """
+    st = ctx.target.state
+    if st.running or not failed_on_port(st.error):
+        return
+    for b in ctx.requested():
+        if f":{b.host_port}" not in st.error and "port is already allocated" not in st.error:
+            continue
+        who = holders_of(ctx, b.host_port, b.protocol)
+        evidence = [f"state: {st.status}, engine error: {st.error}",
+                    f"requested -p {b.host_port}:{b.container_port}/{b.protocol}"]
+        evidence += [f"host port {b.host_port} is held by {w}" for w in who] or [
+            f"host port {b.host_port} is held by something netdiag cannot see from here"]
+        free = free_port_near(ctx, b.host_port)
+        fix = []
+        for w in who:
+            if w.startswith("container "):
+                fix.append(f"docker stop {w.split()[1]}  (frees {b.host_port}), then: docker start {ctx.target.name}")
+            else:
+                fix.append(f"stop {w.split(' on ')[0]}, then: docker start {ctx.target.name}")
+        fix.append(f"or publish on a free port: docker rm {ctx.target.name}; docker run -p {free}:{b.container_port} ...")
+        holder = who[0] if who else "another program"
+        yield finding(ctx, "ND201", f"host port {b.host_port} is already held by {holder}, so "
+                      f"{ctx.target.name} never started", evidence, fix)
+        return
+
+
+@rule("ND202", "port-not-published", "host binding")
+def port_not_published(ctx):
+    """The container port exists but has no host mapping, so only the Docker host's bridge reaches it.
+
+    Detects: a port the image exposes or a process listens on, with no `-p` mapping, while the
+    attempt needs one: a host address (localhost, 0.0.0.0, the VM's address), or a client on
+    another machine than the Docker host.
+    Why it breaks: EXPOSE only documents a port; without `-p` nothing listens on the host, and
+    Docker's forwarding rules accept traffic only for published ports.
+    Evidence: the exposed or listening port, the absence of a mapping, and a `-p` found after the
+    image name in the container's arguments (docker passed it to the app instead).
+    Fix: run the container again with `-p HOST:CONTAINER` before the image name.
+    Exceptions: container-to-container traffic needs no publishing; on the Docker host itself the
+    container's IP reaches the port (netdiag says so in `notes`).
+    """
+    a = ctx.attempt
+    if ctx.port is None or ctx.from_container or ctx.target.network_mode in ("host", "none"):
+        return
+    nets = ctx.networks_of(ctx.target)
+    if nets and all(n.internal for n in nets):
+        return
+    if ctx.published() or not ctx.target.state.running and ctx.requested():
+        return
+    needs_mapping = a.kind in (UNSPECIFIED, LOOPBACK, DOCKER_HOST) or (
+        a.kind in (DEFAULT, CONTAINER_IP) and not ctx.local)
+    if not needs_mapping:
+        return
+    name = ctx.target.name
+    evidence = []
+    if ctx.port in ctx.exposed_ports():
+        evidence.append(f"{ctx.port}/{ctx.protocol} is exposed (EXPOSE or --expose)")
+    socks = ctx.sockets_on()
+    if socks:
+        evidence.append(f"{socks[0].process or 'a process'} listens on {hostport(socks[0].address, ctx.port)}")
+    evidence.append(f"no host mapping: `docker port {name} {ctx.port}` shows nothing")
+    host_port = a.port if a.kind in (UNSPECIFIED, LOOPBACK, DOCKER_HOST) and a.port else ctx.port
+    misplaced = misplaced_publish(ctx.target.command)
+    fix = [f"docker run -p {host_port}:{ctx.port} ... {ctx.target.image} (the -p goes before the image name)"]
+    if misplaced:
+        evidence.append(f"the container's arguments contain `{' '.join(misplaced)}`: it came after the image "
+                        "name, so docker passed it to the container's command instead of publishing")
+        fix.insert(0, f"move `{misplaced[0]}` before the image name: docker run -d {misplaced[0]} {ctx.target.image} ...")
+    yield finding(ctx, "ND202", f"{ctx.port}/{ctx.protocol} of {name} is not published: "
+                  "nothing on the host leads to it", evidence, fix)

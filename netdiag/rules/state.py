@@ -1,0 +1,150 @@
+"""The container itself: not running, no network, the host's network, internal networks only."""
+
+from __future__ import annotations
+
+from netdiag.rules import finding, rule
+
+PORT_CONFLICT_ERRORS = ("port is already allocated", "address already in use")
+
+
+def failed_on_port(state_error: str) -> bool:
+    return any(e in state_error for e in PORT_CONFLICT_ERRORS)
+
+
+@rule("ND101", "container-not-running", "container", per_port=False)
+def container_not_running(ctx):
+    """The container is not running, so nothing in it can answer.
+
+    Detects: the container's state is exited (with its exit code, or killed for lack of memory),
+    created but never started, restarting, paused or dead.
+    Why it breaks: a stopped container has no processes and no sockets; a paused one has sockets
+    but its processes are frozen, so connections hang; a restarting one comes and goes.
+    Evidence: the state, exit code, OOMKilled flag, the engine's error and when it finished.
+    Fix: read why it stopped (`docker logs NAME`), then `docker start NAME`; `docker unpause NAME`
+    for a paused one; more memory (`--memory`) when the kernel killed it.
+    Exceptions: a container created but never started because its host port was taken is
+    reported as host-port-conflict instead, which says who holds the port.
+    """
+    st = ctx.target.state
+    name = ctx.target.name
+    if st.running and not st.paused and not st.restarting:
+        return
+    if st.status == "created" and failed_on_port(st.error):
+        return
+    evidence = [f"state: {st.status}"]
+    fix = [f"docker logs {name}"]
+    if st.paused:
+        summary = f"{name} is paused: its processes are frozen and cannot answer"
+        fix = [f"docker unpause {name}"]
+    elif st.restarting:
+        summary = f"{name} keeps restarting ({st.restart_count} restarts): it is down most of the time"
+        evidence.append(f"restart count: {st.restart_count}, last exit code {st.exit_code}")
+        fix.append(f"fix what makes it exit, then: docker restart {name}")
+    elif st.status == "created":
+        summary = f"{name} was created but never started"
+        if st.error:
+            evidence.append(f"engine error: {st.error}")
+        fix = [f"docker start {name}"]
+    elif st.dead or st.status == "dead":
+        summary = f"{name} is dead: the engine could not stop or remove it cleanly"
+        fix = [f"docker rm -f {name}, then run it again"]
+    else:
+        summary = f"{name} is not running: it exited with code {st.exit_code}"
+        evidence.append(f"exit code: {st.exit_code}")
+        if st.oom_killed:
+            summary = f"{name} is not running: the kernel killed it for lack of memory (exit code {st.exit_code})"
+            evidence.append("OOMKilled: true")
+            fix.append(f"give it more memory (docker run --memory ...), then: docker start {name}")
+        else:
+            fix.append(f"docker start {name}")
+        if st.error:
+            evidence.append(f"engine error: {st.error}")
+        if st.finished_at and not st.finished_at.startswith("0001"):
+            evidence.append(f"finished at {st.finished_at}")
+    yield finding(ctx, "ND101", summary, evidence, fix)
+
+
+@rule("ND102", "no-network", "network", per_port=False)
+def no_network(ctx):
+    """The container has no network: it was started with `--network none`.
+
+    Detects: network mode `none`: the container has only a loopback interface.
+    Why it breaks: with no interface but lo, no packet can enter or leave; -p is ignored.
+    Evidence: the network mode and the container's (empty) list of networks.
+    Fix: `docker network connect bridge NAME` (or a user-defined network), or run it again without
+    `--network none`, with `-p HOST:CONTAINER`.
+    Exceptions: none.
+    """
+    if ctx.target.network_mode != "none":
+        return
+    name = ctx.target.name
+    evidence = ["network mode: none (only a loopback interface)"]
+    if ctx.target.requested:
+        evidence.append("requested -p " + ", ".join(f"{b.host_port}:{b.container_port}" for b in ctx.target.requested)
+                        + " is ignored without a network")
+    yield finding(ctx, "ND102", f"{name} has no network (--network none): nothing can reach it",
+                  evidence, [f"docker network connect bridge {name}",
+                             f"or run it again without --network none, with -p {ctx.port or 8080}:{ctx.port or 80}"])
+
+
+@rule("ND103", "host-network-mode", "host binding")
+def host_network_mode(ctx):
+    """The container uses the host's network, so -p is ignored: the app's own port is the one to use.
+
+    Detects: network mode `host` while a port mapping was asked for, or the attempt goes to a port
+    the app does not listen on.
+    Why it breaks: with `--network host` the container shares the host's interfaces; Docker
+    publishes nothing, so `-p 8080:80` maps nothing and port 8080 stays closed.
+    Evidence: the network mode, the -p that was ignored, the ports the app listens on.
+    Fix: reach the app on the host's address at the port it listens on (`<host>:80`), or run
+    the container on a bridge network with `-p`.
+    Exceptions: an attempt to the port the app listens on is not a fault.
+    """
+    if ctx.target.network_mode != "host":
+        return
+    listening = ctx.app_ports()
+    ignored = ctx.requested()
+    tried = ctx.attempt.port
+    if tried is not None:
+        if not ctx.listeners().outcome.ok or tried in listening:
+            return
+    elif not any(b.host_port != b.container_port for b in ignored):
+        return
+    name = ctx.target.name
+    evidence = ["network mode: host (the container shares the Docker host's network)"]
+    for b in ignored:
+        evidence.append(f"-p {b.host_port}:{b.container_port} was asked for and is ignored in host mode")
+    if ctx.listeners().outcome.ok:
+        evidence.append("the app listens on " + (", ".join(str(p) for p in listening) or "no port"))
+    fix = [f"use {ctx.host_address}:{p}" for p in listening[:3]] or [
+        f"make the app listen on a port of the host, or run {name} on a bridge network with -p"]
+    fix.append(f"or run it on a bridge network: docker run -p {tried or (ignored[0].host_port if ignored else 8080)}:"
+               f"{listening[0] if listening else ctx.port} ...")
+    yield finding(ctx, "ND103", f"{name} uses the host's network: -p is ignored, the app's own port is the one to use",
+                  evidence, fix)
+
+
+@rule("ND104", "internal-network", "network", per_port=False)
+def internal_network(ctx):
+    """The container's only networks are internal: nothing is published, nothing leaves.
+
+    Detects: every network the container is attached to was created with `--internal`.
+    Why it breaks: Docker gives internal networks no route out and no port publishing: -p maps
+    nothing and the host cannot reach the container through a published port.
+    Evidence: each network with its internal flag and subnet.
+    Fix: attach a non-internal network as well: `docker network connect bridge NAME` (then
+    publish with -p), or recreate the network without `--internal`.
+    Exceptions: containers that also have a non-internal network.
+    """
+    nets = ctx.networks_of(ctx.target)
+    if not nets or not all(n.internal for n in nets) or ctx.from_container:
+        return
+    name = ctx.target.name
+    evidence = [f"network {n.name} ({', '.join(n.subnets) or 'no subnet'}): internal" for n in nets]
+    if ctx.target.requested:
+        evidence.append("requested -p " + ", ".join(f"{b.host_port}:{b.container_port}" for b in ctx.target.requested)
+                        + " is not published on an internal network")
+    yield finding(ctx, "ND104", f"{name} is only on internal networks ({', '.join(n.name for n in nets)}): "
+                  "nothing is published", evidence,
+                  [f"docker network connect bridge {name}, and publish the port with -p",
+                   f"or recreate {nets[0].name} without --internal"])
