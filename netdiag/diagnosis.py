@@ -5,7 +5,7 @@ The JSON form is the public contract (docs/contract.md): keep field names stable
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 REACHABLE = "reachable"
 UNREACHABLE = "unreachable"
@@ -67,31 +67,21 @@ class Diagnosis:
     path: tuple[Hop, ...] = ()
     works: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    unknown_reasons: tuple[str, ...] = field(default_factory=tuple)
-
-    def target_to(self) -> str:
-        a = self.attempt
-        if a.to_text:
-            return a.to_text
-        return ""
+    unknown_reasons: tuple[str, ...] = ()
+    tried: str = ""  # where the attempt went, as address:port, when no --to named it
 
     def to_contract(self) -> dict:
-        """The JSON object of the public contract."""
+        """The JSON object of the public contract (docs/contract.md)."""
         a = self.attempt
         port = self.ports[0] if len(self.ports) == 1 else None
-        to = a.to_text
-        if not to and a.address:
-            to = f"{a.address}:{a.port}" if a.port else a.address
         out = {
             "verdict": self.verdict,
             "target": {"container": self.container, "id": self.container_id, "port": port,
-                       "ports": list(self.ports), "to": to, "from": a.origin},
+                       "to": a.to_text or self.tried, "from": a.origin},
             "causes": [{"code": f.code, "rule": f.rule, "port": f.port, "summary": f.summary,
                         "evidence": list(f.evidence), "fix": list(f.fix)} for f in self.causes],
             "path": [{"hop": h.hop, "status": h.status, "detail": h.detail} for h in self.path],
             "works": list(self.works),
-            "notes": list(self.notes),
+            "notes": [f"unknown: {u}" for u in self.unknown_reasons] + list(self.notes),
         }
-        if self.verdict == UNKNOWN:
-            out["unknown"] = list(self.unknown_reasons)
         return out

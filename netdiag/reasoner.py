@@ -321,9 +321,11 @@ def diagnose(snapshot: Snapshot, target: Container, attempt: Attempt, port: int 
     works: list[str] = []
     unknown: list[str] = []
     port_ok: list[bool] = []
+    tried: list[str] = []
+    whole = Context(snapshot, target, attempt, ports[0] if len(ports) == 1 else attempt.port, source=source)
     for r in rules.values():
         if r.fn is not None and not r.per_port:
-            causes += list(r.fn(base))
+            causes += list(r.fn(whole))
     for p in ports:
         ctx = Context(snapshot, target, attempt, p, source=source)
         found = [f for r in rules.values() if r.fn is not None and r.per_port for f in r.fn(ctx)]
@@ -333,6 +335,8 @@ def diagnose(snapshot: Snapshot, target: Container, attempt: Attempt, port: int 
         path += port_path
         t = attempt_target(ctx)
         port_ok.append(bool(t and ctx.answered(*t)))
+        if t:
+            tried.append(hostport(*t))
         for a, pp in ([t] if t else []) + candidates(ctx):
             if a and pp and ctx.answered(a, pp):
                 works.append(hostport(a, pp))
@@ -360,7 +364,7 @@ def diagnose(snapshot: Snapshot, target: Container, attempt: Attempt, port: int 
             unknown.append("the attempt did not succeed and no rule explains why")
     return Diagnosis(verdict, target.name, target.id, attempt, ports, tuple(causes), tuple(path),
                      tuple(dict.fromkeys(works)), tuple(dict.fromkeys(notes)),
-                     tuple(dict.fromkeys(unknown)) if verdict == UNKNOWN else ())
+                     tuple(dict.fromkeys(unknown)) if verdict == UNKNOWN else (), ", ".join(tried))
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -114,14 +114,23 @@ def host_network_mode(ctx):
     evidence = ["network mode: host (the container shares the Docker host's network)"]
     for b in ignored:
         evidence.append(f"-p {b.host_port}:{b.container_port} was asked for and is ignored in host mode")
+    app = _app_ports_in_host_mode(ctx, ignored, listening)
     if ctx.listeners().outcome.ok:
-        evidence.append("the app listens on " + (", ".join(str(p) for p in listening) or "no port"))
-    fix = [f"use {ctx.host_address}:{p}" for p in listening[:3]] or [
+        evidence.append("the app listens on " + (", ".join(str(p) for p in app) or "no port it asked for"))
+    fix = [f"use {ctx.host_address}:{p}" for p in app[:3]] or [
         f"make the app listen on a port of the host, or run {name} on a bridge network with -p"]
     fix.append(f"or run it on a bridge network: docker run -p {tried or (ignored[0].host_port if ignored else 8080)}:"
-               f"{listening[0] if listening else ctx.port} ...")
+               f"{app[0] if app else ctx.port} ...")
     yield finding(ctx, "ND103", f"{name} uses the host's network: -p is ignored, the app's own port is the one to use",
                   evidence, fix)
+
+
+def _app_ports_in_host_mode(ctx, ignored, listening) -> list[int]:
+    """In host mode every socket of the host is visible: the app's are those it asked to publish,
+    exposes, or its main process holds."""
+    own = [s.port for s in ctx.listeners().sockets if s.pid and s.pid == ctx.target.state.pid]
+    ports = [b.container_port for b in ignored] + ctx.exposed_ports() + own
+    return [p for p in dict.fromkeys(ports) if p in listening]
 
 
 @rule("ND104", "internal-network", "network", per_port=False)

@@ -1,0 +1,390 @@
+"""why-unreachable on the real engine: every cause code built for real, and healthy decoys.
+
+Each test builds the failure with real containers, networks, namespaces, sysctls or iptables
+rules, asserts what the user sees (cause code, evidence values, the fix's real values), and
+restores what it changed, also when it fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import subprocess
+
+import pytest
+
+from examples import lab
+from examples.lab import netdiag, netdiag_laptop
+
+pytestmark = pytest.mark.engine
+
+HTTPD = ("httpd", "-f", "-p", "80", "-h", "/www")
+
+
+def why(*args: str, laptop: bool = False, expect: int | None = None) -> dict:
+    p = (netdiag_laptop if laptop else netdiag)("why-unreachable", *args, "--json")
+    assert p.stdout, p.stderr
+    data = json.loads(p.stdout)
+    if expect is not None:
+        assert p.returncode == expect, (p.returncode, json.dumps(data, indent=1))
+    return data
+
+
+def codes(d: dict) -> list[str]:
+    return [c["code"] for c in d["causes"]]
+
+
+def cause(d: dict, code: str) -> dict:
+    found = [c for c in d["causes"] if c["code"] == code]
+    assert found, f"no {code} in {json.dumps(d, indent=1)}"
+    return found[0]
+
+
+def ip_of(name: str, network: str | None = None) -> str:
+    if network:
+        return lab.docker("inspect", "-f", f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}', name)
+    return lab.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", name)
+
+
+def host_port_of(name: str, port: int = 80) -> int:
+    return int(lab.docker("port", name, str(port)).splitlines()[0].rsplit(":", 1)[1])
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("0.0.0.0", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def laptop_gets(address: str, port: int) -> str:
+    """What the laptop really gets from address:port: the truth the diagnosis must agree with."""
+    code = ("import socket,sys\ns=socket.socket();s.settimeout(2)\n"
+            "try:\n s.connect((sys.argv[1],int(sys.argv[2])));s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n');"
+            "print(s.recv(64).decode(errors='replace').split(chr(13))[0] or 'closed')\n"
+            "except Exception as e: print(type(e).__name__)")
+    return lab.laptop("python3", "-c", code, address, str(port), check=False).stdout.strip()
+
+
+@contextlib.contextmanager
+def iptables_restored():
+    saved = lab.sh("iptables-save").stdout
+    try:
+        yield
+    finally:
+        lab.sh("iptables-restore", input_text=saved)
+
+
+@contextlib.contextmanager
+def sysctl_restored(key: str):
+    old = lab.sh("sysctl", "-n", key).stdout.strip()
+    try:
+        yield
+    finally:
+        lab.sh("sysctl", "-qw", f"{key}={old}")
+
+
+# --- the seed's two cases, from the laptop --------------------------------------------------------
+
+def test_seed_ping_container_ip_from_laptop_is_ip_not_routable(clean, laptop):
+    lab.run("ndt-seed1", "-p", "80", image=lab.WEBAPP, cmd=HTTPD)
+    lab.wait_listening("ndt-seed1", 80)
+    ip, hp = ip_of("ndt-seed1"), host_port_of("ndt-seed1")
+    d = why("ndt-seed1", "--to", ip, laptop=True, expect=1)
+    assert codes(d) == ["ip-not-routable"]
+    c = cause(d, "ip-not-routable")
+    assert c["port"] == 80 and c["rule"] == "ND302"
+    assert f"ping {ip}: Destination Net Unreachable from {lab.ISP_IP}" in c["evidence"]
+    assert any(f"via {lab.ISP_IP}" in e for e in c["evidence"])
+    assert c["fix"][0] == f"use {lab.VM_IP}:{hp}"
+    assert d["works"] == [f"{lab.VM_IP}:{hp}"]
+    assert d["target"] == {"container": "ndt-seed1", "id": d["target"]["id"], "port": 80, "to": ip, "from": "host"}
+    assert [h["status"] for h in d["path"] if h["hop"] == "client"] == ["fail"]
+
+
+def test_seed_telnet_0000_5000_has_both_causes(clean, laptop):
+    lab.run("ndt-seed2", "-p", "80:80", "-p", "5000:5000", image=lab.WEBAPP, cmd=HTTPD)
+    lab.wait_listening("ndt-seed2", 80)
+    d = why("ndt-seed2", "--to", "0.0.0.0:5000", laptop=True, expect=1)
+    assert codes(d) == ["wrong-address", "nothing-listening"]
+    wrong = cause(d, "wrong-address")
+    assert wrong["fix"] == [f"use {lab.VM_IP}:5000"]
+    assert any("published on 0.0.0.0:5000" in e for e in wrong["evidence"])
+    nothing = cause(d, "nothing-listening")
+    assert "the app listens on 80" in nothing["summary"]
+    assert f"use {lab.VM_IP}:80, which is mapped to 80, where the app listens" in nothing["fix"]
+    assert "map the host port to the app's port: docker run -p 5000:80 ..." in nothing["fix"]
+    text = netdiag_laptop("why-unreachable", "ndt-seed2", "--to", "0.0.0.0:5000").stdout
+    assert text.startswith("UNREACHABLE: ndt-seed2 port 5000 via 0.0.0.0:5000")
+    assert "\x1b[" not in text  # no colour when piped
+
+
+# --- the container and its network ----------------------------------------------------------------
+
+def test_exited_container(clean):
+    lab.run("ndt-exited", "-p", "80", image=lab.WEBAPP, cmd=("sh", "-c", "exit 3"))
+    lab.sh("docker", "wait", "ndt-exited")
+    d = why("ndt-exited", expect=1)
+    c = cause(d, "container-not-running")
+    assert "exited with code 3" in c["summary"] and "exit code: 3" in c["evidence"]
+    assert c["fix"] == ["docker logs ndt-exited", "docker start ndt-exited"]
+
+
+def test_paused_container(clean):
+    lab.run("ndt-paused", "-p", "80", cmd=HTTPD)
+    lab.docker("pause", "ndt-paused")
+    try:
+        d = why("ndt-paused", "--port", "80", expect=1)
+        assert cause(d, "container-not-running")["fix"] == ["docker unpause ndt-paused"]
+    finally:
+        lab.docker("unpause", "ndt-paused", check=False)
+
+
+def test_no_network(clean):
+    lab.run("ndt-none", "--network", "none", cmd=HTTPD)
+    d = why("ndt-none", "--port", "80", expect=1)
+    assert codes(d) == ["no-network"]
+    assert cause(d, "no-network")["fix"][0] == "docker network connect bridge ndt-none"
+
+
+def test_internal_network(clean):
+    lab.network("ndt-net-int", "--internal", "--subnet", "10.215.0.0/24")
+    lab.run("ndt-int", "--network", "ndt-net-int", "-p", "80", cmd=HTTPD)
+    d = why("ndt-int", expect=1)
+    c = cause(d, "internal-network")
+    assert "network ndt-net-int (10.215.0.0/24): internal" in c["evidence"]
+    assert "docker network connect bridge ndt-int, and publish the port with -p" in c["fix"]
+
+
+def test_host_network_mode_ignores_p(clean):
+    app = free_port()
+    asked = free_port()
+    lab.run("ndt-hostmode", "--network", "host", "-p", f"{asked}:{app}", cmd=("httpd", "-f", "-p", str(app), "-h", "/www"))
+    lab.wait_listening("ndt-hostmode", app)
+    d = why("ndt-hostmode", "--to", f"127.0.0.1:{asked}", expect=1)
+    c = cause(d, "host-network-mode")
+    assert f"-p {asked}:{app} was asked for and is ignored in host mode" in c["evidence"]
+    assert c["fix"][0] == f"use 127.0.0.1:{app}"
+    ok = why("ndt-hostmode", "--to", f"127.0.0.1:{app}")
+    assert "host-network-mode" not in codes(ok) and ok["verdict"] == "reachable"
+
+
+# --- publishing -----------------------------------------------------------------------------
+
+def test_host_port_conflict_with_another_container(clean):
+    hp = free_port()
+    lab.run("ndt-first", "-p", f"{hp}:80", cmd=HTTPD)
+    second = lab.run("ndt-second", "-p", f"{hp}:80", cmd=HTTPD, check=False)
+    assert lab.docker("inspect", "-f", "{{.State.Status}}", "ndt-second") == "created", second
+    d = why("ndt-second", expect=1)
+    assert codes(d) == ["host-port-conflict"]
+    c = cause(d, "host-port-conflict")
+    first_id = lab.docker("inspect", "-f", "{{.Id}}", "ndt-first")[:12]
+    assert f"host port {hp} is held by container ndt-first ({first_id})" in c["evidence"]
+    assert c["fix"][0] == f"docker stop ndt-first  (frees {hp}), then: docker start ndt-second"
+
+
+def test_host_port_conflict_with_a_host_process(clean):
+    holder = subprocess.Popen(["python3", "-c", "import socket,time,sys\ns=socket.socket();"
+                               "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',0));"
+                               "s.listen();print(s.getsockname()[1],flush=True);time.sleep(120)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        hp = int(holder.stdout.readline())
+        lab.run("ndt-busy", "-p", f"{hp}:80", cmd=HTTPD, check=False)
+        d = why("ndt-busy", expect=1)
+        c = cause(d, "host-port-conflict")
+        assert f"host port {hp} is held by process python3 (pid {holder.pid}) on 0.0.0.0:{hp}" in c["evidence"]
+        assert "address already in use" in " ".join(c["evidence"])
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_port_not_published_from_laptop_with_misplaced_p(clean, laptop):
+    lab.run("ndt-nopub", image=lab.WEBAPP, cmd=("sh", "-c", "httpd -f -p 5000 -h /www", "-p", "8080:5000"))
+    lab.wait_listening("ndt-nopub", 5000)
+    d = why("ndt-nopub", laptop=True, expect=1)
+    c = cause(d, "port-not-published")
+    assert c["port"] == 5000
+    assert "5000/tcp is exposed (EXPOSE or --expose)" in c["evidence"]
+    assert any("`-p 8080:5000`" in e and "after the image name" in e for e in c["evidence"])
+    assert c["fix"][0].startswith("move `-p 8080:5000` before the image name")
+
+
+def test_published_on_loopback_only_from_laptop(clean, laptop):
+    hp = free_port()
+    lab.run("ndt-lo", "-p", f"127.0.0.1:{hp}:80", cmd=HTTPD)
+    lab.wait_listening("ndt-lo", 80)
+    assert laptop_gets(lab.VM_IP, hp) in ("ConnectionRefusedError", "TimeoutError", "timeout")
+    d = why("ndt-lo", "--to", f"{lab.VM_IP}:{hp}", laptop=True, expect=1)
+    c = cause(d, "published-on-loopback-only")
+    assert f"80/tcp is published on 127.0.0.1:{hp} only" in c["evidence"]
+    assert c["fix"][0] == f"publish on all addresses: docker run -p {hp}:80 ..."
+
+
+# --- inside the container ---------------------------------------------------------------------
+
+def test_listening_on_loopback(clean):
+    lab.run("ndt-applo", "-p", "80", cmd=("httpd", "-f", "-p", "127.0.0.1:80", "-h", "/www"))
+    lab.wait_listening("ndt-applo", 80)
+    d = why("ndt-applo", expect=1)
+    assert codes(d) == ["listening-on-loopback"]
+    c = cause(d, "listening-on-loopback")
+    assert "httpd in ndt-applo listens on 127.0.0.1:80 only" in c["summary"]
+    assert "make the app bind 0.0.0.0:80 instead of 127.0.0.1" in c["fix"][0]
+
+
+def test_nothing_listening_locally_through_the_proxy(clean):
+    lab.run("ndt-empty", "-p", "5000", image=lab.WEBAPP, cmd=HTTPD)
+    lab.wait_listening("ndt-empty", 80)
+    hp = host_port_of("ndt-empty", 5000)
+    d = why("ndt-empty", "--port", "5000", expect=1)
+    c = cause(d, "nothing-listening")
+    assert any(e.startswith("what listens: httpd on [::]:80") for e in c["evidence"])
+    assert f"map the host port to the app's port: docker run -p {hp}:80 ..." in c["fix"]
+
+
+# --- the Docker host's forwarding and firewall ----------------------------------------------------
+
+def test_ip_forwarding_disabled(clean, laptop):
+    lab.run("ndt-fwd", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-fwd", 80)
+    hp = host_port_of("ndt-fwd")
+    assert laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
+    with sysctl_restored("net.ipv4.ip_forward"):
+        lab.sh("sysctl", "-qw", "net.ipv4.ip_forward=0")
+        assert not laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
+        d = why("ndt-fwd", expect=1)
+    c = cause(d, "ip-forwarding-disabled")
+    assert "net.ipv4.ip_forward = 0 on the Docker host" in c["evidence"]
+    assert c["fix"][0] == "sysctl -w net.ipv4.ip_forward=1"
+
+
+def test_docker_user_drop_rule(clean, laptop):
+    lab.run("ndt-fw", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-fw", 80)
+    hp = host_port_of("ndt-fw")
+    with iptables_restored():
+        lab.sh("iptables", "-I", "DOCKER-USER", "-p", "tcp", "--dport", "80", "-j", "DROP")
+        assert not laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
+        d = why("ndt-fw", expect=1)
+    c = cause(d, "firewall-blocks")
+    assert "-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in c["evidence"]
+    assert c["fix"][0] == "iptables -D DOCKER-USER -p tcp -m tcp --dport 80 -j DROP"
+
+
+def test_flushed_forward_chain(clean, laptop):
+    lab.run("ndt-flush", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-flush", 80)
+    with iptables_restored():
+        lab.sh("iptables", "-P", "FORWARD", "DROP")
+        lab.sh("iptables", "-F", "FORWARD")
+        assert not laptop_gets(lab.VM_IP, host_port_of("ndt-flush")).startswith("HTTP/1")
+        d = why("ndt-flush", expect=1)
+    c = cause(d, "firewall-blocks")
+    assert "filter/FORWARD policy: DROP" in c["evidence"]
+    assert c["fix"][0].startswith("systemctl restart docker")
+
+
+def test_vpn_route_inside_a_docker_subnet(clean):
+    lab.network("ndt-net-ovl", "--subnet", "10.216.0.0/24")
+    lab.run("ndt-ovl", "--network", "ndt-net-ovl", "-p", "80", cmd=HTTPD)
+    ip = ip_of("ndt-ovl", "ndt-net-ovl")
+    try:
+        lab.sh("ip", "tuntap", "add", "ndt-tun1", "mode", "tun")
+        lab.sh("ip", "addr", "add", "10.216.0.1/25", "dev", "ndt-tun1")
+        lab.sh("ip", "link", "set", "ndt-tun1", "up")
+        d = why("ndt-ovl", "--to", f"{ip}:80", expect=1)
+    finally:
+        lab.sh("ip", "link", "del", "ndt-tun1", check=False)
+    c = cause(d, "subnet-overlap")
+    assert "network ndt-net-ovl (10.216.0.0/24) overlaps interface 10.216.0.1/25 dev ndt-tun1 on the client" in c["evidence"]
+    assert c["fix"][0].startswith("recreate the network in a free range: docker network create --subnet 10.200.0.0/24")
+
+
+# --- container to container ---------------------------------------------------------------------
+
+def test_different_networks(clean):
+    lab.network("ndt-net-a")
+    lab.network("ndt-net-b")
+    lab.run("ndt-a", "--network", "ndt-net-a", cmd=("sleep", "600"))
+    lab.run("ndt-b", "--network", "ndt-net-b", cmd=HTTPD)
+    lab.wait_listening("ndt-b", 80)
+    d = why("ndt-b", "--from", "container:ndt-a", "--to", "ndt-b:80", expect=1)
+    assert codes(d)[0] == "different-networks"
+    c = cause(d, "different-networks")
+    assert c["evidence"] == ["ndt-a is on: ndt-net-a", "ndt-b is on: ndt-net-b"]
+    assert c["fix"] == ["docker network connect ndt-net-b ndt-a, then use ndt-b:80"]
+
+
+def test_name_on_default_bridge(clean):
+    lab.run("ndt-c1", cmd=("sleep", "600"))
+    lab.run("ndt-c2", cmd=HTTPD)
+    lab.wait_listening("ndt-c2", 80)
+    d = why("ndt-c2", "--from", "container:ndt-c1", "--to", "ndt-c2:80", expect=1)
+    c = cause(d, "no-dns-on-default-bridge")
+    assert c["fix"][1] == f"or use the address for now: {ip_of('ndt-c2')}:80"
+    # the IP itself works, and netdiag proves it from inside ndt-c1's namespace
+    assert d["works"] == [f"{ip_of('ndt-c2')}:80"]
+
+
+def test_localhost_inside_another_container(clean):
+    lab.network("ndt-net-app")
+    lab.run("ndt-front", "--network", "ndt-net-app", cmd=("sleep", "600"))
+    lab.run("ndt-api", "--network", "ndt-net-app", cmd=HTTPD)
+    lab.wait_listening("ndt-api", 80)
+    d = why("ndt-api", "--from", "container:ndt-front", "--to", "127.0.0.1:80", expect=1)
+    c = cause(d, "wrong-address")
+    assert c["summary"] == "127.0.0.1:80 inside ndt-front is ndt-front itself, not ndt-api"
+    assert c["fix"][0] == "ndt-api:80 (by name on network ndt-net-app)"
+
+
+# --- healthy decoys: reachable, no cause ------------------------------------------------------------
+
+def test_healthy_published_port_from_laptop(clean, laptop):
+    lab.run("ndt-ok1", "-p", "80", image=lab.WEBAPP, cmd=HTTPD)
+    lab.wait_listening("ndt-ok1", 80)
+    d = why("ndt-ok1", laptop=True, expect=0)
+    assert d["verdict"] == "reachable" and d["causes"] == []
+    assert d["works"] == [f"{lab.VM_IP}:{host_port_of('ndt-ok1')}"]
+    assert d["target"]["to"] == f"{lab.VM_IP}:{host_port_of('ndt-ok1')}"
+
+
+def test_healthy_by_name_on_a_user_defined_network(clean):
+    lab.network("ndt-net-ok")
+    lab.run("ndt-ok-client", "--network", "ndt-net-ok", cmd=("sleep", "600"))
+    lab.run("ndt-ok-api", "--network", "ndt-net-ok", cmd=HTTPD)
+    lab.wait_listening("ndt-ok-api", 80)
+    d = why("ndt-ok-api", "--from", "container:ndt-ok-client", "--to", "ndt-ok-api:80", expect=0)
+    assert d["causes"] == []
+    assert any(h["hop"] == "name resolution" and h["status"] == "ok" for h in d["path"])
+
+
+def test_healthy_boot2docker_route_workaround(clean, laptop):
+    lab.run("ndt-ok-route", "-p", "80", image=lab.WEBAPP, cmd=HTTPD)
+    lab.wait_listening("ndt-ok-route", 80)
+    ip = ip_of("ndt-ok-route")
+    lab.laptop("ip", "route", "add", "172.17.0.0/16", "via", lab.VM_IP)
+    try:
+        d = why("ndt-ok-route", "--to", f"{ip}:80", laptop=True, expect=0)
+    finally:
+        lab.laptop("ip", "route", "del", "172.17.0.0/16", check=False)
+    assert d["causes"] == [] and f"{ip}:80" in d["works"]
+
+
+def test_healthy_app_bound_to_its_own_eth0(clean):
+    script = ("IP=$(ip -o -4 addr show eth0); IP=${IP#*inet }; IP=${IP%%/*}; "
+              "exec httpd -f -p $IP:80 -h /www")
+    lab.run("ndt-ok-eth0", "-p", "80", cmd=("sh", "-c", script))
+    lab.wait_listening("ndt-ok-eth0", 80)
+    d = why("ndt-ok-eth0", expect=0)
+    assert d["causes"] == [] and d["verdict"] == "reachable"
+
+
+def test_unknown_container_in_why_unreachable(engine):
+    p = netdiag("why-unreachable", "ndt-nothing-here", "--json")
+    assert p.returncode == 2
+    assert json.loads(p.stdout)["error"]["code"] == "container-not-found"
