@@ -26,6 +26,7 @@ PREFIX = "ndt-"
 LABEL = "netdiag.test=1"
 IMAGE = "netdiag-lab/busybox:2"
 WEBAPP = "netdiag-lab/webapp:2"  # EXPOSE 5000, like the seed's training/webapp
+BARE = "netdiag-lab/bare:2"  # sh, httpd and sleep only: no cat
 
 LAPTOP = "ndt-laptop"
 ISP = "ndt-isp"

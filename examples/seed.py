@@ -37,17 +37,15 @@ def main() -> int:
         show("port", cid[:2])
         show("ip", cid[:2])
         show("ping", ip)
-        show("ping", "ndt-demo-web", "--port", "80")
         show("listeners", "ndt-demo-web")
-        show("subnets")
+        show("why-unreachable", cid[:2], "--to", ip)
 
-        print("\n(VM)$ docker run -d -p 80:80 -p 5000:5000 <webapp image> httpd -f -p 80   # the telnet 5000 case")
-        lab.run("ndt-demo-5000", "-p", "8080:80", "-p", "5000:5000", image=lab.WEBAPP,
+        print("\n(VM)$ docker run -d -p 80:80 -p 5000:5000 <webapp image> httpd -f -p 80   # then telnet 0.0.0.0 5000")
+        lab.run("ndt-demo-5000", "-p", "80:80", "-p", "5000:5000", image=lab.WEBAPP,
                 cmd=("httpd", "-f", "-p", "80", "-h", "/www"))
         lab.wait_listening("ndt-demo-5000", 80)
-        show("port", "ndt-demo-5000")
-        show("ping", "ndt-demo-5000", "--port", "5000")
-        show("listeners", "ndt-demo-5000")
+        show("why-unreachable", "ndt-demo-5000", "--to", "0.0.0.0:5000")
+        show("why-unreachable", "ndt-demo-5000", "--port", "80")
         return 0
     finally:
         lab.cleanup()

@@ -25,9 +25,9 @@ def parse_to(text: str) -> tuple[str, int | None]:
     text = text.strip()
     host, port = text, ""
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
+        host, bracket, rest = text[1:].partition("]")
         port = rest[1:] if rest.startswith(":") else ""
-        if rest and not rest.startswith(":"):
+        if not bracket or rest and not rest.startswith(":"):
             raise BadInput("bad-argument", f"--to {text!r}: expected [ADDRESS]:PORT")
     elif text.count(":") == 1:
         host, port = text.split(":")

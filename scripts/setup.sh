@@ -56,8 +56,8 @@ start_dockerd() {
   exit 3
 }
 
-build_image() {  # NAME EXTRA_IMPORT_CHANGE...
-  local name=$1; shift
+build_image() {  # NAME "APPLETS" EXTRA_IMPORT_CHANGE...
+  local name=$1 applets=$2; shift 2
   docker image inspect "$name" >/dev/null 2>&1 && return
   say "building $name from busybox-static"
   local dir
@@ -65,7 +65,7 @@ build_image() {  # NAME EXTRA_IMPORT_CHANGE...
   mkdir -p "$dir/bin" "$dir/www" "$dir/tmp" "$dir/etc"
   cp /bin/busybox "$dir/bin/busybox"
   # no netstat and no curl, like most images in the field: netdiag must not need them
-  for applet in sh httpd nc ip ifconfig ping cat sleep nslookup echo printf ls ps grep true; do
+  for applet in $applets; do
     ln -s busybox "$dir/bin/$applet"
   done
   echo '<h1>netdiag lab</h1>' > "$dir/www/index.html"
@@ -78,6 +78,8 @@ need_root
 install_packages
 install_python
 start_dockerd
-build_image netdiag-lab/busybox:2
-build_image netdiag-lab/webapp:2 -c 'EXPOSE 5000'
+TOOLS="sh httpd nc ip ifconfig ping cat sleep nslookup echo printf ls ps grep true udhcpd"
+build_image netdiag-lab/busybox:2 "$TOOLS"
+build_image netdiag-lab/webapp:2 "$TOOLS" -c 'EXPOSE 5000'
+build_image netdiag-lab/bare:2 "sh httpd sleep"  # not even cat: sockets unreadable through docker exec
 say "ready: $("$VENV/bin/netdiag" --version), $(docker version --format 'dockerd {{.Server.Version}}')"

@@ -388,3 +388,15 @@ def test_unknown_container_in_why_unreachable(engine):
     p = netdiag("why-unreachable", "ndt-nothing-here", "--json")
     assert p.returncode == 2
     assert json.loads(p.stdout)["error"]["code"] == "container-not-found"
+
+
+def test_unknown_when_sockets_cannot_be_read_and_nothing_answers(clean, laptop):
+    """From the laptop, a container without `cat` hides its sockets; the published port is refused.
+    No rule can prove why, so the verdict is unknown (exit 3), never reachable, and says what is missing."""
+    lab.run("ndt-bare", "-p", "5000", image=lab.BARE, cmd=HTTPD)
+    hp = host_port_of("ndt-bare", 5000)
+    d = why("ndt-bare", "--port", "5000", laptop=True, expect=3)
+    assert d["verdict"] == "unknown" and d["causes"] == []
+    assert any(n.startswith("unknown: listener") and "no `cat`" in n for n in d["notes"])
+    assert [h["status"] for h in d["path"] if h["hop"] == "process"] == ["fail"]
+    assert d["target"]["to"] == f"{lab.VM_IP}:{hp}"

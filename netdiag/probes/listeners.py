@@ -16,6 +16,8 @@ from netdiag.parsers.procnet import PROC_NET_FILES, listeners_from_files
 from netdiag.probes.runner import read_text
 
 PROCFS = os.environ.get("NETDIAG_PROCFS", "/proc")
+NO_CAT = ("the container has no `cat`, so its sockets cannot be read through docker exec; "
+          "run netdiag on the Docker host to read them from /proc")
 
 
 def _inode_owners(netns: str) -> dict[int, tuple[int, str]]:
@@ -90,11 +92,13 @@ def _from_exec(api, container: Container) -> Listeners:
             code, text = _exec_cat(api, container.id, path)
         except docker.errors.APIError as e:
             reason = e.explanation or str(e)
-            if "executable file not found" in str(reason) or "no such file" in str(reason).lower():
-                reason = "the container has no `cat`, so its sockets cannot be read through docker exec"
+            if "executable file not found" in str(reason):
+                reason = NO_CAT
             return Listeners(Outcome.unavailable(str(reason), method), container.id)
         if code == 0:
             files[name] = raw[path] = text
+        elif "executable file not found" in text or code == 127:
+            return Listeners(Outcome.unavailable(NO_CAT, method), container.id)
         elif name == "tcp":
             return Listeners(Outcome.unavailable(f"`cat {path}` in the container exited {code}: "
                                                  f"{text.strip()[:200]}", method), container.id)

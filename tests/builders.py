@@ -1,0 +1,87 @@
+"""Small builders of snapshots for the fast rule tests: a healthy seed-like world, changed per case."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from netdiag.facts import (Chain, Container, ContainerState, Endpoint, Engine, Firewall, HostNet, Interface,
+                           Listeners, Network, Outcome, PortBinding, PortHolders, Reach, Route, Snapshot,
+                           Socket)
+
+WEB_ID = "9d1e6da2594ac99a758e56782bdbeedb34e14cc6934cbc6335867f57352f8530"
+BRIDGE = Network("n-bridge", "bridge", "bridge", "local", False, ("172.17.0.0/16",), ("172.17.0.1",),
+                 bridge="docker0")
+
+
+def web(**changes) -> Container:
+    """The seed's container: EXPOSE 5000, -p 80 published on 32768, on the default bridge."""
+    c = Container(
+        id=WEB_ID, name="web", image="training/webapp",
+        state=ContainerState("running", True, pid=4242, started_at="2026-11-28T00:00:00Z"),
+        network_mode="default", exposed=("5000/tcp", "80/tcp"),
+        requested=(PortBinding(80, "tcp", "", 0),),
+        published=(PortBinding(80, "tcp", "0.0.0.0", 32768),),
+        endpoints=(Endpoint("bridge", "n-bridge", "172.17.0.29", 16, gateway="172.17.0.1"),),
+        command=("python", "-m", "SimpleHTTPServer", "80"))
+    return dataclasses.replace(c, **changes)
+
+
+def listening(container_id: str = WEB_ID, *sockets: Socket, outcome: Outcome | None = None) -> Listeners:
+    return Listeners(outcome or Outcome(method="host /proc/4242/net"), container_id,
+                     sockets or (Socket("tcp", 4, "0.0.0.0", 80, 1, 4242, "python"),))
+
+
+def firewall(**changes) -> Firewall:
+    fw = Firewall(Outcome(method="/proc/sys, iptables-save"), True, False, {"eth0": True}, Outcome(), (
+        Chain("filter", "FORWARD", "DROP", ("-j DOCKER-USER", "-j DOCKER-ISOLATION-STAGE-1",
+                                            "-o docker0 -j DOCKER", "-i docker0 ! -o docker0 -j ACCEPT")),
+        Chain("filter", "DOCKER", "", ("-d 172.17.0.29/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 "
+                                       "-j ACCEPT",)),
+        Chain("filter", "DOCKER-USER", "", ("-j RETURN",)),
+        Chain("nat", "DOCKER", "", ("! -i docker0 -p tcp -m tcp --dport 32768 -j DNAT --to-destination "
+                                    "172.17.0.29:80",)),
+    ))
+    return dataclasses.replace(fw, **changes)
+
+
+LOCAL_ENGINE = Engine(Outcome(), "unix:///var/run/docker.sock", "default", location="local",
+                      host_address="127.0.0.1", iptables=True, userland_proxy=True, ipv6=False)
+B2D_ENGINE = Engine(Outcome(), "tcp://192.168.59.103:2376", "DOCKER_HOST", location="vm", vm_kind="boot2docker",
+                    host_address="192.168.59.103")
+
+LAPTOP = HostNet(Outcome(), "client", "mac", (Interface("en0", ("10.0.1.7/24",), True),
+                                               Interface("vboxnet0", ("192.168.59.3/24",), True)),
+                 (Route("0.0.0.0/0", "10.0.1.1", "en0"), Route("10.0.1.0/24", "", "en0"),
+                  Route("192.168.59.0/24", "", "vboxnet0")))
+HOST = HostNet(Outcome(), "client", "vm", (Interface("eth0", ("10.0.2.15/24",), True),
+                                           Interface("docker0", ("172.17.0.1/16",), True)),
+               (Route("0.0.0.0/0", "10.0.2.2", "eth0"), Route("172.17.0.0/16", "", "docker0")))
+
+
+def local(*containers: Container, listeners=None, reach=(), fw=None, networks=(BRIDGE,), holders=None,
+          client=HOST) -> Snapshot:
+    """A snapshot taken on the Docker host itself."""
+    containers = containers or (web(),)
+    return Snapshot(LOCAL_ENGINE, client, None, tuple(networks), Outcome(), tuple(containers),
+                    tuple(listeners if listeners is not None else (listening(containers[0].id),)),
+                    holders or PortHolders(Outcome()), fw or firewall(), tuple(reach))
+
+
+def b2d(*containers: Container, listeners=None, reach=(), client=LAPTOP, networks=(BRIDGE,)) -> Snapshot:
+    """A snapshot taken on the seed's Mac, the daemon in a boot2docker VM."""
+    containers = containers or (web(),)
+    remote = Outcome.unavailable("the Docker daemon runs on another machine")
+    return Snapshot(B2D_ENGINE, client, HostNet(remote, "docker-host"), tuple(networks), Outcome(),
+                    tuple(containers),
+                    tuple(listeners if listeners is not None else (
+                        Listeners(Outcome(method="docker exec cat /proc/net"), containers[0].id,
+                                  (Socket("tcp", 4, "0.0.0.0", 80),)),)),
+                    PortHolders(remote), Firewall(remote), tuple(reach))
+
+
+def tcp(address: str, port: int, result: str, source: str = "host", **kw) -> Reach:
+    return Reach(Outcome(method="connect()"), "tcp", address, port, result, source=source, **kw)
+
+
+def icmp(address: str, result: str, responder: str = "", **kw) -> Reach:
+    return Reach(Outcome(method="scapy"), "icmp", address, None, result, responder, **kw)
