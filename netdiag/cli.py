@@ -201,8 +201,7 @@ def why_cmd(container, port, to, origin, as_json):
     from netdiag.why import why_unreachable
 
     number = _port_number(port) if port is not None else None
-    diagnosis, _ = why_unreachable(container, number, to, origin)
-    _print_diagnosis(diagnosis, as_json)
+    _print_diagnosis(why_unreachable(container, number, to, origin), as_json)
 
 
 def _print_diagnosis(diagnosis, as_json: bool) -> None:
@@ -219,6 +218,83 @@ def _print_diagnosis(diagnosis, as_json: bool) -> None:
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         click.echo(render(diagnosis, colour))
     sys.exit({REACHABLE: EXIT_REACHABLE, UNREACHABLE: EXIT_UNREACHABLE}.get(diagnosis.verdict, EXIT_CANNOT_DIAGNOSE))
+
+
+@cli.command("collect", short_help="Save every fact to a bundle, to explain offline.")
+@click.argument("containers", nargs=-1)
+@click.option("-o", "--output", "output", required=True, help="The bundle file (.json, or .json.gz to compress).")
+@click.option("--port", "port", help="The container port in question, as for why-unreachable.")
+@click.option("--to", "to", default="", help="The attempt to record, as for why-unreachable.")
+@click.option("--from", "origin", default="host", show_default=True, help="host, or container:NAME.")
+@command
+def collect_cmd(containers, output, port, to, origin):
+    """Collect a support bundle: the engine, networks, containers, sockets, routes, firewall, and
+    the reach observations of each container's attempt (all containers when none is named).
+
+    Secrets stay on this machine: environment values are never read; passwords, tokens and keys
+    in labels and command lines are masked. The raw text each parser read is kept beside the facts.
+    """
+    from netdiag import bundle as bundles
+    from netdiag.why import collect
+
+    number = _port_number(port) if port is not None else None
+    tty = sys.stderr.isatty()
+    if tty:
+        click.echo("netdiag: collecting facts and probing...", err=True, nl=False)
+    b = collect(list(containers), number, to, origin)
+    try:
+        bundles.write(b, output)
+    except OSError as e:
+        raise BadInput("bad-argument", f"cannot write {output}: {e.strerror or e}")
+    if tty:
+        click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
+    click.echo(f"{output}: {len(b.snapshot.containers)} containers, {len(b.snapshot.networks)} networks, "
+               f"{len(b.snapshot.reach)} reach observations; explain it with: netdiag explain {output}")
+
+
+@cli.command("explain", short_help="why-unreachable offline, from a bundle (or a folder of them).")
+@click.argument("path")
+@click.argument("container", required=False)
+@click.option("--port", "port", help="The container port in question.")
+@click.option("--to", "to", default="", help="The attempt to explain: ADDR[:PORT].")
+@click.option("--from", "origin", default=None, help="host, or container:NAME.")
+@json_option
+@command
+def explain_cmd(path, container, port, to, origin, as_json):
+    """The same engine and output as why-unreachable, over a bundle's recorded facts. Without
+    CONTAINER, the bundle's one recorded attempt; given a folder, a summary table per bundle."""
+    import os
+
+    from netdiag import offline
+    from netdiag.bundle import load
+
+    number = _port_number(port) if port is not None else None
+    if os.path.isdir(path):
+        rows = offline.summary(offline.bundle_files(path))
+        _print_summary(rows, as_json)
+        return
+    b = load(path)
+    if container is None and len(b.attempts) > 1 and number is None and not to and origin is None:
+        _print_summary(offline.summary([path]), as_json)
+        return
+    _print_diagnosis(offline.explain_one(b, container, number, to, origin), as_json)
+
+
+def _print_summary(rows, as_json: bool) -> None:
+    from netdiag.errors import EXIT_BAD_INPUT, EXIT_REACHABLE, EXIT_UNREACHABLE
+    from netdiag.facts import to_dict
+
+    if as_json:
+        click.echo(json.dumps([to_dict(r) for r in rows], indent=2))
+    else:
+        from tabulate import tabulate
+
+        click.echo(tabulate([(r.bundle, r.container or "-", r.verdict, ", ".join(r.causes) or r.error or "-")
+                             for r in rows], headers=["bundle", "container", "verdict", "causes"], tablefmt="plain"))
+    verdicts = {r.verdict for r in rows}
+    code = (EXIT_BAD_INPUT if "error" in verdicts else EXIT_UNREACHABLE if "unreachable" in verdicts
+            else EXIT_CANNOT_DIAGNOSE if "unknown" in verdicts or not rows else EXIT_REACHABLE)
+    sys.exit(code)
 
 
 @cli.command("rules", short_help="The rule catalog, or one rule explained.")

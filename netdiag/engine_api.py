@@ -90,28 +90,14 @@ def find_container(api, ref: str) -> dict:
     """
     import docker
 
-    ref = ref.strip()
-    if not ref:
-        raise BadInput("container-not-found", "no container named: give a name, an id or an id prefix")
+    from netdiag.refs import match
+
     try:
         listing = api.containers(all=True)
     except docker.errors.APIError as e:
         raise CannotDiagnose("daemon-unreachable", f"the Docker daemon did not list containers: {e}")
-    wanted = ref.lstrip("/")
-    by_name = [c for c in listing if any(n.lstrip("/") == wanted for n in c.get("Names") or ())]
-    exact = [c for c in listing if c["Id"] == wanted] or by_name
-    if exact:
-        match = exact[0]
-    else:
-        prefixed = [c for c in listing if c["Id"].startswith(wanted.lower())]
-        if not prefixed:
-            raise BadInput("container-not-found", f"no container matches {ref!r} (by name, id or id prefix)")
-        if len(prefixed) > 1:
-            names = ", ".join(f"{c['Id'][:12]} ({(c.get('Names') or ['?'])[0].lstrip('/')})"
-                              for c in prefixed[:10])
-            raise BadInput("container-not-found", f"{ref!r} is ambiguous: it matches {names}")
-        match = prefixed[0]
+    cid = match([(c["Id"], list(c.get("Names") or ())) for c in listing], ref)
     try:
-        return api.inspect_container(match["Id"])
+        return api.inspect_container(cid)
     except docker.errors.NotFound:
         raise BadInput("container-not-found", f"container {ref!r} was removed while netdiag looked at it")

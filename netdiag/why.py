@@ -1,15 +1,22 @@
-"""`why-unreachable` on a live engine: gather the facts, try the attempt, reason, answer."""
+"""why-unreachable and collect on a live engine, explain on a bundle: one path through the reasoner.
+
+Live: gather the facts, try each attempt (reach probes), reason. Offline: the recorded facts and
+reach observations of a bundle go through the very same `explain`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import socket
 
+from netdiag.bundle import AttemptSpec, Bundle
+from netdiag.context import Context
 from netdiag.diagnosis import Diagnosis
 from netdiag.errors import BadInput
-from netdiag.facts import Outcome, Reach, Snapshot
+from netdiag.facts import Container, Outcome, Reach, Snapshot
 from netdiag.probes.runner import run_concurrently
-from netdiag.reasoner import diagnose, parse_origin, reach_plan, resolve_attempt
+from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_plan, resolve_attempt
+from netdiag.refs import match
 
 
 def _resolve(name: str) -> str:
@@ -20,52 +27,89 @@ def _resolve(name: str) -> str:
         return ""
 
 
-def run_reach(plan, source=None) -> tuple[Reach, ...]:
-    """Every planned attempt at once, from the host or from inside the source container."""
+def find(snapshot: Snapshot, ref: str) -> Container:
+    cid = match([(c.id, [c.name]) for c in snapshot.containers], ref)
+    return next(c for c in snapshot.containers if c.id == cid)
+
+
+def explain(snapshot: Snapshot, spec: AttemptSpec, resolve=None) -> Diagnosis:
+    """The diagnosis of one attempt over recorded facts. Pure unless `resolve` looks names up."""
+    origin = parse_origin(spec.origin)
+    target = find(snapshot, spec.container)
+    source = find(snapshot, origin.split(":", 1)[1]) if origin != "host" else None
+    if source is not None and source.id == target.id:
+        raise BadInput("bad-argument", f"--from {origin} is the target itself")
+    attempt = resolve_attempt(snapshot, target, origin, spec.to, resolve)
+    return diagnose(snapshot, target, attempt, spec.port, source)
+
+
+def _plan(snapshot: Snapshot, spec: AttemptSpec, resolve) -> tuple[Container | None, list]:
+    origin = parse_origin(spec.origin)
+    target = find(snapshot, spec.container)
+    source = find(snapshot, origin.split(":", 1)[1]) if origin != "host" else None
+    attempt = resolve_attempt(snapshot, target, origin, spec.to, resolve)
+    base = Context(snapshot, target, attempt, None, source=source)
+    ls = base.listeners()
+    ports, _ = ports_in_question(snapshot, target, attempt, spec.port, ls.outcome.ok,
+                                 set(base.app_ports()) if ls.outcome.ok else set())
+    return source, reach_plan(snapshot, target, attempt, ports, source)
+
+
+def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve) -> Snapshot:
+    """The snapshot with the reach observations every attempt needs, all probed at once."""
     from netdiag.probes.inside import probe_from_container
     from netdiag.probes.reach import probe_icmp, probe_tcp
 
-    tasks = {}
-    for i, (kind, address, port) in enumerate(plan):
-        if source is not None:
-            if kind == "tcp":
-                tasks[str(i)] = (lambda a=address, p=port: probe_from_container(source, a, p))
-        elif kind == "icmp":
-            tasks[str(i)] = (lambda a=address: probe_icmp(a))
-        else:
-            tasks[str(i)] = (lambda a=address, p=port: probe_tcp(a, p))
+    tasks, keys = {}, []
+    for spec in specs:
+        source, plan = _plan(snapshot, spec, resolve)
+        origin = f"container:{source.name}" if source is not None else "host"
+        for kind, address, port in plan:
+            key = (origin, kind, address, port)
+            if key in keys:
+                continue
+            keys.append(key)
+            if source is not None:
+                if kind == "tcp":
+                    tasks[str(len(keys) - 1)] = (lambda s=source, a=address, p=port: probe_from_container(s, a, p))
+            elif kind == "icmp":
+                tasks[str(len(keys) - 1)] = (lambda a=address: probe_icmp(a))
+            else:
+                tasks[str(len(keys) - 1)] = (lambda a=address, p=port: probe_tcp(a, p))
     results = run_concurrently(tasks, timeout=12, on_error=lambda n, why: Outcome.failed(why))
-    origin = f"container:{source.name}" if source is not None else "host"
-    out = []
-    for i, (kind, address, port) in enumerate(plan):
+    reach = []
+    for i, (origin, kind, address, port) in enumerate(keys):
         r = results.get(str(i))
-        if r is None:
-            continue
-        out.append(r if isinstance(r, Reach) else Reach(r, kind, address, port, source=origin))
-    return tuple(out)
+        if r is not None:
+            reach.append(r if isinstance(r, Reach) else Reach(r, kind, address, port, source=origin))
+    return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + tuple(reach))
 
 
-def why_unreachable(ref: str, port: int | None, to: str, origin: str) -> tuple[Diagnosis, Snapshot]:
+def live_snapshot(refs: list[str], origin: str = "host") -> Snapshot:
+    """The live facts for these containers (all when none), sockets read for them and the source."""
     from netdiag.live import Live
 
     origin = parse_origin(origin)
     live = Live()
-    target = live.container(ref)
-    source = live.container(origin.split(":", 1)[1]) if origin != "host" else None
-    if source is not None and source.id == target.id:
-        raise BadInput("bad-argument", f"--from container:{source.name} is the target itself")
-    watch = [target] + ([source] if source is not None else [])
-    snapshot = live.snapshot(listen=watch)
-    target = next(c for c in snapshot.containers if c.id == target.id)
-    source = next((c for c in snapshot.containers if source is not None and c.id == source.id), None)
-    attempt = resolve_attempt(snapshot, target, origin, to or "", _resolve)
-    from netdiag.context import Context
-    from netdiag.reasoner import ports_in_question
+    named = [live.container(r) for r in refs]
+    if origin != "host":
+        named.append(live.container(origin.split(":", 1)[1]))
+    return live.snapshot(listen=named or None)
 
-    base = Context(snapshot, target, attempt, None, source=source)
-    ls = base.listeners()
-    ports, _ = ports_in_question(snapshot, target, attempt, port, ls.outcome.ok,
-                                 set(base.app_ports()) if ls.outcome.ok else set())
-    plan = reach_plan(snapshot, target, attempt, ports, source)
-    snapshot = dataclasses.replace(snapshot, reach=run_reach(plan, source))
-    return diagnose(snapshot, target, attempt, port, source), snapshot
+
+def why_unreachable(ref: str, port: int | None, to: str, origin: str) -> Diagnosis:
+    snapshot = live_snapshot([ref], origin)
+    spec = AttemptSpec(find(snapshot, ref).id, port, to or "", origin)
+    return explain(observe(snapshot, [spec]), spec, _resolve)
+
+
+def collect(refs: list[str], port: int | None = None, to: str = "", origin: str = "host") -> Bundle:
+    """Every fact, and the reach observations of each named container's attempt (all running ones
+    when none is named), for `explain` to replay offline."""
+    from netdiag import __version__
+
+    snapshot = live_snapshot(refs, origin)
+    targets = [find(snapshot, r) for r in refs] or list(snapshot.containers)
+    specs = [AttemptSpec(c.id, port, to or "", origin) for c in targets]
+    snapshot = observe(snapshot, [s for s, c in zip(specs, targets) if c.state.running])
+    return Bundle(snapshot, tuple(specs), __version__, snapshot.created)

@@ -1,0 +1,126 @@
+"""Support bundles: one self-describing file with every fact the rules need, to explain offline.
+
+A bundle is JSON (gzip-compressed when its name ends in .gz):
+
+    {"netdiag_bundle": 1, "schema": 1, "netdiag_version": "...", "created": "...",
+     "attempts": [{"container": ID, "port": null, "to": "", "from": "host"}],
+     "snapshot": { the Snapshot, raw source text included }}
+
+Secrets are masked while collecting (netdiag never reads environment values; command lines and
+labels go through netdiag.redact). Loading checks everything and fails with one line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from netdiag.errors import BadInput
+from netdiag.facts import SCHEMA_VERSION, SchemaError, Snapshot, from_dict, to_dict
+
+BUNDLE_FORMAT = 1
+MAX_BYTES = 64 * 1024 * 1024  # a bundle larger than this (unpacked) is refused, not read
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class AttemptSpec:
+    """An attempt recorded at collection time, so `explain` can replay it."""
+
+    container: str
+    port: int | None = None
+    to: str = ""
+    origin: str = "host"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    snapshot: Snapshot
+    attempts: tuple[AttemptSpec, ...] = ()
+    netdiag_version: str = ""
+    created: str = ""
+
+
+def to_document(bundle: Bundle) -> dict:
+    return {"netdiag_bundle": BUNDLE_FORMAT, "schema": bundle.snapshot.schema,
+            "netdiag_version": bundle.netdiag_version, "created": bundle.created,
+            "attempts": [to_dict(a) for a in bundle.attempts], "snapshot": to_dict(bundle.snapshot)}
+
+
+def write(bundle: Bundle, path: str) -> None:
+    text = json.dumps(to_document(bundle), indent=1).encode()
+    data = gzip.compress(text) if path.endswith(".gz") else text
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def _bad(path: str, why: str) -> BadInput:
+    return BadInput("bad-bundle", f"{path}: not a usable netdiag bundle: {why}")
+
+
+def read_bytes(path: str) -> bytes:
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise _bad(path, "it is a folder")
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise _bad(path, f"{size} bytes is more than the {MAX_BYTES} a bundle may have")
+        with open(p, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise _bad(path, e.strerror or str(e))
+    if data[:2] == GZIP_MAGIC:
+        try:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            data = d.decompress(data, MAX_BYTES + 1)
+            if len(data) > MAX_BYTES:
+                raise _bad(path, f"it unpacks to more than {MAX_BYTES} bytes")
+            if not d.eof:
+                raise _bad(path, "the gzip stream is truncated")
+        except zlib.error as e:
+            raise _bad(path, f"broken gzip data ({e})")
+    return data
+
+
+def parse(data: bytes, path: str = "bundle") -> Bundle:
+    """A Bundle from a file's bytes, or a bad-bundle error that says what is wrong."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _bad(path, "not text (UTF-8)")
+    except json.JSONDecodeError as e:
+        what = "truncated" if e.pos >= len(data.rstrip()) - 1 else "not JSON"
+        raise _bad(path, f"{what} (line {e.lineno}, column {e.colno}: {e.msg})")
+    except RecursionError:
+        raise _bad(path, "nested too deeply")
+    if not isinstance(doc, dict) or "netdiag_bundle" not in doc:
+        raise _bad(path, "no netdiag_bundle header: this is JSON, but not a bundle netdiag wrote")
+    schema = doc.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool):
+        raise _bad(path, f"schema {schema!r} is not a version number")
+    if schema > SCHEMA_VERSION:
+        raise _bad(path, f"it was written with facts schema {schema}; this netdiag reads up to {SCHEMA_VERSION}: "
+                         "upgrade netdiag")
+    if schema < 1:
+        raise _bad(path, f"unknown schema {schema}")
+    for key in ("snapshot", "attempts"):
+        if key not in doc:
+            raise _bad(path, f"the {key!r} section is missing")
+    try:
+        snapshot = from_dict(Snapshot, doc["snapshot"])
+        attempts = from_dict(tuple[AttemptSpec, ...], doc["attempts"])
+    except SchemaError as e:
+        raise _bad(path, str(e))
+    except RecursionError:
+        raise _bad(path, "nested too deeply")
+    if snapshot.schema != schema:
+        raise _bad(path, f"header schema {schema} and snapshot schema {snapshot.schema} differ")
+    return Bundle(snapshot, attempts, str(doc.get("netdiag_version", "")), str(doc.get("created", "")))
+
+
+def load(path: str) -> Bundle:
+    return parse(read_bytes(path), path)

@@ -1,0 +1,58 @@
+"""`explain` on bundles: one bundle and one attempt, or a summary over many."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from netdiag.bundle import AttemptSpec, Bundle, load
+from netdiag.diagnosis import Diagnosis
+from netdiag.errors import NetdiagError
+from netdiag.why import explain, find
+
+
+@dataclass(frozen=True)
+class Row:
+    bundle: str
+    container: str
+    verdict: str
+    causes: tuple[str, ...] = ()
+    error: str = ""
+
+
+def spec_for(bundle: Bundle, ref: str | None, port, to, origin) -> AttemptSpec:
+    """The attempt to explain: the flags given, else the one recorded for that container."""
+    if ref is None:
+        if len(bundle.attempts) != 1:
+            raise NetdiagError("bad-argument", "this bundle records several containers: name one", 2)
+        recorded = bundle.attempts[0]
+    else:
+        target = find(bundle.snapshot, ref)
+        recorded = next((a for a in bundle.attempts if a.container == target.id), AttemptSpec(target.id))
+    if port is None and not to and origin is None:
+        return recorded
+    return AttemptSpec(recorded.container, port, to or "", origin or "host")
+
+
+def explain_one(bundle: Bundle, ref, port=None, to="", origin=None) -> Diagnosis:
+    return explain(bundle.snapshot, spec_for(bundle, ref, port, to, origin))
+
+
+def bundle_files(folder: str) -> list[str]:
+    names = sorted(n for n in os.listdir(folder) if n.endswith((".json", ".json.gz", ".gz")))
+    return [os.path.join(folder, n) for n in names]
+
+
+def summary(paths: list[str]) -> list[Row]:
+    """One row per recorded attempt of each bundle; a bad bundle is a row with its error."""
+    rows = []
+    for path in paths:
+        name = os.path.basename(path)
+        try:
+            bundle = load(path)
+            for spec in bundle.attempts:
+                d = explain(bundle.snapshot, spec)
+                rows.append(Row(name, d.container, d.verdict, tuple(c.code for c in d.causes)))
+        except NetdiagError as e:
+            rows.append(Row(name, "", "error", (), e.message))
+    return rows
