@@ -12,7 +12,9 @@ labels go through netdiag.redact). Loading checks everything and fails with one 
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
+import ipaddress
 import json
 import zlib
 from dataclasses import dataclass
@@ -86,6 +88,52 @@ def read_bytes(path: str) -> bytes:
     return data
 
 
+def _ip(v: str) -> None:
+    ipaddress.ip_address(v)
+
+
+def _net(v: str) -> None:
+    ipaddress.ip_network(v, strict=False)
+
+
+def _iface(v: str) -> None:
+    ipaddress.ip_interface(v)
+
+
+def _port(v) -> None:
+    if v is not None and not 0 <= v <= 65535:
+        raise ValueError(f"{v} is not a port")
+
+
+# field name -> check of its value, for every record of the snapshot that has such a field
+CHECKS = {
+    "destination": _net, "subnets": _net, "gateways": _ip, "addresses": _iface, "container_ip": _ip,
+    "gateway": _ip, "ipv4": _ip, "ipv6": _ip, "host_ip": _ip, "address": _ip, "responder": _ip,
+    "host_address": _ip, "port": _port, "host_port": _port, "container_port": _port,
+    "prefix_len": lambda v: _port(v if 0 <= v <= 128 else -1),
+}
+
+
+def validate(obj, where: str = "snapshot") -> None:
+    """Values that have the right type but cannot be what they claim (an address that is not one)."""
+    if dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            check = CHECKS.get(f.name)
+            if check is not None:
+                for v in (value if isinstance(value, tuple) else (value,)):
+                    if v in ("", None):
+                        continue
+                    try:
+                        check(v)
+                    except (ValueError, TypeError) as e:
+                        raise SchemaError(f"{where}.{f.name}: {v!r} is not valid ({e})")
+            validate(value, f"{where}.{f.name}")
+    elif isinstance(obj, tuple):
+        for i, v in enumerate(obj):
+            validate(v, f"{where}[{i}]")
+
+
 def parse(data: bytes, path: str = "bundle") -> Bundle:
     """A Bundle from a file's bytes, or a bad-bundle error that says what is wrong."""
     try:
@@ -93,7 +141,8 @@ def parse(data: bytes, path: str = "bundle") -> Bundle:
     except UnicodeDecodeError:
         raise _bad(path, "not text (UTF-8)")
     except json.JSONDecodeError as e:
-        what = "truncated" if e.pos >= len(data.rstrip()) - 1 else "not JSON"
+        at_end = e.pos >= len(data.rstrip()) - 1 or e.msg.startswith("Unterminated string")
+        what = "truncated" if at_end and data.lstrip()[:1] in (b"{", b"[") else "not JSON"
         raise _bad(path, f"{what} (line {e.lineno}, column {e.colno}: {e.msg})")
     except RecursionError:
         raise _bad(path, "nested too deeply")
@@ -113,6 +162,8 @@ def parse(data: bytes, path: str = "bundle") -> Bundle:
     try:
         snapshot = from_dict(Snapshot, doc["snapshot"])
         attempts = from_dict(tuple[AttemptSpec, ...], doc["attempts"])
+        validate(snapshot)
+        validate(attempts, "attempts")
     except SchemaError as e:
         raise _bad(path, str(e))
     except RecursionError:

@@ -297,6 +297,40 @@ def _print_summary(rows, as_json: bool) -> None:
     sys.exit(code)
 
 
+@cli.command("scrub", short_help="Obfuscate a bundle's addresses and names, consistently.")
+@click.argument("path")
+@click.option("-o", "--output", "output", required=True, help="The scrubbed bundle.")
+@click.option("--map", "map_path", help="Where the mapping goes (default: OUTPUT with .map.json).")
+def scrub_cmd(path, output, map_path):
+    """Replace IPs, MACs, host names and container/network names in bundle PATH, keeping subnet
+    membership and address class, so the scrubbed bundle diagnoses the same. The mapping is
+    written to a separate file: keep it, do not send it."""
+    _scrub(path, output, map_path)
+
+
+@command
+def _scrub(path, output, map_path):
+    import os
+
+    from netdiag import bundle as bundles
+    from netdiag.scrub import scrub_document
+
+    if os.path.abspath(path) == os.path.abspath(output):
+        raise BadInput("bad-argument", "the scrubbed bundle must go to another file than the original")
+    original = bundles.load(path)
+    doc, mapping = scrub_document(bundles.to_document(original))
+    scrubbed = bundles.parse(json.dumps(doc).encode(), output)
+    map_path = map_path or (output[:-3] if output.endswith(".gz") else output).removesuffix(".json") + ".map.json"
+    try:
+        bundles.write(scrubbed, output)
+        with open(map_path, "w", encoding="utf-8") as f:
+            json.dump(mapping, f, indent=1)
+    except OSError as e:
+        raise BadInput("bad-argument", f"cannot write: {e.strerror or e}")
+    click.echo(f"{output}: scrubbed ({len(mapping['addresses'])} addresses, {len(mapping['names'])} names); "
+               f"the mapping is in {map_path}: keep it on this machine")
+
+
 @cli.command("rules", short_help="The rule catalog, or one rule explained.")
 @click.argument("rule_id", required=False)
 @json_option

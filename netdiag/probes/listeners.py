@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 
 from netdiag.facts import Container, Listeners, Outcome, Socket
 from netdiag.parsers.procnet import PROC_NET_FILES, listeners_from_files
 from netdiag.probes.runner import read_text
 
 PROCFS = os.environ.get("NETDIAG_PROCFS", "/proc")
+EXEC_WAIT = 2.0  # seconds for a `docker exec cat` to report its exit
+EXEC_TRIES = 4
 NO_CAT = ("the container has no `cat`, so its sockets cannot be read through docker exec; "
           "run netdiag on the Docker host to read them from /proc")
 
@@ -72,13 +75,29 @@ def _from_host(container: Container) -> Listeners:
     return Listeners(Outcome(method=f"host /proc/{pid}/net"), container.id, tuple(sockets), raw)
 
 
-def _exec_cat(api, container_id: str, path: str) -> tuple[int, str]:
+def _exec_cat(api, container_id: str, path: str) -> tuple[int | None, str]:
+    """(exit code, output) of `cat PATH` in the container; None when it did not finish in time.
+
+    A /proc/net file always has its header line, so an empty output with exit 0 means the output
+    was lost on the way (it happens with exec streams over tcp://): try again, a few times."""
+    for _ in range(EXEC_TRIES):
+        code, text = _exec_cat_once(api, container_id, path)
+        if code != 0 or text.strip():
+            return code, text
+    return None, "the output of docker exec was lost (empty) several times"
+
+
+def _exec_cat_once(api, container_id: str, path: str) -> tuple[int | None, str]:
     exec_id = api.exec_create(container_id, ["cat", path], stdout=True, stderr=True)["Id"]
     output = api.exec_start(exec_id, demux=True)
-    code = api.exec_inspect(exec_id).get("ExitCode")
+    deadline = time.monotonic() + EXEC_WAIT
+    info = api.exec_inspect(exec_id)
+    while info.get("Running") and time.monotonic() < deadline:  # the stream can end before the exit
+        time.sleep(0.02)
+        info = api.exec_inspect(exec_id)
     stdout = (output[0] or b"").decode("utf-8", "replace") if isinstance(output, tuple) else ""
     stderr = (output[1] or b"").decode("utf-8", "replace") if isinstance(output, tuple) else ""
-    return (code if code is not None else -1), stdout or stderr
+    return (None if info.get("Running") else info.get("ExitCode")), stdout or stderr
 
 
 def _from_exec(api, container: Container) -> Listeners:
@@ -99,8 +118,11 @@ def _from_exec(api, container: Container) -> Listeners:
             files[name] = raw[path] = text
         elif "executable file not found" in text or code == 127:
             return Listeners(Outcome.unavailable(NO_CAT, method), container.id)
-        elif name == "tcp":
-            return Listeners(Outcome.unavailable(f"`cat {path}` in the container exited {code}: "
+        elif name != "tcp" and "No such file" in text:
+            continue  # no IPv6 (or UDP) in this kernel: nothing to read there
+        else:
+            how = "did not finish" if code is None else f"exited {code}"
+            return Listeners(Outcome.unavailable(f"`cat {path}` in the container {how}: "
                                                  f"{text.strip()[:200]}", method), container.id)
     return Listeners(Outcome(method=method), container.id, tuple(listeners_from_files(files)), raw)
 

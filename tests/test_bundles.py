@@ -1,0 +1,202 @@
+"""Bundles offline: the recorded lab bundles explain as the live engine did; scrubbing keeps the
+diagnosis; a bad bundle is one line and exit 2, whatever is wrong with it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from netdiag import bundle as bundles
+from netdiag.cli import cli
+from netdiag.offline import explain_one
+from netdiag.scrub import Scrubber, scrub_document
+
+BUNDLES = Path(__file__).resolve().parent.parent / "examples" / "bundles"
+SEED_IP = BUNDLES / "seed-ping-container-ip.json"
+SEED_5000 = BUNDLES / "seed-telnet-0000-5000.json"
+HEALTHY = BUNDLES / "healthy-published-port.json"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_recorded_seed_bundles_explain_offline():
+    d = explain_one(bundles.load(str(SEED_IP)), None)
+    assert [c.code for c in d.causes] == ["ip-not-routable"]
+    assert d.causes[0].fix[0].startswith("use 192.168.59.103:")
+    d = explain_one(bundles.load(str(SEED_5000)), None)
+    assert [c.code for c in d.causes] == ["wrong-address", "nothing-listening"]
+    assert explain_one(bundles.load(str(HEALTHY)), None).verdict == "reachable"
+
+
+def test_explain_cli_exit_codes_and_json():
+    r = invoke("explain", str(SEED_IP), "--json")
+    assert r.exit_code == 1
+    assert json.loads(r.output)["causes"][0]["code"] == "ip-not-routable"
+    assert invoke("explain", str(HEALTHY)).exit_code == 0
+    # another attempt over the same facts: the flags replace the recorded one
+    r = invoke("explain", str(SEED_5000), "ndt-seed-5000", "--port", "80", "--json")
+    assert json.loads(r.output)["target"]["port"] == 80
+
+
+def test_explain_a_folder_summarises_each_bundle(tmp_path):
+    for f in (SEED_IP, SEED_5000, HEALTHY):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    (tmp_path / "broken.json").write_text('{"netdiag_bundle": 1')
+    r = invoke("explain", str(tmp_path), "--json")
+    rows = {row["bundle"]: row for row in json.loads(r.output)}
+    assert rows["seed-telnet-0000-5000.json"]["causes"] == ["wrong-address", "nothing-listening"]
+    assert rows["healthy-published-port.json"]["verdict"] == "reachable"
+    assert rows["broken.json"]["verdict"] == "error" and "truncated" in rows["broken.json"]["error"]
+    assert r.exit_code == 2
+
+
+def test_gzip_round_trip(tmp_path):
+    b = bundles.load(str(SEED_IP))
+    out = tmp_path / "b.json.gz"
+    bundles.write(b, str(out))
+    assert out.read_bytes()[:2] == b"\x1f\x8b"
+    assert bundles.load(str(out)) == b
+
+
+def test_scrubbed_bundle_diagnoses_the_same(tmp_path):
+    for path in (SEED_IP, SEED_5000, HEALTHY):
+        original = bundles.load(str(path))
+        scrubber = Scrubber(key=b"k" * 32)
+        doc, mapping = scrub_document(bundles.to_document(original), scrubber)
+        text = json.dumps(doc)
+        for secret in ("192.168.59.103", "172.17.0.2", "10.0.1.1", "ndt-seed", '"vm"', "02:42:ac"):
+            assert secret not in text, secret
+        scrubbed = bundles.parse(text.encode())
+        before, after = explain_one(original, None), explain_one(scrubbed, None)
+        assert after.verdict == before.verdict
+        assert [(c.code, c.rule, c.port) for c in after.causes] == [(c.code, c.rule, c.port) for c in before.causes]
+        assert [h.status for h in after.path] == [h.status for h in before.path]
+        vm = mapping["addresses"]["192.168.59.103"]
+        assert ipaddress_is_private(vm)
+        for b, a in zip(before.causes, after.causes):  # the same facts and fixes, in scrubbed values
+            assert [scrubber.text(x) for x in b.evidence + b.fix] == list(a.evidence + a.fix)
+        assert [scrubber.text(w) for w in before.works] == list(after.works)
+
+
+def ipaddress_is_private(text: str) -> bool:
+    import ipaddress
+
+    return ipaddress.ip_address(text).is_private
+
+
+def test_scrub_keeps_subnets_and_classes():
+    import ipaddress
+
+    s = Scrubber(key=b"x" * 32)
+    net = ipaddress.ip_network(s.text("172.17.0.0/16"))
+    for host in ("172.17.0.1", "172.17.0.29", "172.17.255.3"):
+        assert ipaddress.ip_address(s.text(host)) in net
+    assert s.text("127.0.0.1") == "127.0.0.1" and s.text("0.0.0.0/0") == "0.0.0.0/0"
+    assert ipaddress.ip_address(s.text("8.8.8.8")).is_global
+    assert ipaddress.ip_address(s.text("169.254.1.1")).is_link_local
+    assert s.text("10.0.1.7") != "10.0.1.7" and s.text("10.0.1.7").startswith("10.")
+    assert s.text("tcp://192.168.59.103:2375").startswith("tcp://192.168.")
+
+
+def test_scrub_cli_writes_the_mapping_apart(tmp_path):
+    out = tmp_path / "s.json.gz"
+    r = invoke("scrub", str(SEED_IP), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    mapping = json.loads((tmp_path / "s.map.json").read_text())
+    assert "192.168.59.103" in mapping["addresses"]
+    assert "192.168.59.103" not in gzip.decompress(out.read_bytes()).decode()
+    assert invoke("scrub", str(SEED_IP), "-o", str(SEED_IP)).exit_code == 2
+
+
+# --- bad bundles -------------------------------------------------------------------------------
+
+def bad(tmp_path, data: bytes, name: str = "b.json"):
+    p = tmp_path / name
+    p.write_bytes(data)
+    r = invoke("explain", str(p))
+    return r
+
+
+@pytest.mark.parametrize("data, why", [
+    (SEED_IP.read_bytes()[:500], "truncated"),
+    (b"hello", "not JSON"),
+    (b'{"some": "json"}', "no netdiag_bundle header"),
+    (json.dumps({"netdiag_bundle": 1, "schema": 99, "snapshot": {}, "attempts": []}).encode(), "upgrade netdiag"),
+    (json.dumps({"netdiag_bundle": 1, "schema": 1, "attempts": []}).encode(), "'snapshot' section is missing"),
+    (json.dumps({"netdiag_bundle": 1, "schema": 1, "snapshot": {}, "attempts": []}).encode(),
+     "missing field 'engine'"),
+    (b"\x1f\x8b\x08\x00broken", "gzip"),
+    (gzip.compress(SEED_IP.read_bytes())[:300], "truncated"),
+    (b"[" * 100000, "nested too deeply"),
+    (b"\xff\xfe\x00", "not text"),
+])
+def test_bad_bundle_is_one_line_exit_2(tmp_path, data, why):
+    r = bad(tmp_path, data)
+    assert r.exit_code == 2, r.output
+    line = r.output.strip()
+    assert "\n" not in line and why in line and "Traceback" not in line
+
+
+def test_huge_bundle_is_refused_without_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundles, "MAX_BYTES", 1000)
+    r = bad(tmp_path, SEED_IP.read_bytes())
+    assert r.exit_code == 2 and "more than the 1000" in r.output
+
+
+def _mutations(doc, rng):
+    """Ways a bundle goes wrong in the field: keys dropped, types changed, values emptied."""
+    paths = []
+
+    def walk(v, path):
+        paths.append(path)
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(x, path + [k])
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                walk(x, path + [i])
+
+    walk(doc, [])
+    for _ in range(300):
+        d = json.loads(json.dumps(doc))
+        path = rng.choice(paths[1:])
+        parent = d
+        for k in path[:-1]:
+            parent = parent[k]
+        action = rng.choice(["drop", "null", "str", "int", "list", "dict", "neg"])
+        key = path[-1]
+        if action == "drop":
+            if isinstance(parent, dict):
+                del parent[key]
+            else:
+                parent.pop(key)
+        else:
+            parent[key] = {"null": None, "str": "x", "int": 7, "list": [1, "a"], "dict": {"a": 1},
+                           "neg": -1}[action]
+        yield json.dumps(d).encode()
+
+
+def test_fuzzed_bundles_never_crash(tmp_path):
+    rng = random.Random(20261128)
+    doc = json.loads(SEED_5000.read_text())
+    raw = SEED_5000.read_bytes()
+    samples = list(_mutations(doc, rng))
+    samples += [raw[: rng.randrange(len(raw))] for _ in range(50)]
+    samples += [bytes(b ^ 0xFF if rng.random() < 0.001 else b for b in raw) for _ in range(30)]
+    p = tmp_path / "fuzz.json"
+    for data in samples:
+        p.write_bytes(data)
+        r = CliRunner().invoke(cli, ["explain", str(p), "--json"])
+        assert r.exit_code in (0, 1, 2, 3), r.output
+        assert r.exception is None or isinstance(r.exception, SystemExit), (r.exception, data[:200])
+        if r.exit_code in (2, 3):
+            err = json.loads(r.stdout.splitlines()[0])["error"] if r.stdout.startswith('{"error"') else None
+            assert err is None or err["code"] in ("bad-bundle", "bad-argument", "container-not-found",
+                                                  "internal-error") and err["code"] != "internal-error", err
