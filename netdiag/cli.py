@@ -331,6 +331,33 @@ def _scrub(path, output, map_path):
                f"the mapping is in {map_path}: keep it on this machine")
 
 
+@cli.command("report", short_help="A ticket-ready Markdown or HTML report of a bundle.")
+@click.argument("path")
+@click.option("-o", "--output", "output", required=True, help="report.md, or report.html (one self-contained file).")
+@command
+def report_cmd(path, output):
+    """Each recorded container of bundle PATH: verdict, causes, evidence, fixes and the path; the
+    HTML also draws the topology (client, VM or host, networks, containers, published ports)
+    with the failing hop marked."""
+    import os
+
+    from netdiag.bundle import load
+    from netdiag.render.report import html_report, markdown
+    from netdiag.why import explain
+
+    if not output.endswith((".md", ".html", ".htm")):
+        raise BadInput("bad-argument", f"{output}: the report's name must end in .md or .html")
+    b = load(path)
+    diagnoses = [explain(b.snapshot, spec) for spec in b.attempts]
+    render = html_report if output.endswith((".html", ".htm")) else markdown
+    try:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(render(b.snapshot, diagnoses, os.path.basename(path)))
+    except OSError as e:
+        raise BadInput("bad-argument", f"cannot write {output}: {e.strerror or e}")
+    click.echo(f"{output}: {len(diagnoses)} containers reported")
+
+
 @cli.command("rules", short_help="The rule catalog, or one rule explained.")
 @click.argument("rule_id", required=False)
 @json_option
