@@ -252,7 +252,7 @@ def collect_cmd(containers, output, port, to, origin):
                f"{len(b.snapshot.reach)} reach observations; explain it with: netdiag explain {output}")
 
 
-@cli.command("explain", short_help="why-unreachable offline, from a bundle (or a folder of them).")
+@cli.command("explain", short_help="why-unreachable offline, from bundles.")
 @click.argument("path")
 @click.argument("container", required=False)
 @click.option("--port", "port", help="The container port in question.")
@@ -356,6 +356,99 @@ def report_cmd(path, output):
     except OSError as e:
         raise BadInput("bad-argument", f"cannot write {output}: {e.strerror or e}")
     click.echo(f"{output}: {len(diagnoses)} containers reported")
+
+
+@cli.command("check", short_help="CI preflight: check netdiag.yml's expectations.")
+@click.option("-f", "--file", "path", default="netdiag.yml", show_default=True, help="The expectations file.")
+@click.option("--wait", "wait", type=float, default=0, help="Retry with backoff for up to SECONDS until all hold.")
+@click.option("--junit", "junit_path", help="Also write JUnit XML here (one test case per expectation).")
+@json_option
+@command
+def check_cmd(path, wait, junit_path, as_json):
+    """Check the expectations of a netdiag.yml (schema: docs/netdiag.schema.json) against the
+    engine. A failing expectation carries the full why-unreachable diagnosis. GitHub Actions
+    annotations are printed when GITHUB_ACTIONS is set.
+
+    Exit 0 all hold, 1 some fail, 2 bad file or arguments, 3 could not check.
+    """
+    import os
+
+    from netdiag import check
+    from netdiag.checkfile import parse
+    from netdiag.render import ci
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise BadInput("bad-check-file", f"{path}: {e.strerror or e}")
+    except UnicodeDecodeError:
+        raise BadInput("bad-check-file", f"{path}:1: not UTF-8 text")
+    if wait < 0:
+        raise BadInput("bad-argument", "--wait takes a number of seconds, 0 or more")
+    expectations = parse(text, path)
+    if wait:
+        results = check.wait_for(expectations, wait, say=lambda line: click.echo(line, err=True))
+    else:
+        results = check.evaluate(expectations)
+    if junit_path:
+        try:
+            with open(junit_path, "w", encoding="utf-8") as f:
+                f.write(ci.junit(results, path))
+        except OSError as e:
+            raise BadInput("bad-argument", f"cannot write {junit_path}: {e.strerror or e}")
+    if as_json:
+        click.echo(json.dumps([{"name": r.expectation.title, "kind": r.expectation.kind, "line": r.expectation.line,
+                                "status": r.status, "detail": r.detail,
+                                "diagnosis": r.diagnosis.to_contract() if r.diagnosis else None}
+                               for r in results], indent=2))
+    else:
+        from tabulate import tabulate
+
+        click.echo(tabulate([(r.expectation.line, r.expectation.title, r.status, r.detail) for r in results],
+                            headers=["line", "expectation", "status", "detail"], tablefmt="plain"))
+        for r in results:
+            if r.status != check.PASS and r.diagnosis is not None:
+                click.echo(f"\n--- {r.expectation.title} (line {r.expectation.line})\n{ci.failure_text(r)}")
+    if os.environ.get("GITHUB_ACTIONS"):
+        for line in ci.github_annotations(results, path):
+            click.echo(line)
+    sys.exit(check.exit_code(r.status for r in results))
+
+
+@cli.command("doctor", short_help="Every container and network through every rule.")
+@json_option
+@command
+def doctor_cmd(as_json):
+    """Check every container on the engine against every rule, concurrently, and every network
+    against the host's routes: a summary table (container, ports, verdict, causes).
+
+    Exit 0 nothing broken, 1 some container unreachable, 3 some could not be checked.
+    """
+    from netdiag.check import doctor, exit_code
+
+    tty = sys.stderr.isatty() and not as_json
+
+    def progress(done, total):
+        click.echo(f"\rnetdiag: checked {done}/{total} containers", err=True, nl=done == total)
+
+    report = doctor(progress if tty else None)
+    if as_json:
+        click.echo(json.dumps({"containers": [{"container": r.container, "id": r.id, "state": r.state,
+                                               "ports": list(r.ports), "verdict": r.verdict,
+                                               "causes": list(r.causes), "detail": r.detail} for r in report.rows],
+                               "overlaps": list(report.overlaps)}, indent=2))
+    else:
+        from tabulate import tabulate
+
+        click.echo(tabulate([(r.container, r.state, ", ".join(map(str, r.ports)) or "-", r.verdict,
+                              ", ".join(r.causes) or "-", r.detail[:90]) for r in report.rows],
+                            headers=["container", "state", "ports", "verdict", "causes", "detail"], tablefmt="plain"))
+        for o in report.overlaps:
+            click.echo(f"overlap: {o}")
+        if report.diagnoses:
+            click.echo("\nnetdiag why-unreachable NAME explains each one in full.")
+    sys.exit(exit_code(r.verdict for r in report.rows))
 
 
 @cli.command("rules", short_help="The rule catalog, or one rule explained.")

@@ -1,0 +1,167 @@
+"""`netdiag check` and `netdiag doctor`: expectations and whole-engine sweeps over one snapshot.
+
+Both take the facts once, probe every attempt at once, and run the same explain() as
+why-unreachable, so a failing expectation carries the full diagnosis.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from netdiag.bundle import AttemptSpec
+from netdiag.checkfile import Expectation
+from netdiag.diagnosis import REACHABLE, UNKNOWN, UNREACHABLE, Diagnosis
+from netdiag.errors import NetdiagError
+from netdiag.facts import Snapshot
+
+PASS, FAIL, UNKNOWN_STATUS = "pass", "fail", "unknown"
+
+
+@dataclass(frozen=True)
+class Result:
+    expectation: Expectation
+    status: str  # pass | fail | unknown
+    detail: str
+    diagnosis: Diagnosis | None = None
+
+
+def _reach_spec(e: Expectation, snapshot: Snapshot) -> AttemptSpec:
+    from netdiag.why import find
+
+    return AttemptSpec(find(snapshot, e.params["container"]).id, e.params.get("port"), str(e.params.get("to") or ""),
+                       str(e.params.get("from") or "host"))
+
+
+def _static(e: Expectation, snapshot: Snapshot) -> Result:
+    from netdiag.subnets import overlaps
+    from netdiag.why import find
+
+    if e.kind == "no-overlap":
+        found = []
+        for host in (snapshot.client, snapshot.docker_host):
+            if host is not None and host.outcome.ok:
+                found += overlaps(snapshot.networks, host, snapshot.engine.host_address)
+        if not found:
+            return Result(e, PASS, "no overlap")
+        o = found[0]
+        return Result(e, FAIL, f"network {o.network} ({o.subnet}) overlaps {o.kind} {o.prefix} dev {o.device} "
+                               f"on the {o.machine}" + (f" (+{len(found) - 1} more)" if len(found) > 1 else ""))
+    c = find(snapshot, e.params["container"])
+    if e.kind == "on-network":
+        nets = [ep.network for ep in c.endpoints]
+        ok = e.params["network"] in nets
+        return Result(e, PASS if ok else FAIL, f"{c.name} is on: {', '.join(nets) or 'no network'}")
+    address = str(e.params.get("address") or "0.0.0.0")
+    same = {address} | ({"", "::"} if address in ("0.0.0.0", "::") else set())
+    bound = [b for b in c.published if (b.host_ip or "") in same]
+    if not bound:
+        return Result(e, PASS, f"nothing of {c.name} is published on {address}")
+    return Result(e, FAIL, f"{c.name} publishes " + ", ".join(
+        f"{b.container_port}/{b.protocol} on {b.host_ip or '0.0.0.0'}:{b.host_port}" for b in bound))
+
+
+def evaluate(expectations: list[Expectation]) -> list[Result]:
+    """Every expectation against the live engine, once."""
+    from netdiag.why import explain, live_snapshot, observe
+
+    snapshot = live_snapshot([])
+    specs: dict[int, AttemptSpec] = {}
+    results: dict[int, Result] = {}
+    for i, e in enumerate(expectations):
+        try:
+            if e.kind == "reachable":
+                specs[i] = _reach_spec(e, snapshot)
+            else:
+                results[i] = _static(e, snapshot)
+        except NetdiagError as err:  # a container that does not exist (yet) fails its expectation
+            results[i] = Result(e, FAIL, err.message)
+    if specs:
+        snapshot = observe(snapshot, list(specs.values()))
+    for i, spec in specs.items():
+        try:
+            d = explain(snapshot, spec)
+        except NetdiagError as err:
+            results[i] = Result(expectations[i], FAIL, err.message)
+            continue
+        status = {REACHABLE: PASS, UNREACHABLE: FAIL}.get(d.verdict, UNKNOWN_STATUS)
+        detail = ("reachable at " + ", ".join(d.works)) if status == PASS else (
+            "; ".join(f"{c.code}: {c.summary}" for c in d.causes) or "; ".join(d.unknown_reasons))
+        results[i] = Result(expectations[i], status, detail, d)
+    return [results[i] for i in range(len(expectations))]
+
+
+def wait_for(expectations: list[Expectation], seconds: float, say=None) -> list[Result]:
+    """Retry with backoff until every expectation holds or `seconds` run out; the last results."""
+    deadline = time.monotonic() + seconds
+    delay = 0.5
+    while True:
+        results = evaluate(expectations)
+        pending = [r for r in results if r.status != PASS]
+        left = deadline - time.monotonic()
+        if not pending or left <= 0:
+            return results
+        if say:
+            for r in pending:
+                say(f"waiting ({left:.0f}s left) for: {r.expectation.title} ({r.detail})")
+        time.sleep(min(delay, max(0.0, left)))
+        delay = min(delay * 1.6, 3.0)
+
+
+def exit_code(statuses) -> int:
+    statuses = list(statuses)
+    if FAIL in statuses or UNREACHABLE in statuses:
+        return 1
+    if UNKNOWN_STATUS in statuses or UNKNOWN in statuses:
+        return 3
+    return 0
+
+
+# --- doctor ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DoctorRow:
+    container: str
+    id: str
+    state: str
+    ports: tuple[int, ...] = ()
+    verdict: str = ""  # reachable | unreachable | unknown | "-" (nothing to check)
+    causes: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    rows: tuple[DoctorRow, ...]
+    overlaps: tuple[str, ...] = ()
+    diagnoses: dict = field(default_factory=dict)  # container id -> Diagnosis of the broken ones
+
+
+def doctor(progress=None) -> DoctorReport:
+    """Every container on the engine through every rule, concurrently; networks against routes."""
+    from netdiag.subnets import overlaps
+    from netdiag.why import explain, live_snapshot, observe
+
+    snapshot = live_snapshot([])
+    specs = [AttemptSpec(c.id) for c in snapshot.containers]
+    running = [s for s, c in zip(specs, snapshot.containers) if c.state.running]
+    snapshot = observe(snapshot, running)
+    rows, broken = [], {}
+    for n, (spec, c) in enumerate(zip(specs, snapshot.containers), 1):
+        d = explain(snapshot, spec)
+        if progress:
+            progress(n, len(specs))
+        finished_job = not c.state.running and c.state.exit_code == 0 and not c.requested
+        if not d.ports and (d.verdict == UNKNOWN or finished_job):
+            rows.append(DoctorRow(c.name, c.id, c.state.status, (), "-", (), "nothing to check: no port"))
+            continue
+        rows.append(DoctorRow(c.name, c.id, c.state.status, d.ports, d.verdict, tuple(x.code for x in d.causes),
+                              d.causes[0].summary if d.causes else "; ".join(d.unknown_reasons or d.works)))
+        if d.verdict != REACHABLE:
+            broken[c.id] = d
+    found = []
+    for host in (snapshot.client, snapshot.docker_host):
+        if host is not None and host.outcome.ok:
+            found += [f"network {o.network} ({o.subnet}) overlaps {o.kind} {o.prefix} dev {o.device} on the {o.machine}"
+                      for o in overlaps(snapshot.networks, host, snapshot.engine.host_address)]
+    return DoctorReport(tuple(sorted(rows, key=lambda r: r.container)), tuple(found), broken)

@@ -1,0 +1,48 @@
+"""Check results for CI systems: JUnit XML (GitHub Actions, GitLab, Jenkins read it) and GitHub
+Actions workflow annotations."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from netdiag.check import FAIL, PASS, Result
+from netdiag.render.diagnosis import render
+
+
+def failure_text(r: Result) -> str:
+    return render(r.diagnosis) if r.diagnosis is not None else r.detail
+
+
+def junit(results: list[Result], path: str) -> str:
+    suite = ET.Element("testsuite", name="netdiag check", tests=str(len(results)),
+                       failures=str(sum(r.status == FAIL for r in results)),
+                       errors=str(sum(r.status not in (PASS, FAIL) for r in results)))
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname=f"netdiag.{r.expectation.kind}",
+                             name=r.expectation.title, file=path, line=str(r.expectation.line))
+        if r.status == FAIL:
+            ET.SubElement(case, "failure", message=r.detail[:500]).text = failure_text(r)
+        elif r.status != PASS:
+            ET.SubElement(case, "error", message=f"could not check: {r.detail[:480]}").text = failure_text(r)
+        else:
+            ET.SubElement(case, "system-out").text = r.detail
+    root = ET.Element("testsuites")
+    root.append(suite)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def _escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def github_annotations(results: list[Result], path: str) -> list[str]:
+    """`::error file=...,line=...,title=...::message` for each expectation that does not hold."""
+    out = []
+    for r in results:
+        if r.status == PASS:
+            continue
+        level = "error" if r.status == FAIL else "warning"
+        out.append(f"::{level} file={_escape(path, True)},line={r.expectation.line},"
+                   f"title={_escape(r.expectation.title, True)}::{_escape(failure_text(r))}")
+    return out

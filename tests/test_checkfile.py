@@ -1,0 +1,52 @@
+"""netdiag.yml: what parses, and a bad file's one error naming its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from netdiag.checkfile import parse
+from netdiag.errors import BadInput
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ci" / "netdiag.yml"
+
+
+def test_the_example_parses():
+    es = parse(EXAMPLE.read_text(), "netdiag.yml")
+    assert [e.kind for e in es] == ["reachable", "reachable", "not-published", "on-network", "no-overlap"]
+    assert es[0].params == {"container": "web", "port": 80} and es[0].line == 4
+    assert es[1].params["from"] == "container:web" and es[3].title == "api is on network app"
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("version: 1\nexpect:\n  - reachable: {container: web, port: http}\n", 3, "port 'http' is not a number"),
+    ("version: 1\nexpect:\n  - reachable: {port: 80}\n", 3, "missing container"),
+    ("version: 1\nexpect:\n  - pingable: {container: web}\n", 3, "unknown expectation 'pingable'"),
+    ("version: 1\nexpect:\n  - reachable: {container: web}\n  - on-network: {container: web, network: app, net: x}\n", 4,
+     "unknown parameter 'net'"),
+    ("version: 2\nexpect: []\n", 1, "`version: 1` is required"),
+    ("version: 1\nexpect:\n  - reachable: {container: web\n", 4, "not valid YAML"),
+    ("version: 1\nexpects: []\n", 2, "unknown key 'expects'"),
+    ("version: 1\nexpect:\n  - reachable: {container: web, from: laptop}\n", 3, "from must be host or container:NAME"),
+    ("- just a list\n", 1, "expected a mapping"),
+])
+def test_bad_file_names_the_line(text, line, message):
+    with pytest.raises(BadInput) as e:
+        parse(text, "netdiag.yml")
+    assert e.value.message.startswith(f"netdiag.yml:{line}: ") and message in e.value.message, e.value.message
+    assert e.value.exit_code == 2
+
+
+def test_schema_documents_every_kind_and_parameter():
+    import json
+
+    from netdiag.checkfile import KINDS
+
+    schema = json.loads((EXAMPLE.parent.parent.parent / "docs" / "netdiag.schema.json").read_text())
+    items = schema["properties"]["expect"]["items"]["properties"]
+    assert set(items) - {"name"} == set(KINDS)
+    for kind, (required, optional) in KINDS.items():
+        props = set(items[kind].get("properties", {}))
+        assert props == required | optional, kind
+        assert set(items[kind].get("required", [])) == required, kind
