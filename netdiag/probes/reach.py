@@ -24,7 +24,6 @@ from netdiag.parsers.ping import UNREACHABLE_CODES, parse_ping
 
 ICMP_TIMEOUT = 1.5
 TCP_TIMEOUT = 1.5
-BANNER_WAIT = 0.3
 REPLY_WAIT = 1.0
 
 ICMP_NAMES = {code: name for name, code in UNREACHABLE_CODES.items()}
@@ -99,28 +98,22 @@ def probe_icmp(address: str, timeout: float = ICMP_TIMEOUT) -> Reach:
 
 
 def _exchange(sock: socket.socket, host: str) -> tuple[str, str, str]:
-    """(result, banner, detail) after connect: wait for a banner, else send an HTTP request."""
-    sock.settimeout(BANNER_WAIT)
-    try:
-        data = sock.recv(256)
-        if not data:
-            return CLOSED, "", "accepted, then closed without a byte"
-        return ANSWERED, data.decode("latin-1").splitlines()[0][:120], "the service spoke first"
-    except socket.timeout:
-        pass
-    except ConnectionResetError:
-        return RESET, "", "accepted, then reset"
+    """(result, banner, detail) after connect: send a short HTTP request at once and read.
+
+    A service that speaks first (SSH, SMTP, MySQL) sends its banner whatever we send; one that
+    waits answers the request (HTTP) or complains (Redis, PostgreSQL): either way bytes come back.
+    Waiting for a banner first would cost every probe that wait."""
     try:
         sock.sendall(f"HEAD / HTTP/1.0\r\nHost: {host}\r\nUser-Agent: netdiag\r\n\r\n".encode())
         sock.settimeout(REPLY_WAIT)
         data = sock.recv(256)
     except socket.timeout:
-        return SILENT, "", f"accepted; no reply to an HTTP request within {REPLY_WAIT:g}s"
+        return SILENT, "", f"accepted; no reply within {REPLY_WAIT:g}s"
     except (ConnectionResetError, BrokenPipeError):
         return RESET, "", "accepted, then reset"
     if not data:
         return CLOSED, "", "accepted, then closed without a byte"
-    return ANSWERED, data.decode("latin-1").splitlines()[0][:120], "answered an HTTP request"
+    return ANSWERED, data.decode("latin-1").splitlines()[0][:120], "the service answered"
 
 
 def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT, exchange: bool = True) -> Reach:

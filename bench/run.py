@@ -1,0 +1,145 @@
+"""netdiag's benchmarks, side by side with their baselines, in one run on the real engine.
+
+    sudo ./scripts/setup.sh && sudo .venv/bin/python -m bench.run [--runs 7] [--sizes 50,100,200]
+
+Each figure is the median of several runs, and a ratio to its baseline measured in the same run.
+Peak memory is the child's maximum RSS (wait4). Everything it makes carries the lab's label and
+is removed at the end. Results go to stdout and bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from examples import lab
+
+ROOT = lab.ROOT
+PY = sys.executable
+
+
+def timed(argv: list[str], env=None, ns: str | None = None) -> tuple[float, int, int]:
+    """(seconds, peak RSS in MiB, exit code) of one run."""
+    if ns:
+        argv = ["ip", "netns", "exec", ns, *argv]
+    start = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+    _, status, usage = os.wait4(p.pid, 0)
+    elapsed = time.perf_counter() - start
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss // 1024, p.returncode
+
+
+def median(argv, runs, env=None, ns=None, expect=None) -> dict:
+    samples = [timed(argv, env, ns) for _ in range(runs)]
+    codes = {c for _, _, c in samples}
+    if expect is not None and codes != {expect}:
+        raise SystemExit(f"{' '.join(argv)} exited {codes}, expected {expect}")
+    return {"median_s": round(statistics.median(s for s, _, _ in samples), 4),
+            "peak_rss_mib": max(r for _, r, _ in samples), "runs": runs}
+
+
+def netdiag_argv(*args: str) -> list[str]:
+    return [PY, "-m", "netdiag", *args]
+
+
+def env_for(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env.update(extra)
+    return env
+
+
+def start_many(n: int, prefix: str) -> None:
+    """n containers, most healthy, every tenth with nothing listening on its published port."""
+    names = [f"{prefix}{i}" for i in range(n)]
+    procs = []
+    for i, name in enumerate(names):
+        port = "5000" if i % 10 == 9 else "80"
+        procs.append(subprocess.Popen(["docker", "run", "-d", "--name", name, "--label", lab.LABEL, "--dns",
+                                       "127.0.0.1", "-p", port, lab.IMAGE, "httpd", "-f", "-p", "80", "-h", "/www"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        if len(procs) >= 8:
+            procs.pop(0).wait()
+    for p in procs:
+        p.wait()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--sizes", default="50,100,200")
+    args = ap.parse_args()
+    runs = args.runs
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                 "kernel": platform.release(),
+                                 "engine": lab.docker("version", "--format", "{{.Server.Version}}")}}
+    lab.cleanup()
+    try:
+        lab.make_laptop()
+        lab.run("ndt-bench-web", "-p", "80", image=lab.WEBAPP, cmd=("httpd", "-f", "-p", "80", "-h", "/www"))
+        lab.wait_listening("ndt-bench-web", 80)
+        ip = lab.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "ndt-bench-web")
+        manual = ["bash", "bench/manual-sequence.sh", "ndt-bench-web"]
+
+        # 1. a healthy published container, on the Docker host
+        base = median(manual, runs)
+        ours = median(netdiag_argv("why-unreachable", "ndt-bench-web"), runs, env_for(), expect=0)
+        results["1_healthy"] = {"netdiag": ours, "manual": base, "ratio": round(ours["median_s"] / base["median_s"], 2)}
+
+        # 2. the seed's unreachable case, from the laptop (daemon "remote" at 192.168.59.103)
+        laptop = env_for(DOCKER_HOST=lab.DOCKER_TCP)
+        base = median(manual, runs, laptop, lab.LAPTOP)
+        ours = median(netdiag_argv("why-unreachable", "ndt-bench-web", "--to", ip), runs, laptop, lab.LAPTOP, expect=1)
+        results["2_laptop_unreachable"] = {"netdiag": ours, "manual": base,
+                                           "ratio": round(ours["median_s"] / base["median_s"], 2)}
+
+        # 5. start-up
+        results["5_startup"] = {"netdiag --version": median(netdiag_argv("--version"), runs),
+                                "python -c pass": median([PY, "-c", "pass"], runs)}
+
+        # 4. explain over a folder of bundles
+        with tempfile.TemporaryDirectory() as folder:
+            sources = sorted(os.listdir(os.path.join(ROOT, "examples", "bundles")))
+            count = 600
+            for i in range(count):
+                name = sources[i % len(sources)]
+                shutil.copy(os.path.join(ROOT, "examples", "bundles", name), os.path.join(folder, f"{i:04d}-{name}"))
+            m = median(netdiag_argv("explain", folder, "--json"), max(3, runs // 2))
+            results["4_explain"] = {"bundles": count, **m, "bundles_per_s": round(count / m["median_s"])}
+
+        # 3. doctor over 50, 100, 200 containers, against a shell loop of inspect + port
+        lab.sh("docker", "rm", "-f", "ndt-bench-web")
+        doctor = {}
+        started = 0
+        for size in (int(s) for s in args.sizes.split(",")):
+            start_many(size - started, f"ndt-bench-{started}-")
+            started = size
+            time.sleep(2)
+            ours = median(netdiag_argv("doctor", "--json"), max(3, runs // 2), env_for())
+            base = median(["bash", "bench/shell-loop.sh"], max(3, runs // 2))
+            doctor[size] = {"netdiag": ours, "shell_loop": base, "ratio": round(ours["median_s"] / base["median_s"], 2)}
+        sizes = sorted(doctor)
+        if len(sizes) > 1:
+            growth = (doctor[sizes[-1]]["netdiag"]["median_s"] - doctor[sizes[0]]["netdiag"]["median_s"]) / (
+                sizes[-1] - sizes[0])
+            doctor["ms_per_container"] = round(growth * 1000, 2)
+        results["3_doctor"] = doctor
+    finally:
+        lab.cleanup()
+    text = json.dumps(results, indent=2)
+    print(text)
+    with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
+        f.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
