@@ -13,6 +13,7 @@ labels go through netdiag.redact). Loading checks everything and fails with one 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import ipaddress
 import json
@@ -88,14 +89,17 @@ def read_bytes(path: str) -> bytes:
     return data
 
 
+@functools.lru_cache(maxsize=8192)
 def _ip(v: str) -> None:
     ipaddress.ip_address(v)
 
 
+@functools.lru_cache(maxsize=8192)
 def _net(v: str) -> None:
     ipaddress.ip_network(v, strict=False)
 
 
+@functools.lru_cache(maxsize=8192)
 def _iface(v: str) -> None:
     ipaddress.ip_interface(v)
 
@@ -104,6 +108,10 @@ def _port(v) -> None:
     if v is not None and not 0 <= v <= 65535:
         raise ValueError(f"{v} is not a port")
 
+
+_RECORD_NAMES = ("Engine", "HostNet", "Interface", "Route", "Network", "Endpoint", "PortBinding", "Container",
+                 "Socket", "Listeners", "NatRule", "ProxyProcess", "PortHolders", "Chain", "Firewall", "Reach",
+                 "Outcome")
 
 # field name -> check of its value, for every record of the snapshot that has such a field
 CHECKS = {
@@ -114,24 +122,37 @@ CHECKS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
+def _plan(cls) -> tuple[tuple[str, object], ...]:
+    """The fields of a record worth visiting: those with a check, or holding records."""
+    plan = []
+    for f in dataclasses.fields(cls):
+        hint = str(f.type)
+        if f.name in CHECKS or any(name in hint for name in _RECORD_NAMES):
+            plan.append((f.name, CHECKS.get(f.name)))
+    return tuple(plan)
+
+
 def validate(obj, where: str = "snapshot") -> None:
     """Values that have the right type but cannot be what they claim (an address that is not one)."""
-    if dataclasses.is_dataclass(obj):
-        for f in dataclasses.fields(obj):
-            value = getattr(obj, f.name)
-            check = CHECKS.get(f.name)
-            if check is not None:
-                for v in (value if isinstance(value, tuple) else (value,)):
-                    if v in ("", None):
-                        continue
-                    try:
-                        check(v)
-                    except (ValueError, TypeError) as e:
-                        raise SchemaError(f"{where}.{f.name}: {v!r} is not valid ({e})")
-            validate(value, f"{where}.{f.name}")
-    elif isinstance(obj, tuple):
+    if isinstance(obj, tuple):
         for i, v in enumerate(obj):
             validate(v, f"{where}[{i}]")
+        return
+    if not dataclasses.is_dataclass(obj):
+        return
+    for name, check in _plan(type(obj)):
+        value = getattr(obj, name)
+        if check is not None:
+            for v in (value if isinstance(value, tuple) else (value,)):
+                if v in ("", None):
+                    continue
+                try:
+                    check(v)
+                except (ValueError, TypeError) as e:
+                    raise SchemaError(f"{where}.{name}: {v!r} is not valid ({e})")
+        if isinstance(value, tuple) or dataclasses.is_dataclass(value):
+            validate(value, f"{where}.{name}")
 
 
 def parse(data: bytes, path: str = "bundle") -> Bundle:

@@ -12,6 +12,7 @@ broke, `reason` holds the error). An empty list under `unavailable` means "not k
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -354,58 +355,106 @@ class SchemaError(ValueError):
 
 def from_dict(cls, data):
     """Build `cls` (a dataclass or a type hint) from plain JSON values; the inverse of to_dict."""
-    return _decode(cls, data, cls.__name__ if hasattr(cls, "__name__") else str(cls))
+    name = getattr(cls, "__name__", str(cls))
+    try:
+        return _decoder(cls)(data)
+    except SchemaError as e:
+        raise SchemaError(f"{name}{e}" if str(e).startswith((".", "[", ":")) else f"{name}: {e}") from None
 
 
-def _decode(tp, value, where: str):
+def _fail(where: str, message: str):
+    raise SchemaError(f"{where}: {message}" if where else f": {message}")
+
+
+@functools.lru_cache(maxsize=None)
+def _decoder(tp):
+    """A function that checks and converts JSON values to `tp`, built once per type.
+
+    Errors carry the path to the bad value (".containers[0].published[0].host_port: ..."), built
+    only when there is an error, so decoding a large snapshot stays cheap."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _decode(arg, value, where)
-            except SchemaError as e:
-                errors.append(str(e))
-        raise SchemaError("; ".join(errors) or f"{where}: unexpected null")
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(tp))
+        inner = [_decoder(a) for a in args]
+
+        def union(value):
+            if value is None and optional:
+                return None
+            errors = []
+            for dec in inner:
+                try:
+                    return dec(value)
+                except SchemaError as e:
+                    errors.append(str(e))
+            raise SchemaError(errors[0] if len(errors) == 1 else ": " + "; ".join(errors) if errors
+                              else ": unexpected null")
+        return union
     if origin is tuple:
-        if not isinstance(value, list):
-            raise SchemaError(f"{where}: expected a list, got {type(value).__name__}")
-        (item,) = typing.get_args(tp)[:1]
-        return tuple(_decode(item, v, f"{where}[{i}]") for i, v in enumerate(value))
+        item = _decoder(typing.get_args(tp)[0])
+
+        def tuple_of(value):
+            if not isinstance(value, list):
+                _fail("", f"expected a list, got {type(value).__name__}")
+            out = []
+            for i, v in enumerate(value):
+                try:
+                    out.append(item(v))
+                except SchemaError as e:
+                    raise SchemaError(f"[{i}]{e}") from None
+            return tuple(out)
+        return tuple_of
     if origin is dict:
-        if not isinstance(value, dict):
-            raise SchemaError(f"{where}: expected an object, got {type(value).__name__}")
-        _, vt = typing.get_args(tp)
-        return {str(k): _decode(vt, v, f"{where}.{k}") for k, v in value.items()}
+        vt = _decoder(typing.get_args(tp)[1])
+
+        def dict_of(value):
+            if not isinstance(value, dict):
+                _fail("", f"expected an object, got {type(value).__name__}")
+            out = {}
+            for k, v in value.items():
+                try:
+                    out[str(k)] = vt(v)
+                except SchemaError as e:
+                    raise SchemaError(f".{k}{e}") from None
+            return out
+        return dict_of
     if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise SchemaError(f"{where}: expected an object, got {type(value).__name__}")
         hints = typing.get_type_hints(tp)
-        kwargs = {}
-        for f in dataclasses.fields(tp):
-            if f.name in value:
-                kwargs[f.name] = _decode(hints[f.name], value[f.name], f"{where}.{f.name}")
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise SchemaError(f"{where}: missing field {f.name!r}")
-        return tp(**kwargs)
+        fields = [(f.name, f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+                  for f in dataclasses.fields(tp)]
+
+        def record(value):
+            if not isinstance(value, dict):
+                _fail("", f"expected an object, got {type(value).__name__}")
+            kwargs = {}
+            for name, required in fields:
+                if name in value:
+                    try:
+                        kwargs[name] = _decoder(hints[name])(value[name])
+                    except SchemaError as e:
+                        raise SchemaError(f".{name}{e}") from None
+                elif required:
+                    _fail("", f"missing field {name!r}")
+            return tp(**kwargs)
+        return record
     if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise SchemaError(f"{where}: expected a number, got {type(value).__name__}")
+        def number(value):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+            _fail("", f"expected a number, got {type(value).__name__}")
+        return number
     if tp in (int, str, bool):
-        if type(value) is not tp:
-            raise SchemaError(f"{where}: expected {tp.__name__}, got {type(value).__name__}")
-        return value
+        def scalar(value):
+            if type(value) is not tp:
+                _fail("", f"expected {tp.__name__}, got {type(value).__name__}")
+            return value
+        return scalar
     if tp is type(None):
-        if value is not None:
-            raise SchemaError(f"{where}: expected null")
-        return None
-    raise SchemaError(f"{where}: cannot decode type {tp!r}")
+        def null(value):
+            if value is not None:
+                _fail("", "expected null")
+        return null
+    raise SchemaError(f": cannot decode type {tp!r}")
 
 
 def from_json(cls, text: str):

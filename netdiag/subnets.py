@@ -7,8 +7,9 @@ towards the ISP (the boot2docker case).
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
+
+from netdiag.addr import address, interface_network, network
 
 from netdiag.facts import Container, HostNet, Network, Route
 from netdiag.parsers.routes import route_for
@@ -60,25 +61,25 @@ def overlaps(networks: tuple[Network, ...], host: HostNet, docker_host_address: 
     for net in networks:
         for subnet in net.subnets:
             try:
-                sn = ipaddress.ip_network(subnet, strict=False)
+                sn = network(subnet)
             except ValueError:
                 continue
             for iface in host.interfaces:
                 if _is_docker_device(iface.name, bridges):
                     continue
                 for cidr in iface.addresses:
-                    other = ipaddress.ip_interface(cidr).network
+                    other = interface_network(cidr)
                     if other.version == sn.version and other.prefixlen > 0 and other.overlaps(sn):
                         found.append(Overlap(net.name, subnet, host.role, "interface", iface.name, cidr))
             for r in host.routes:
-                other = ipaddress.ip_network(r.destination, strict=False)
+                other = network(r.destination)
                 if other.prefixlen == 0 or other.version != sn.version or not other.overlaps(sn):
                     continue
                 if _is_docker_device(r.device, bridges):
                     continue
                 if docker_host_address and r.gateway == docker_host_address:
                     continue
-                if any(o.device == r.device and ipaddress.ip_interface(o.prefix).network == other
+                if any(o.device == r.device and interface_network(o.prefix) == other
                        for o in found if o.network == net.name and o.kind == "interface"):
                     continue  # the connected route of an interface already listed
                 found.append(Overlap(net.name, subnet, host.role, "route", r.device, r.destination, r.gateway))
@@ -97,5 +98,5 @@ def routes_to_containers(containers: tuple[Container, ...], host: HostNet) -> li
                 out.append(RouteChoice(c.name, ep.network, ep.ipv4, host.role))
             else:
                 out.append(RouteChoice(c.name, ep.network, ep.ipv4, host.role, r.destination, r.gateway,
-                                       r.device, ipaddress.ip_network(r.destination).prefixlen == 0))
+                                       r.device, network(r.destination).prefixlen == 0))
     return out

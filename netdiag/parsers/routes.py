@@ -6,6 +6,7 @@ import ipaddress
 import socket
 import struct
 
+from netdiag.addr import address as parse_address, network
 from netdiag.facts import Route
 
 RTF_UP = 0x1
@@ -63,11 +64,11 @@ def parse_ipv6_routes(text: str) -> list[Route]:
 
 def route_for(routes, address: str) -> Route | None:
     """The route a packet to `address` takes: longest prefix first, then the lowest metric."""
-    ip = ipaddress.ip_address(address)
+    ip = parse_address(address)
     best: Route | None = None
     best_key = None
     for r in routes:
-        net = ipaddress.ip_network(r.destination, strict=False)
+        net = network(r.destination)
         if net.version != ip.version or ip not in net:
             continue
         key = (-net.prefixlen, r.metric)

@@ -1,0 +1,21 @@
+"""Parsed addresses, cached: the same few routes and subnets are looked at for every container."""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+
+
+@functools.lru_cache(maxsize=8192)
+def address(text: str):
+    return ipaddress.ip_address(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def network(text: str):
+    return ipaddress.ip_network(text, strict=False)
+
+
+@functools.lru_cache(maxsize=8192)
+def interface_network(text: str):
+    return ipaddress.ip_interface(text).network
