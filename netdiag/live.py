@@ -69,10 +69,10 @@ class Live:
 
         return probe_containers(self.api, ids)
 
-    def listeners(self, container: Container) -> Listeners:
+    def listeners(self, container: Container, udp: bool = True) -> Listeners:
         from netdiag.probes.listeners import probe_listeners
 
-        return probe_listeners(self.api, container, self.local)
+        return probe_listeners(self.api, container, self.local, udp)
 
     def firewall(self) -> Firewall:
         from netdiag.probes.firewall import probe_firewall, read_iptables_save
@@ -115,7 +115,7 @@ class Live:
         watched = [c for c in containers if listen is None or c.id in {x.id for x in listen}]
         tasks = {"networks": self.networks, "firewall": self.firewall}
         for c in watched:
-            tasks[f"listeners:{c.id}"] = (lambda c=c: self.listeners(c))
+            tasks[f"listeners:{c.id}"] = (lambda c=c: self.listeners(c, udp=False))
         results = run_concurrently(tasks, timeout=20, on_error=lambda name, why: Outcome(FAILED, why))
         networks = results["networks"]
         firewall = results["firewall"]

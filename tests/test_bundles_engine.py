@@ -60,7 +60,7 @@ def test_collect_all_containers_keeps_raw_text(clean, tmp_path):
     assert "iptables-save" in b.snapshot.firewall.raw
     ls = next(x for x in b.snapshot.listeners if x.container_id.startswith(
         lab.docker("inspect", "-f", "{{.Id}}", "ndt-bdl-a")))
-    assert any(k.endswith("/net/tcp") for k in ls.raw)
+    assert ls.raw.get("sock_diag tcp6") and ls.outcome.method.startswith("sock_diag")
     summary = json.loads(netdiag("explain", str(out), "--json").stdout)
     rows = {r["container"]: r for r in summary}
     assert rows["ndt-bdl-b"]["causes"] == ["container-not-running"]

@@ -127,3 +127,28 @@ def test_network_inspect():
                                                                    ("172.17.0.0/16",), False)
     user = network_from_inspect({"Id": "0123456789abcdef", "Name": "app", "Driver": "bridge"})
     assert user.bridge == "br-0123456789ab"
+
+
+def test_sock_diag_replies_recorded_from_a_container():
+    from netdiag.parsers import sockdiag
+
+    raw = json.loads(read("sockdiag-replies.json"))
+    v4, done4 = sockdiag.parse(bytes.fromhex(raw["sock_diag tcp"]), "tcp")
+    v6, done6 = sockdiag.parse(bytes.fromhex(raw["sock_diag tcp6"]), "tcp")
+    assert done4 and done6
+    assert [(s.family, s.address, s.port) for s in v4] == [(4, "127.0.0.1", 8081)]
+    assert [(s.family, s.address, s.port) for s in v6] == [(6, "::", 80)]
+    assert all(s.inode > 0 for s in v4 + v6)
+
+
+def test_sock_diag_request_asks_for_listeners_only():
+    import socket
+    import struct
+
+    from netdiag.parsers import sockdiag
+
+    req = sockdiag.request(socket.AF_INET, socket.IPPROTO_TCP, 7)
+    length, kind, flags, seq, _ = struct.unpack_from("=IHHII", req)
+    assert (length, kind, seq) == (len(req), 20, 7) and flags & 0x300
+    family, proto, _, _, states = struct.unpack_from("=BBBBI", req, 16)
+    assert (family, proto, states) == (socket.AF_INET, socket.IPPROTO_TCP, 1 << 10)

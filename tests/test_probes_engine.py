@@ -64,12 +64,28 @@ def test_listeners_without_netstat_including_loopback(clean):
     assert ("tcp", "::", 80) in got or ("tcp", "0.0.0.0", 80) in got
     assert ("tcp", "127.0.0.1", 8081) in got
     assert ("udp", "0.0.0.0", 67) in got  # udhcpd: a UDP listener
-    assert report.listeners.outcome.method.startswith("host /proc/")
+    assert report.listeners.outcome.method.startswith("sock_diag in /proc/")  # root: netlink, not /proc
     by_port = {s.port: s for s in report.listeners.sockets}
     assert by_port[8081].process == "httpd" and by_port[8081].loopback_only
 
     text = netdiag("netstat", "ndt-listen").stdout  # the alias
     assert "127.0.0.1:8081" in text and "loopback only" in text
+
+
+def test_listeners_read_from_proc_without_root(clean, monkeypatch):
+    """Without root netdiag cannot enter the namespace for sock_diag: /proc/<pid>/net is read instead."""
+    from netdiag.live import Live
+    from netdiag.probes import listeners
+
+    lab.run("ndt-proc", cmd=("httpd", "-f", "-p", "127.0.0.1:8083", "-h", "/www"))
+    lab.wait_listening("ndt-proc", 8083)
+    live = Live()
+    c = live.container("ndt-proc")
+    monkeypatch.setattr(listeners.os, "geteuid", lambda: 1000)
+    found = live.listeners(c)
+    assert found.outcome.method == f"host /proc/{c.state.pid}/net"
+    assert [(s.address, s.port) for s in found.sockets] == [("127.0.0.1", 8083)]
+    assert f"/proc/{c.state.pid}/net/tcp" in found.raw
 
 
 def test_embedded_dns_listener_is_recognised(clean):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import time
 
 from netdiag.facts import Container, Listeners, Outcome, Socket
@@ -23,40 +24,72 @@ NO_CAT = ("the container has no `cat`, so its sockets cannot be read through doc
           "run netdiag on the Docker host to read them from /proc")
 
 
+_INDEX: dict = {"at": 0.0, "pids": {}}
+_INDEX_LOCK = threading.Lock()
+INDEX_TTL = 2.0  # seconds: one scan of /proc serves every container probed at once
+
+
+def _pids_by_netns() -> dict[str, list[int]]:
+    """network namespace -> pids in it, from one scan of /proc (shared for INDEX_TTL seconds)."""
+    with _INDEX_LOCK:
+        if time.monotonic() - _INDEX["at"] < INDEX_TTL:
+            return _INDEX["pids"]
+        pids: dict[str, list[int]] = {}
+        for pid_s in os.listdir(PROCFS):
+            if pid_s.isdigit():
+                try:
+                    pids.setdefault(os.readlink(f"{PROCFS}/{pid_s}/ns/net"), []).append(int(pid_s))
+                except OSError:
+                    continue
+        _INDEX.update(at=time.monotonic(), pids=pids)
+        return pids
+
+
 def _inode_owners(netns: str) -> dict[int, tuple[int, str]]:
     """socket inode -> (pid, process name) for every process in the network namespace `netns`."""
     import psutil
 
     owners: dict[int, tuple[int, str]] = {}
-    for pid_s in os.listdir(PROCFS):
-        if not pid_s.isdigit():
-            continue
+    for pid in _pids_by_netns().get(netns, []):
         try:
-            if os.readlink(f"{PROCFS}/{pid_s}/ns/net") != netns:
-                continue
-            fds = os.listdir(f"{PROCFS}/{pid_s}/fd")
+            fds = os.listdir(f"{PROCFS}/{pid}/fd")
         except OSError:
             continue
         name = ""
         for fd in fds:
             try:
-                link = os.readlink(f"{PROCFS}/{pid_s}/fd/{fd}")
+                link = os.readlink(f"{PROCFS}/{pid}/fd/{fd}")
             except OSError:
                 continue
             if link.startswith("socket:["):
                 if not name:
                     try:
-                        name = psutil.Process(int(pid_s)).name()
+                        name = psutil.Process(pid).name()
                     except psutil.Error:
                         name = "?"
-                owners[int(link[8:-1])] = (int(pid_s), name)
+                owners[int(link[8:-1])] = (pid, name)
     return owners
 
 
-def _from_host(container: Container) -> Listeners:
+def _files(udp: bool):
+    return [f for f in PROC_NET_FILES if udp or f[1] == "tcp"]
+
+
+def _from_host(container: Container, udp: bool) -> Listeners:
+    """sock_diag inside the container's namespace when netdiag may enter it (root), else /proc."""
     pid = container.state.pid
+    if os.geteuid() == 0:
+        from netdiag.probes import sockdiag
+
+        try:
+            sockets, raw = sockdiag.listening(f"{PROCFS}/{pid}/ns/net", udp)
+        except OSError:
+            pass  # no setns here (a container without CAP_SYS_ADMIN): read /proc instead
+        else:
+            return _with_owners(Listeners(Outcome(method=f"sock_diag in /proc/{pid}/ns/net"), container.id,
+                                          tuple(sockets), raw), pid)
     files, raw = {}, {}
-    for name, _, _ in PROC_NET_FILES:
+    for name, _, _ in _files(udp):
         path = f"{PROCFS}/{pid}/net/{name}"
         try:
             files[name] = raw[path] = read_text(path)
@@ -65,14 +98,19 @@ def _from_host(container: Container) -> Listeners:
         except OSError as e:
             return Listeners(Outcome.unavailable(f"cannot read {path}: {e.strerror}", "host /proc"),
                              container.id)
-    sockets = listeners_from_files(files)
+    return _with_owners(Listeners(Outcome(method=f"host /proc/{pid}/net"), container.id,
+                                  tuple(listeners_from_files(files)), raw), pid)
+
+
+def _with_owners(found: Listeners, pid: int) -> Listeners:
+    """The sockets with the processes that hold them (matched by socket inode)."""
     try:
         owners = _inode_owners(os.readlink(f"{PROCFS}/{pid}/ns/net"))
     except OSError:
-        owners = {}
-    sockets = [dataclasses.replace(s, pid=owners[s.inode][0], process=owners[s.inode][1])
-               if s.inode in owners else s for s in sockets]
-    return Listeners(Outcome(method=f"host /proc/{pid}/net"), container.id, tuple(sockets), raw)
+        return found
+    return dataclasses.replace(found, sockets=tuple(
+        dataclasses.replace(s, pid=owners[s.inode][0], process=owners[s.inode][1]) if s.inode in owners else s
+        for s in found.sockets))
 
 
 def _exec_cat(api, container_id: str, path: str) -> tuple[int | None, str]:
@@ -100,12 +138,12 @@ def _exec_cat_once(api, container_id: str, path: str) -> tuple[int | None, str]:
     return (None if info.get("Running") else info.get("ExitCode")), stdout or stderr
 
 
-def _from_exec(api, container: Container) -> Listeners:
+def _from_exec(api, container: Container, udp: bool) -> Listeners:
     import docker
 
     files, raw = {}, {}
     method = "docker exec cat /proc/net"
-    for name, _, _ in PROC_NET_FILES:
+    for name, _, _ in _files(udp):
         path = f"/proc/net/{name}"
         try:
             code, text = _exec_cat(api, container.id, path)
@@ -127,8 +165,11 @@ def _from_exec(api, container: Container) -> Listeners:
     return Listeners(Outcome(method=method), container.id, tuple(listeners_from_files(files)), raw)
 
 
-def probe_listeners(api, container: Container, local: bool) -> Listeners:
-    """The listening sockets in `container`'s namespace, from the host's /proc or via docker exec."""
+def probe_listeners(api, container: Container, local: bool, udp: bool = True) -> Listeners:
+    """The listening sockets in `container`'s namespace, from the host's /proc or via docker exec.
+
+    Each /proc/net file costs the kernel a walk of its whole socket table, whatever the namespace
+    holds: a diagnosis, which is about TCP, leaves the UDP files out (`udp=False`)."""
     if not container.state.running or container.state.pid <= 0:
         return Listeners(Outcome.unavailable(
             f"the container is {container.state.status or 'not running'}: it has no sockets to read"),
@@ -138,9 +179,9 @@ def probe_listeners(api, container: Container, local: bool) -> Listeners:
     else:
         note = ""
     if local and os.path.exists(f"{PROCFS}/{container.state.pid}/net/tcp"):
-        result = _from_host(container)
+        result = _from_host(container, udp)
     else:
-        result = _from_exec(api, container)
+        result = _from_exec(api, container, udp)
     if note and result.outcome.ok:
         result = dataclasses.replace(result, outcome=dataclasses.replace(
             result.outcome, reason=note))
