@@ -21,22 +21,13 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from netdiag.diagnosis import AttemptSpec
 from netdiag.errors import BadInput
 from netdiag.facts import SCHEMA_VERSION, SchemaError, Snapshot, from_dict, to_dict
 
 BUNDLE_FORMAT = 1
 MAX_BYTES = 64 * 1024 * 1024  # a bundle larger than this (unpacked) is refused, not read
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-@dataclass(frozen=True)
-class AttemptSpec:
-    """An attempt recorded at collection time, so `explain` can replay it."""
-
-    container: str
-    port: int | None = None
-    to: str = ""
-    origin: str = "host"
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from netdiag.bundle import AttemptSpec
 from netdiag.checkfile import Expectation
-from netdiag.diagnosis import REACHABLE, UNKNOWN, UNREACHABLE, Diagnosis
+from netdiag.diagnosis import REACHABLE, UNKNOWN, UNREACHABLE, AttemptSpec, Diagnosis
 from netdiag.errors import NetdiagError
 from netdiag.facts import Snapshot
 

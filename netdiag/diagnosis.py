@@ -25,6 +25,16 @@ DEFAULT = "default"  # no --to: the way a user would normally reach the port
 
 
 @dataclass(frozen=True)
+class AttemptSpec:
+    """An attempt as the user asked for it (or as a bundle recorded it), before it is resolved."""
+
+    container: str
+    port: int | None = None
+    to: str = ""
+    origin: str = "host"
+
+
+@dataclass(frozen=True)
 class Attempt:
     """The connection a user tried (or, without --to, the one they would normally make)."""
 

@@ -11,6 +11,7 @@ from netdiag.facts import (FAILED, LOCAL, Container, Engine, Firewall, HostNet, 
 from netdiag.probes.engine import probe_engine, refine_local_settings
 from netdiag.probes.hostnet import local_addresses, probe_hostnet
 from netdiag.probes.runner import read_text, run_concurrently
+from netdiag.rules.state import failed_on_port
 
 DAEMON_JSON = "/etc/docker/daemon.json"
 
@@ -105,14 +106,19 @@ class Live:
         return (f"the Docker daemon runs on another machine ({where}, {self.engine.host_address}): "
                 f"{what} cannot be read from here")
 
-    def snapshot(self, refs: list[str] | None = None, listen: list[Container] | None = None) -> Snapshot:
+    def snapshot(self, refs: list[str] | None = None, listen: list[Container] | None = None,
+                 holders: bool | None = None) -> Snapshot:
         """Everything the rules need, probes run concurrently; each failure kept as a fact.
 
         `refs` limits the containers (default: all); `listen` limits whose sockets are read
-        (default: every running container of the snapshot).
+        (default: every running container of the snapshot). Who holds the host's ports (every
+        process's sockets: the costliest probe) is read when `holders` says so, or by default
+        when some container failed to bind a port, the only rule that needs it.
         """
         containers = tuple(self.container(r) for r in refs) if refs else self.containers()
         watched = [c for c in containers if listen is None or c.id in {x.id for x in listen}]
+        if holders is None:
+            holders = any(failed_on_port(c.state.error) for c in containers)
         tasks = {"networks": self.networks, "firewall": self.firewall}
         for c in watched:
             tasks[f"listeners:{c.id}"] = (lambda c=c: self.listeners(c, udp=False))
@@ -133,7 +139,8 @@ class Live:
             networks_outcome=networks if isinstance(networks, Outcome) else Outcome(method="docker network inspect"),
             containers=containers,
             listeners=tuple(listeners),
-            port_holders=self.port_holders(firewall),
+            port_holders=self.port_holders(firewall) if holders else PortHolders(Outcome.unavailable(
+                "not read: no container failed to bind a host port")),
             firewall=firewall,
             netdiag_version=__version__,
             created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from netdiag.bundle import AttemptSpec, Bundle, load
-from netdiag.diagnosis import Diagnosis
+from netdiag.bundle import Bundle, load
+from netdiag.diagnosis import AttemptSpec, Diagnosis
 from netdiag.errors import NetdiagError
 from netdiag.why import explain, find
 

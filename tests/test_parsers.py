@@ -152,3 +152,13 @@ def test_sock_diag_request_asks_for_listeners_only():
     assert (length, kind, seq) == (len(req), 20, 7) and flags & 0x300
     family, proto, _, _, states = struct.unpack_from("=BBBBI", req, 16)
     assert (family, proto, states) == (socket.AF_INET, socket.IPPROTO_TCP, 1 << 10)
+
+
+def test_cat_of_several_proc_files_splits_back():
+    from netdiag.parsers.procnet import split_cat
+
+    tcp, tcp6 = read("proc-net-tcp.txt"), read("proc-net-tcp6.txt")
+    paths = ["/proc/net/tcp", "/proc/net/tcp6"]
+    assert split_cat(tcp + tcp6, paths) == {"/proc/net/tcp": tcp, "/proc/net/tcp6": tcp6}
+    missing = "cat: can't open '/proc/net/tcp6': No such file or directory\n"
+    assert split_cat(tcp, paths, missing) == {"/proc/net/tcp": tcp}

@@ -69,3 +69,16 @@ def listeners_from_files(files: dict[str, str]) -> list[Socket]:
             found.extend(parse_listeners(files[name], protocol, family))
     found.sort(key=lambda s: (s.protocol, s.port, s.family, s.address))
     return found
+
+
+def split_cat(stdout: str, paths: list[str], stderr: str = "") -> dict[str, str]:
+    """`cat A B C` output split back into files: each /proc/net file starts with its header
+    line ("sl local_address ..."); files cat could not open are named in stderr and skipped."""
+    present = [p for p in paths if f"{p}'" not in stderr and f"{p}:" not in stderr]
+    blocks: list[list[str]] = []
+    for line in stdout.splitlines(keepends=True):
+        if line.split()[:1] == ["sl"]:
+            blocks.append([])
+        if blocks:
+            blocks[-1].append(line)
+    return {p: "".join(b) for p, b in zip(present, blocks)}

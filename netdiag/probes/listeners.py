@@ -14,7 +14,7 @@ import threading
 import time
 
 from netdiag.facts import Container, Listeners, Outcome, Socket
-from netdiag.parsers.procnet import PROC_NET_FILES, listeners_from_files
+from netdiag.parsers.procnet import PROC_NET_FILES, listeners_from_files, split_cat
 from netdiag.probes.runner import read_text
 
 PROCFS = os.environ.get("NETDIAG_PROCFS", "/proc")
@@ -113,55 +113,51 @@ def _with_owners(found: Listeners, pid: int) -> Listeners:
         for s in found.sockets))
 
 
-def _exec_cat(api, container_id: str, path: str) -> tuple[int | None, str]:
-    """(exit code, output) of `cat PATH` in the container; None when it did not finish in time.
+def _exec_cat(api, container_id: str, paths: list[str]) -> tuple[int | None, str, str]:
+    """(exit code, stdout, stderr) of `cat PATHS...` in the container; code None when it did not finish.
 
-    A /proc/net file always has its header line, so an empty output with exit 0 means the output
-    was lost on the way (it happens with exec streams over tcp://): try again, a few times."""
+    A /proc/net file always has its header line, so an empty output means the output was lost on
+    the way (it happens with exec streams over tcp://): try again, a few times."""
     for _ in range(EXEC_TRIES):
-        code, text = _exec_cat_once(api, container_id, path)
-        if code != 0 or text.strip():
-            return code, text
-    return None, "the output of docker exec was lost (empty) several times"
+        code, out, err = _exec_once(api, container_id, ["cat", *paths])
+        if out.strip() or code not in (0, 1):
+            return code, out, err
+    return None, "", "the output of docker exec was lost (empty) several times"
 
 
-def _exec_cat_once(api, container_id: str, path: str) -> tuple[int | None, str]:
-    exec_id = api.exec_create(container_id, ["cat", path], stdout=True, stderr=True)["Id"]
+def _exec_once(api, container_id: str, argv: list[str]) -> tuple[int | None, str, str]:
+    exec_id = api.exec_create(container_id, argv, stdout=True, stderr=True)["Id"]
     output = api.exec_start(exec_id, demux=True)
     deadline = time.monotonic() + EXEC_WAIT
     info = api.exec_inspect(exec_id)
     while info.get("Running") and time.monotonic() < deadline:  # the stream can end before the exit
         time.sleep(0.02)
         info = api.exec_inspect(exec_id)
-    stdout = (output[0] or b"").decode("utf-8", "replace") if isinstance(output, tuple) else ""
-    stderr = (output[1] or b"").decode("utf-8", "replace") if isinstance(output, tuple) else ""
-    return (None if info.get("Running") else info.get("ExitCode")), stdout or stderr
+    out, err = output if isinstance(output, tuple) else (b"", b"")
+    return ((None if info.get("Running") else info.get("ExitCode")),
+            (out or b"").decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace"))
 
 
 def _from_exec(api, container: Container, udp: bool) -> Listeners:
+    """One `docker exec cat /proc/net/tcp /proc/net/tcp6 ...` in the container."""
     import docker
 
-    files, raw = {}, {}
     method = "docker exec cat /proc/net"
-    for name, _, _ in _files(udp):
-        path = f"/proc/net/{name}"
-        try:
-            code, text = _exec_cat(api, container.id, path)
-        except docker.errors.APIError as e:
-            reason = e.explanation or str(e)
-            if "executable file not found" in str(reason):
-                reason = NO_CAT
-            return Listeners(Outcome.unavailable(str(reason), method), container.id)
-        if code == 0:
-            files[name] = raw[path] = text
-        elif "executable file not found" in text or code == 127:
-            return Listeners(Outcome.unavailable(NO_CAT, method), container.id)
-        elif name != "tcp" and "No such file" in text:
-            continue  # no IPv6 (or UDP) in this kernel: nothing to read there
-        else:
-            how = "did not finish" if code is None else f"exited {code}"
-            return Listeners(Outcome.unavailable(f"`cat {path}` in the container {how}: "
-                                                 f"{text.strip()[:200]}", method), container.id)
+    paths = [f"/proc/net/{name}" for name, _, _ in _files(udp)]
+    try:
+        code, out, err = _exec_cat(api, container.id, paths)
+    except docker.errors.APIError as e:
+        reason = str(e.explanation or e)
+        return Listeners(Outcome.unavailable(NO_CAT if "executable file not found" in reason else reason, method),
+                         container.id)
+    if "executable file not found" in out + err or code in (126, 127):
+        return Listeners(Outcome.unavailable(NO_CAT, method), container.id)
+    raw = split_cat(out, paths, err)
+    if "/proc/net/tcp" not in raw:
+        how = "did not finish" if code is None else f"exited {code}"
+        return Listeners(Outcome.unavailable(f"`cat /proc/net/tcp` in the container {how}: "
+                                             f"{(err or out).strip()[:200]}", method), container.id)
+    files = {path.rsplit("/", 1)[1]: text for path, text in raw.items()}
     return Listeners(Outcome(method=method), container.id, tuple(listeners_from_files(files)), raw)
 
 
