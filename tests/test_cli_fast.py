@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from netdiag import __version__
 
 
@@ -21,10 +23,12 @@ def test_version_and_help_list_every_command():
         assert not line.rstrip().endswith("..."), line
 
 
-def test_help_does_not_import_scapy_or_docker():
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_startup_imports_nothing_heavy(flag):
+    """The CLI starts fast: scapy, docker-py, psutil and tabulate load only in commands that use them."""
     code = ("import sys; from click.testing import CliRunner; from netdiag.cli import cli; "
-            "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0; "
-            "print(sorted(m for m in ('scapy', 'docker', 'psutil', 'tabulate') if m in sys.modules))")
+            f"r = CliRunner().invoke(cli, ['{flag}']); assert r.exit_code == 0; "
+            "print(sorted(m for m in ('scapy', 'docker', 'psutil', 'tabulate', 'yaml') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
 
