@@ -301,15 +301,11 @@ def _print_summary(rows, as_json: bool) -> None:
 @click.argument("path")
 @click.option("-o", "--output", "output", required=True, help="The scrubbed bundle.")
 @click.option("--map", "map_path", help="Where the mapping goes (default: OUTPUT with .map.json).")
+@command
 def scrub_cmd(path, output, map_path):
     """Replace IPs, MACs, host names and container/network names in bundle PATH, keeping subnet
     membership and address class, so the scrubbed bundle diagnoses the same. The mapping is
     written to a separate file: keep it, do not send it."""
-    _scrub(path, output, map_path)
-
-
-@command
-def _scrub(path, output, map_path):
     import os
 
     from netdiag import bundle as bundles

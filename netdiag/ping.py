@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from netdiag.facts import LOCAL, Outcome, Reach
-from netdiag.probes.reach import probe_icmp, probe_tcp
-from netdiag.probes.runner import run_concurrently
+from netdiag.facts import LOCAL, Reach
 from netdiag.reports import PingReport
 
 
 def _run(plan: list[tuple[str, str, int | None]]) -> tuple[Reach, ...]:
-    """Run every (kind, address, port) attempt at once; keep the plan's order."""
-    tasks = {}
-    for i, (kind, address, port) in enumerate(plan):
-        if kind == "icmp":
-            tasks[str(i)] = (lambda a=address: probe_icmp(a))
-        else:
-            tasks[str(i)] = (lambda a=address, p=port: probe_tcp(a, p))
-    results = run_concurrently(tasks, timeout=10,
-                               on_error=lambda name, why: Outcome.failed(why))
-    out = []
-    for i, (kind, address, port) in enumerate(plan):
-        r = results[str(i)]
-        out.append(r if isinstance(r, Reach) else Reach(r, kind, address, port))
-    return tuple(out)
+    from netdiag.probes.attempts import run_attempts
+
+    return run_attempts([(None, kind, address, port) for kind, address, port in plan])
 
 
 def ping(target: str, port: int | None, is_address: bool) -> PingReport:
@@ -61,4 +48,4 @@ def ping(target: str, port: int | None, is_address: bool) -> PingReport:
         notes.append(f"{c.name} uses the host's network: its ports are the Docker host's ({host})")
         if port:
             plan.append(("tcp", host, port))
-    return PingReport(f"{c.name} ({c.id[:12]})", _run(list(dict.fromkeys(plan))), tuple(notes))
+    return PingReport(f"{c.name} ({c.id[:12]})", _run(plan), tuple(notes))

@@ -12,8 +12,7 @@ import socket
 from netdiag.context import Context
 from netdiag.diagnosis import AttemptSpec, Diagnosis
 from netdiag.errors import BadInput, NetdiagError
-from netdiag.facts import Container, Outcome, Reach, Snapshot
-from netdiag.probes.runner import run_concurrently
+from netdiag.facts import Container, Snapshot
 from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_plan, resolve_attempt
 from netdiag.refs import match
 
@@ -56,32 +55,13 @@ def _plan(snapshot: Snapshot, spec: AttemptSpec, resolve) -> tuple[Container | N
 
 def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve) -> Snapshot:
     """The snapshot with the reach observations every attempt needs, all probed at once."""
-    from netdiag.probes.inside import probe_from_container
-    from netdiag.probes.reach import probe_icmp, probe_tcp
+    from netdiag.probes.attempts import run_attempts
 
-    tasks, keys = {}, []
+    plan = []
     for spec in specs:
-        source, plan = _plan(snapshot, spec, resolve)
-        origin = f"container:{source.name}" if source is not None else "host"
-        for kind, address, port in plan:
-            key = (origin, kind, address, port)
-            if key in keys:
-                continue
-            keys.append(key)
-            if source is not None:
-                if kind == "tcp":
-                    tasks[str(len(keys) - 1)] = (lambda s=source, a=address, p=port: probe_from_container(s, a, p))
-            elif kind == "icmp":
-                tasks[str(len(keys) - 1)] = (lambda a=address: probe_icmp(a))
-            else:
-                tasks[str(len(keys) - 1)] = (lambda a=address, p=port: probe_tcp(a, p))
-    results = run_concurrently(tasks, timeout=12, on_error=lambda n, why: Outcome.failed(why))
-    reach = []
-    for i, (origin, kind, address, port) in enumerate(keys):
-        r = results.get(str(i))
-        if r is not None:
-            reach.append(r if isinstance(r, Reach) else Reach(r, kind, address, port, source=origin))
-    return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + tuple(reach))
+        source, steps = _plan(snapshot, spec, resolve)
+        plan += [(source, kind, address, port) for kind, address, port in steps]
+    return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + run_attempts(plan))
 
 
 def live_snapshot(refs: list[str], origin: str = "host", holders: bool | None = None) -> Snapshot:

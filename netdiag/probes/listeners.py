@@ -138,7 +138,7 @@ def _exec_once(api, container_id: str, argv: list[str]) -> tuple[int | None, str
             (out or b"").decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace"))
 
 
-def _from_exec(api, container: Container, udp: bool) -> Listeners:
+def _read_once(api, container: Container, udp: bool) -> Listeners:
     """One `docker exec cat /proc/net/tcp /proc/net/tcp6 ...` in the container."""
     import docker
 
@@ -159,6 +159,23 @@ def _from_exec(api, container: Container, udp: bool) -> Listeners:
                                              f"{(err or out).strip()[:200]}", method), container.id)
     files = {path.rsplit("/", 1)[1]: text for path, text in raw.items()}
     return Listeners(Outcome(method=method), container.id, tuple(listeners_from_files(files)), raw)
+
+
+def _from_exec(api, container: Container, udp: bool) -> Listeners:
+    """Two reads at once, merged: docker-py's exec stream sometimes loses part of its output over
+    a forwarded or tcp:// endpoint (docker-py issue 3332), and a lost line would read as a missing
+    listener. Listening sockets do not change between two reads a few milliseconds apart."""
+    import concurrent.futures as cf
+
+    with cf.ThreadPoolExecutor(max_workers=2) as pool:
+        reads = list(pool.map(lambda _: _read_once(api, container, udp), range(2)))
+    good = [r for r in reads if r.outcome.ok]
+    if not good:
+        return reads[0]
+    merged = {(s.protocol, s.family, s.address, s.port): s for r in good for s in r.sockets}
+    sockets = tuple(sorted(merged.values(), key=lambda s: (s.protocol, s.port, s.family, s.address)))
+    richest = max(good, key=lambda r: sum(len(t) for t in r.raw.values()))
+    return Listeners(richest.outcome, container.id, sockets, richest.raw)
 
 
 def probe_listeners(api, container: Container, local: bool, udp: bool = True) -> Listeners:
