@@ -492,8 +492,22 @@ def _is_address(text: str) -> bool:
         return False
 
 
-def main():
-    cli(prog_name="netdiag")
+def main(argv: list[str] | None = None):
+    """The console script: click's own usage errors become one line (and JSON with --json), exit 2."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        code = cli.main(args=argv, prog_name="netdiag", standalone_mode=False)
+    except click.exceptions.UsageError as e:
+        where = e.ctx.command_path if e.ctx is not None else "netdiag"
+        _emit_error(BadInput("bad-argument", f"{e.format_message()} (see: {where} --help)"), "--json" in argv)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("netdiag: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        _emit_error(BadInput("bad-argument", e.format_message()), "--json" in argv)
+        sys.exit(e.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

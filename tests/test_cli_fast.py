@@ -41,9 +41,13 @@ def test_bad_port_is_one_line_exit_2():
     assert j.returncode == 2 and json.loads(j.stdout)["error"]["code"] == "bad-argument"
 
 
-def test_unknown_option_is_exit_2():
+def test_usage_errors_are_one_line_exit_2():
     p = cli("ip")
-    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert p.returncode == 2
+    assert p.stderr == "netdiag: Missing argument 'CONTAINER'. (see: netdiag ip --help)\n"
+    j = cli("why-unreachable", "web", "--bogus", "--json")
+    assert j.returncode == 2 and json.loads(j.stdout)["error"]["code"] == "bad-argument"
+    assert cli("nosuchcommand").stderr.count("\n") == 1
 
 
 def test_ping_loopback_port_nobody_listens_on():
