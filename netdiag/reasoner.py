@@ -106,9 +106,6 @@ def _ipv4s(c: Container) -> list[str]:
 
 # --- the ports in question ----------------------------------------------------------------------
 
-HOSTISH = (UNSPECIFIED, LOOPBACK, DOCKER_HOST, OTHER)
-
-
 def ports_in_question(snapshot: Snapshot, target: Container, attempt: Attempt, port: int | None,
                       listeners_ok: bool, listening: set[int]) -> tuple[tuple[int, ...], list[str]]:
     """The target's container ports to check, and notes on ports left aside."""
@@ -264,7 +261,9 @@ def _hop_details(ctx: Context) -> dict[str, tuple[str, str]]:
                                + (f", FORWARD policy {fwd.policy}" if fwd else "")
                                + ("" if fw.iptables_outcome.ok else f"; iptables: {fw.iptables_outcome.reason}"))
     nets = ctx.networks_of(ctx.target)
-    if ctx.target.network_mode in ("host", "none"):
+    if not snap.networks_outcome.ok:
+        d["network"] = (UNKNOWN_HOP, f"networks not read: {snap.networks_outcome.reason}")
+    elif ctx.target.network_mode in ("host", "none"):
         d["network"] = (OK, f"network mode {ctx.target.network_mode}")
     else:
         d["network"] = (OK, ", ".join(f"{n.name} {', '.join(n.subnets)}" + (" (internal)" if n.internal else "")

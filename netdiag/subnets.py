@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netdiag.addr import address, interface_network, network
+from netdiag.addr import interface_network, network
 
 from netdiag.facts import Container, HostNet, Network, Route
 from netdiag.parsers.routes import route_for

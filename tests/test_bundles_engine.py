@@ -10,8 +10,6 @@ import pytest
 from examples import lab
 from examples.lab import netdiag, netdiag_laptop
 from netdiag import bundle as bundles
-from netdiag.offline import explain_one
-from netdiag.scrub import Scrubber, scrub_document
 
 pytestmark = pytest.mark.engine
 

@@ -155,6 +155,18 @@ def test_seed_telnet_case_orders_causes_along_the_path():
     assert "docker run -p 5000:80 ..." in d.causes[1].fix[1]
 
 
+def test_container_name_from_the_host_is_wrong_address():
+    d = run(local(**HEALTHY_LOCAL), to="web:80")
+    assert [c.code for c in d.causes] == ["wrong-address"]
+    assert d.causes[0].fix == ("use 127.0.0.1:32768",)
+
+
+def test_unread_networks_leave_the_network_hop_unknown():
+    snap = dataclasses.replace(local(**HEALTHY_LOCAL), networks=(), networks_outcome=Outcome.failed("API error"))
+    hops = {h.hop: h for h in run(snap).path}
+    assert hops["network"].status == "unknown" and "API error" in hops["network"].detail
+
+
 def test_seed_ip_case_has_real_values():
     snap = b2d(reach=(icmp("172.17.0.29", ICMP_UNREACHABLE, "65.113.32.217", icmp_type=3, icmp_code=0,
                            detail="Destination Net Unreachable"),))

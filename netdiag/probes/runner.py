@@ -23,7 +23,7 @@ def run_concurrently(tasks: dict[str, Callable[[], object]], timeout: float = 15
             except Exception as e:  # a probe's failure is a fact, not a crash
                 results[name] = on_error(name, f"{type(e).__name__}: {e}") if on_error else None
     except cf.TimeoutError:
-        for fut, name in futures.items():
+        for name in futures.values():
             if name not in results:
                 results[name] = on_error(name, f"timed out after {timeout:g}s") if on_error else None
     finally:

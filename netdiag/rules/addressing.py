@@ -7,7 +7,7 @@ import ipaddress
 import json
 
 from netdiag.context import hostport, is_loopback
-from netdiag.diagnosis import (CONTAINER_IP, DOCKER_HOST, LOOPBACK, OTHER, OTHER_CONTAINER_IP,
+from netdiag.diagnosis import (CONTAINER_IP, CONTAINER_NAME, DOCKER_HOST, LOOPBACK, OTHER, OTHER_CONTAINER_IP,
                                UNSPECIFIED)
 from netdiag.facts import ICMP_UNREACHABLE, LOCAL
 from netdiag.parsers.routes import route_for
@@ -62,7 +62,7 @@ def wrong_address(ctx):
     Detects: 0.0.0.0 or localhost on a client whose daemon runs in a VM or on another host (the
     port is published there, not on the client); 127.0.0.1 inside another container (that is the
     container itself); a host address the binding does not cover; a host port the container does
-    not publish; another container's IP.
+    not publish; another container's IP; a container's name used from the host.
     Why it breaks: 0.0.0.0 and localhost mean "this machine" to the client, and in a container
     they mean the container; a binding to one address does not answer on the others.
     Evidence: where the daemon runs, the binding of the port (address and host port), and what the
@@ -103,6 +103,15 @@ def wrong_address(ctx):
         fix = [f"use {w}" for w in works] or [f"publish the port, then use {ctx.host_address}:<host port>"]
         yield finding(ctx, "ND301", f"{a.to_text} is this machine, but the port is published on the Docker host "
                       f"({ctx.host_address})", evidence, fix)
+        return
+    if a.kind == CONTAINER_NAME:
+        evidence = [f"{a.name} is a container name: Docker's DNS answers it inside user-defined networks only, "
+                    "not on the host (unless /etc/hosts maps it)"]
+        evidence += [f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)}"
+                     for b in ctx.published()]
+        yield finding(ctx, "ND301", f"{a.name} does not resolve on the host: it names a container", evidence,
+                      [f"use {w}" for w in works] or [f"publish the port (-p {a.port or ctx.port}:{ctx.port}), then use "
+                                                       f"{ctx.host_address}:{a.port or ctx.port}"])
         return
     if a.kind == OTHER_CONTAINER_IP:
         owner = next((c for c in ctx.snapshot.containers if a.address in ctx.ipv4(c)), None)
