@@ -452,24 +452,24 @@ def doctor_cmd(as_json):
 @json_option
 @command
 def rules_cmd(rule_id, as_json):
-    """Every rule with its ID and cause code; `netdiag rules ND302` explains one."""
+    """Every rule with its ID and cause code; `netdiag rules ND302` explains one, `netdiag rules
+    wrong-address` every rule of a cause code."""
     from netdiag.render.diagnosis import rule_text
     from netdiag.rules import load_rules
 
     catalog = load_rules()
     if rule_id:
-        key = rule_id.upper()
-        match = catalog.get(key) or next((r for r in catalog.values() if r.code == rule_id), None)
-        if match is None:
-            raise BadInput("bad-argument", f"no rule {rule_id!r}: `netdiag rules` lists them")
-        chosen = [match]
+        chosen = [catalog[rule_id.upper()]] if rule_id.upper() in catalog else [
+            r for r in catalog.values() if r.code == rule_id]
+        if not chosen:
+            raise BadInput("bad-argument", f"no rule or cause code {rule_id!r}: `netdiag rules` lists them")
     else:
         chosen = list(catalog.values())
     if as_json:
         click.echo(json.dumps([{"id": r.id, "code": r.code, "hop": r.hop, "title": r.title, **{
             k.lower().replace(" ", "_"): v for k, v in r.sections().items()}} for r in chosen], indent=2))
     elif rule_id:
-        click.echo(rule_text(chosen[0]))
+        click.echo("\n\n".join(rule_text(r) for r in chosen))
     else:
         from tabulate import tabulate
 

@@ -73,6 +73,16 @@ CASES = {
                            listeners=(listening(WEB_ID, Socket("tcp", 4, "0.0.0.0", 5000)),)),
                        {"to": "0.0.0.0:5000"}),
               lambda: (b2d(reach=(tcp("192.168.59.103", 32768, ANSWERED),)), {"to": "192.168.59.103:32768"})),
+    "ND305": (lambda: (local(**HEALTHY_LOCAL), {"to": "127.0.0.1:8080"}),
+              lambda: (local(**HEALTHY_LOCAL), {"to": "127.0.0.1:32768"})),
+    "ND306": (lambda: (local(web(), client("bridge", "172.17.0.3")), {"to": "172.17.0.3:80"}),
+              lambda: (local(web(), client("bridge", "172.17.0.3"), reach=(tcp("172.17.0.29", 80, ANSWERED),)),
+                       {"to": "172.17.0.29:80"})),
+    "ND307": (lambda: (local(web(**ON_APP), client("app", "172.18.0.9"), networks=(BRIDGE, APP_NET)),
+                       {"origin": "container:client", "to": "localhost:80"}),
+              lambda: (local(web(**ON_APP), client("app", "172.18.0.9"), networks=(BRIDGE, APP_NET),
+                             reach=(tcp("172.18.0.5", 80, ANSWERED, source="container:client"),)),
+                       {"origin": "container:client", "to": "web:80"})),
     "ND302": (lambda: (b2d(reach=(icmp("172.17.0.29", ICMP_UNREACHABLE, "65.113.32.217", icmp_type=3, icmp_code=0,
                                        detail="Destination Net Unreachable"),)), {"to": "172.17.0.29"}),
               lambda: (b2d(client=dataclasses.replace(LAPTOP, routes=LAPTOP.routes + (
@@ -115,8 +125,8 @@ def test_every_rule_is_documented_and_has_cases():
         sections = r.sections()
         missing = [s for s in SECTIONS if not sections.get(s)]
         assert not missing, f"{rid} lacks {missing}"
-        assert r.title and r.code not in codes_seen, rid
-        codes_seen.add(r.code)
+        assert r.title and (r.title, r.code) not in codes_seen, rid
+        codes_seen.add((r.title, r.code))
         if r.fn is not None:
             assert rid in CASES, f"{rid} has no fire / no-fire case"
 
@@ -157,7 +167,7 @@ def test_seed_telnet_case_orders_causes_along_the_path():
 
 def test_container_name_from_the_host_is_wrong_address():
     d = run(local(**HEALTHY_LOCAL), to="web:80")
-    assert [c.code for c in d.causes] == ["wrong-address"]
+    assert [(c.code, c.rule) for c in d.causes] == [("wrong-address", "ND306")]
     assert d.causes[0].fix == ("use 127.0.0.1:32768",)
 
 

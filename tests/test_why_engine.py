@@ -338,6 +338,7 @@ def test_localhost_inside_another_container(clean):
     lab.wait_listening("ndt-api", 80)
     d = why("ndt-api", "--from", "container:ndt-front", "--to", "127.0.0.1:80", expect=1)
     c = cause(d, "wrong-address")
+    assert c["rule"] == "ND307"
     assert c["summary"] == "127.0.0.1:80 inside ndt-front is ndt-front itself, not ndt-api"
     assert c["fix"][0] == "ndt-api:80 (by name on network ndt-net-app)"
 

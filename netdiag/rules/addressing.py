@@ -55,99 +55,133 @@ def working_addresses(ctx) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-@rule("ND301", "wrong-address", "client")
-def wrong_address(ctx):
-    """The address tried does not lead to where the port is published.
+def _bound(b) -> str:
+    return f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)}"
 
-    Detects: 0.0.0.0 or localhost on a client whose daemon runs in a VM or on another host (the
-    port is published there, not on the client); 127.0.0.1 inside another container (that is the
-    container itself); a host address the binding does not cover; a host port the container does
-    not publish; another container's IP; a container's name used from the host.
-    Why it breaks: 0.0.0.0 and localhost mean "this machine" to the client, and in a container
-    they mean the container; a binding to one address does not answer on the others.
-    Evidence: where the daemon runs, the binding of the port (address and host port), and what the
-    attempt got back.
-    Fix: the address that works, with the real host port: `<daemon host>:<host port>`, the
-    container's name on a shared network, or the address of the binding.
+
+@rule("ND301", "wrong-address", "client")
+def this_machine_is_not_the_docker_host(ctx):
+    """0.0.0.0 or localhost is the client itself, while the port is published on the Docker host elsewhere.
+
+    Detects: an attempt to 0.0.0.0, 127.0.0.1 or localhost from a client whose daemon runs in a
+    VM or on another host.
+    Why it breaks: those addresses mean "this machine" to the client; the port is published on
+    the VM or the other host, so nothing answers here (or something else does).
+    Evidence: where the daemon runs, the binding of the port, and what the attempt got back.
+    Fix: the Docker host's address with the real host port, e.g. `192.168.59.103:32768`.
     Exceptions: Docker Desktop, colima and WSL2 forward published ports to the client's
-    localhost, so localhost is right there.
+    localhost, so localhost is right there; a daemon on this machine.
     """
     a = ctx.attempt
+    if ctx.from_container or a.kind not in (UNSPECIFIED, LOOPBACK) or forwards_to_client(ctx):
+        return
+    what = "0.0.0.0" if a.kind == UNSPECIFIED else (a.name or a.address)
+    evidence = [where_daemon_runs(ctx), f"{what} on the client is the client itself, not the Docker host"]
+    evidence += [f"{_bound(b)} of the Docker host" for b in ctx.published()]
+    evidence += reach_evidence(ctx, a.address, a.port)
+    fix = [f"use {w}" for w in working_addresses(ctx)] or [f"publish the port, then use {ctx.host_address}:<host port>"]
+    yield finding(ctx, "ND301", f"{a.to_text} is this machine, but the port is published on the Docker host "
+                  f"({ctx.host_address})", evidence, fix)
+
+
+@rule("ND307", "wrong-address", "source container")
+def loopback_inside_another_container(ctx):
+    """127.0.0.1 or localhost inside a container is that container itself, not the one wanted.
+
+    Detects: container to container, the attempt goes to a loopback address.
+    Why it breaks: each container has its own network namespace and its own loopback; the
+    target listens in its namespace, not in the source's.
+    Evidence: the source container and the address it tried.
+    Fix: the target's name on a shared user-defined network, or its address on a shared network;
+    connect the two first when they share none.
+    Exceptions: containers in one namespace (`--network container:NAME`, or pods) share loopback.
+    """
+    a = ctx.attempt
+    if not ctx.from_container or a.kind != LOOPBACK:
+        return
+    src, name = ctx.source.name, ctx.target.name
+    target_nets = ctx.networks_of(ctx.target)
+    shared = [n for n in ctx.networks_of(ctx.source) if n in target_nets]
+    user_defined = [n for n in shared if n.name != "bridge"]
+    address = {e.network: e.ipv4 for e in ctx.target.endpoints}
+    fix = [f"{name}:{ctx.port} (by name on network {user_defined[0].name})"] if user_defined else []
+    if shared:
+        fix.append(f"{address[shared[0].name]}:{ctx.port} ({name}'s address on {shared[0].name})")
+    else:
+        net = target_nets[0].name if target_nets else "bridge"
+        fix.append(f"connect them first: docker network connect {net} {src}, then use {name}:{ctx.port}")
+    yield finding(ctx, "ND307", f"{a.to_text} inside {src} is {src} itself, not {name}",
+                  [f"the attempt goes to {a.to_text} from inside {src}: that is {src} itself, not {name}"], fix)
+
+
+@rule("ND305", "wrong-address", "host binding")
+def not_where_it_is_published(ctx):
+    """The host address or port tried is not where the container is published.
+
+    Detects: an attempt to an address of the Docker host (or another host address) on a host port
+    the container does not publish, or to an address its binding does not cover
+    (`-p 192.168.1.5:8080:80` tried on another address).
+    Why it breaks: a published port answers only on its host port, and only on the address it is
+    bound to; another port may even belong to another container or process.
+    Evidence: the container's bindings, who holds the port tried, and what the attempt got back.
+    Fix: the address and host port of the binding, or publish on every address (`-p 8080:80`).
+    Exceptions: loopback-only bindings (published-on-loopback-only says so); a container with no
+    binding at all (port-not-published says so).
+    """
+    from netdiag.rules.ports import holders_of
+
+    a = ctx.attempt
+    if ctx.from_container or a.kind not in (DOCKER_HOST, OTHER, LOOPBACK) or a.port is None:
+        return
     name = ctx.target.name
-    works = working_addresses(ctx)
-    if ctx.from_container:
-        if a.kind != LOOPBACK:
-            return
-        src = ctx.source.name
-        shared = [n for n in ctx.networks_of(ctx.source) if n in ctx.networks_of(ctx.target)]
-        evidence = [f"the attempt goes to {a.to_text} from inside {src}: that is {src} itself, not {name}"]
-        fix = []
-        if shared:
-            user_defined = [n for n in shared if n.name != "bridge"]
-            ep = {e.network: e for e in ctx.target.endpoints}
-            if user_defined:
-                fix.append(f"{name}:{ctx.port} (by name on network {user_defined[0].name})")
-            fix.append(f"{ep[shared[0].name].ipv4}:{ctx.port} ({name}'s address on {shared[0].name})")
-        else:
-            fix.append(f"connect them first: docker network connect {ctx.networks_of(ctx.target)[0].name if ctx.networks_of(ctx.target) else 'bridge'} {src}, then use {name}:{ctx.port}")
-        yield finding(ctx, "ND301", f"{a.to_text} inside {src} is {src} itself, not {name}", evidence, fix)
-        return
-    if a.kind in (UNSPECIFIED, LOOPBACK) and not forwards_to_client(ctx):
-        what = "0.0.0.0" if a.kind == UNSPECIFIED else (a.name or a.address)
-        evidence = [where_daemon_runs(ctx),
-                    f"{what} on the client is the client itself, not the Docker host"]
-        for b in ctx.published():
-            evidence.append(f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)} "
-                            f"of the Docker host")
-        evidence += reach_evidence(ctx, a.address, a.port)
-        fix = [f"use {w}" for w in works] or [f"publish the port, then use {ctx.host_address}:<host port>"]
-        yield finding(ctx, "ND301", f"{a.to_text} is this machine, but the port is published on the Docker host "
-                      f"({ctx.host_address})", evidence, fix)
-        return
-    if a.kind == CONTAINER_NAME:
-        evidence = [f"{a.name} is a container name: Docker's DNS answers it inside user-defined networks only, "
-                    "not on the host (unless /etc/hosts maps it)"]
-        evidence += [f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)}"
-                     for b in ctx.published()]
-        yield finding(ctx, "ND301", f"{a.name} does not resolve on the host: it names a container", evidence,
-                      [f"use {w}" for w in works] or [f"publish the port (-p {a.port or ctx.port}:{ctx.port}), then use "
-                                                       f"{ctx.host_address}:{a.port or ctx.port}"])
-        return
-    if a.kind == OTHER_CONTAINER_IP:
-        owner = next((c for c in ctx.snapshot.containers if a.address in ctx.ipv4(c)), None)
-        evidence = [f"{a.address} is the address of container {owner.name if owner else '?'}, not {name}"]
-        ips = ctx.ipv4()
-        yield finding(ctx, "ND301", f"{a.address} belongs to another container, not {name}", evidence,
-                      [f"use {ip}:{ctx.port}" for ip in ips] + [f"use {w}" for w in works])
-        return
-    if a.kind not in (DOCKER_HOST, OTHER, LOOPBACK) or a.port is None:
-        return
-    bindings = [b for c in (ctx.target,) for b in c.published if b.host_port == a.port]
+    bindings = [b for b in ctx.target.published if b.host_port == a.port]
     if not bindings:
         if not ctx.target.published or not ctx.target.state.running:
-            return  # nothing published at all: port-not-published says so
-        evidence = [f"{name} publishes nothing on host port {a.port}"]
-        evidence += [f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)}"
-                     for b in ctx.target.published]
-        from netdiag.rules.ports import holders_of
-
+            return
+        evidence = [f"{name} publishes nothing on host port {a.port}"] + [_bound(b) for b in ctx.target.published]
         evidence += [f"host port {a.port} is held by {w}" for w in holders_of(ctx, a.port)]
         evidence += reach_evidence(ctx, a.address, a.port)
-        all_works = [hostport(ctx.public_address(b), b.host_port) for b in ctx.target.published
-                     if ":" not in ctx.public_address(b)]
-        yield finding(ctx, "ND301", f"host port {a.port} does not lead to {name}", evidence,
-                      [f"use {w}" for w in dict.fromkeys(works or all_works)])
+        works = working_addresses(ctx) or [hostport(ctx.public_address(b), b.host_port) for b in ctx.target.published
+                                           if ":" not in ctx.public_address(b)]
+        yield finding(ctx, "ND305", f"host port {a.port} does not lead to {name}", evidence,
+                      [f"use {w}" for w in works])
         return
-    covered = [b for b in bindings if b.host_ip in ("", "0.0.0.0", "::") or b.host_ip == a.address
-               or (a.kind == DOCKER_HOST and b.host_ip == ctx.host_address)]
-    if covered or all(is_loopback(b.host_ip) for b in bindings):
-        return  # loopback-only bindings are published-on-loopback-only's
+    covers = ("", "0.0.0.0", "::", a.address) + ((ctx.host_address,) if a.kind == DOCKER_HOST else ())
+    if any(b.host_ip in covers for b in bindings) or all(is_loopback(b.host_ip) for b in bindings):
+        return
     evidence = [f"{b.container_port}/{b.protocol} is bound to {hostport(b.host_ip, b.host_port)} only" for b in bindings]
     evidence.append(f"the attempt goes to {a.address}, which that binding does not cover")
     evidence += reach_evidence(ctx, a.address, a.port)
-    yield finding(ctx, "ND301", f"{a.address}:{a.port} is not where {name} is bound", evidence,
+    yield finding(ctx, "ND305", f"{a.address}:{a.port} is not where {name} is bound", evidence,
                   [f"use {hostport(b.host_ip, b.host_port)}" for b in bindings] +
                   [f"or publish on every address: docker run -p {a.port}:{bindings[0].container_port} ..."])
+
+
+@rule("ND306", "wrong-address", "client")
+def another_containers_address(ctx):
+    """The address or name tried belongs to another container, or is a container name used from the host.
+
+    Detects: the attempt goes to another container's IP; or, from the host, to a container's name.
+    Why it breaks: another container's address leads to that container; a container name is
+    answered by Docker's DNS inside user-defined networks only, not on the host.
+    Evidence: whose address it is, or that the name is a container's.
+    Fix: the target's own address or published port.
+    Exceptions: a name /etc/hosts maps on the host; names from inside a shared user-defined network.
+    """
+    a = ctx.attempt
+    name = ctx.target.name
+    works = [f"use {w}" for w in working_addresses(ctx)]
+    if a.kind == OTHER_CONTAINER_IP:
+        owner = next((c.name for c in ctx.snapshot.containers if a.address in ctx.ipv4(c)), "?")
+        yield finding(ctx, "ND306", f"{a.address} belongs to another container, not {name}",
+                      [f"{a.address} is the address of container {owner}, not {name}"],
+                      [f"use {ip}:{ctx.port}" for ip in ctx.ipv4()] + works)
+    elif a.kind == CONTAINER_NAME and not ctx.from_container:
+        evidence = [f"{a.name} is a container name: Docker's DNS answers it inside user-defined networks only, "
+                    "not on the host (unless /etc/hosts maps it)"] + [_bound(b) for b in ctx.published()]
+        yield finding(ctx, "ND306", f"{a.name} does not resolve on the host: it names a container", evidence,
+                      works or [f"publish the port (-p {a.port or ctx.port}:{ctx.port}), then use "
+                                f"{ctx.host_address}:{a.port or ctx.port}"])
 
 
 @rule("ND302", "ip-not-routable", "client")
