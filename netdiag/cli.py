@@ -52,6 +52,10 @@ def _print(report, as_json: bool, text_fn) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+helper_option = click.option(
+    "--helper", "helper", default="", metavar="IMAGE",
+    help="When the daemon is elsewhere and the container has no cat: allow one short-lived container "
+         "from IMAGE (already on the daemon) in its network namespace to read its sockets.")
 
 
 class AliasedGroup(click.Group):
@@ -139,15 +143,16 @@ def ping_cmd(target, port, as_json):
 
 @cli.command("listeners", short_help="Sockets listening inside a container (alias: netstat).")
 @click.argument("container")
+@helper_option
 @json_option
 @command
-def listeners_cmd(container, as_json):
+def listeners_cmd(container, helper, as_json):
     """Sockets listening inside CONTAINER's namespace, without netstat in the container (alias: netstat)."""
     from netdiag.live import Live
     from netdiag.reports import ListenerReport
     from netdiag.render.text import listeners_text
 
-    live = Live()
+    live = Live(helper=helper)
     c = live.container(container)
     _print(ListenerReport(c.name, live.listeners(c)), as_json, listeners_text)
 
@@ -190,9 +195,10 @@ def firewall_cmd(as_json):
 @click.option("--port", "port", help="The container port in question (default: every exposed or published one).")
 @click.option("--to", "to", default="", help="What was tried: ADDR[:PORT] (172.17.0.29, 0.0.0.0:5000, web:80).")
 @click.option("--from", "origin", default="host", show_default=True, help="host, or container:NAME.")
+@helper_option
 @json_option
 @command
-def why_cmd(container, port, to, origin, as_json):
+def why_cmd(container, port, to, origin, helper, as_json):
     """Why CONTAINER does not answer: the hop where the path breaks, the cause, the evidence and
     the fix with real values; what works instead.
 
@@ -201,7 +207,7 @@ def why_cmd(container, port, to, origin, as_json):
     from netdiag.why import why_unreachable
 
     number = _port_number(port) if port is not None else None
-    _print_diagnosis(why_unreachable(container, number, to, origin), as_json)
+    _print_diagnosis(why_unreachable(container, number, to, origin, helper), as_json)
 
 
 def _print_diagnosis(diagnosis, as_json: bool) -> None:
@@ -226,8 +232,9 @@ def _print_diagnosis(diagnosis, as_json: bool) -> None:
 @click.option("--port", "port", help="The container port in question, as for why-unreachable.")
 @click.option("--to", "to", default="", help="The attempt to record, as for why-unreachable.")
 @click.option("--from", "origin", default="host", show_default=True, help="host, or container:NAME.")
+@helper_option
 @command
-def collect_cmd(containers, output, port, to, origin):
+def collect_cmd(containers, output, port, to, origin, helper):
     """Collect a support bundle: the engine, networks, containers, sockets, routes, firewall, and
     the reach observations of each container's attempt (all containers when none is named).
 
@@ -241,7 +248,7 @@ def collect_cmd(containers, output, port, to, origin):
     tty = sys.stderr.isatty()
     if tty:
         click.echo("netdiag: collecting facts and probing...", err=True, nl=False)
-    b = collect(list(containers), number, to, origin)
+    b = collect(list(containers), number, to, origin, helper)
     try:
         bundles.write(b, output)
     except OSError as e:

@@ -41,7 +41,8 @@ def _daemon_json(argv: list[str]) -> str:
 class Live:
     """A connection to the engine and the client's own network facts."""
 
-    def __init__(self, env: dict | None = None):
+    def __init__(self, env: dict | None = None, helper: str = ""):
+        self.helper = helper  # an image the user allows netdiag to start a helper container from
         self.endpoint = resolve_endpoint(env)
         self.api = connect(self.endpoint)
         self.client = probe_hostnet("client")
@@ -73,7 +74,7 @@ class Live:
     def listeners(self, container: Container, udp: bool = True) -> Listeners:
         from netdiag.probes.listeners import probe_listeners
 
-        return probe_listeners(self.api, container, self.local, udp)
+        return probe_listeners(self.api, container, self.local, udp, self.helper)
 
     def firewall(self) -> Firewall:
         from netdiag.probes.firewall import probe_firewall, read_iptables_save

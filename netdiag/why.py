@@ -64,12 +64,12 @@ def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve) -> S
     return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + run_attempts(plan))
 
 
-def live_snapshot(refs: list[str], origin: str = "host", holders: bool | None = None) -> Snapshot:
+def live_snapshot(refs: list[str], origin: str = "host", holders: bool | None = None, helper: str = "") -> Snapshot:
     """The live facts for these containers (all when none), sockets read for them and the source."""
     from netdiag.live import Live
 
     origin = parse_origin(origin)
-    live = Live()
+    live = Live(helper=helper)
     named = [live.container(r) for r in refs]
     if origin != "host":
         named.append(live.container(origin.split(":", 1)[1]))
@@ -92,21 +92,21 @@ def _prewarm_packets(to: str) -> None:
         threading.Thread(target=__import__, args=("scapy.layers.inet",), daemon=True).start()
 
 
-def why_unreachable(ref: str, port: int | None, to: str, origin: str) -> Diagnosis:
+def why_unreachable(ref: str, port: int | None, to: str, origin: str, helper: str = "") -> Diagnosis:
     if to and origin == "host":
         _prewarm_packets(to)
-    snapshot = live_snapshot([ref], origin)
+    snapshot = live_snapshot([ref], origin, helper=helper)
     spec = AttemptSpec(find(snapshot, ref).id, port, to or "", origin)
     return explain(observe(snapshot, [spec]), spec, _resolve)
 
 
-def collect(refs: list[str], port: int | None = None, to: str = "", origin: str = "host"):
+def collect(refs: list[str], port: int | None = None, to: str = "", origin: str = "host", helper: str = ""):
     """A Bundle: every fact, and the reach observations of each named container's attempt (every
     container's when none is named), for `explain` to replay offline."""
     from netdiag import __version__
     from netdiag.bundle import Bundle
 
-    snapshot = live_snapshot(refs, origin, holders=True)
+    snapshot = live_snapshot(refs, origin, holders=True, helper=helper)
     targets = [find(snapshot, r) for r in refs] or list(snapshot.containers)
     specs = [AttemptSpec(c.id, port, to or "", origin) for c in targets]
     snapshot = observe(snapshot, [s for s, c in zip(specs, targets) if c.state.running])

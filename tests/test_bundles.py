@@ -200,3 +200,32 @@ def test_fuzzed_bundles_never_crash(tmp_path):
             err = json.loads(r.stdout.splitlines()[0])["error"] if r.stdout.startswith('{"error"') else None
             assert err is None or err["code"] in ("bad-bundle", "bad-argument", "container-not-found",
                                                   "internal-error") and err["code"] != "internal-error", err
+
+
+def test_colour_on_a_terminal_none_when_piped_or_no_color():
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    def run_in_pty(env):
+        leader, follower = pty.openpty()
+        p = subprocess.Popen([sys.executable, "-m", "netdiag", "explain", str(SEED_IP)], stdout=follower,
+                             stderr=follower, env=env)
+        os.close(follower)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        p.wait()
+        os.close(leader)
+        return out.decode()
+
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    assert "\x1b[31m" in run_in_pty(env)  # the red verdict and causes
+    assert "\x1b[" not in run_in_pty(dict(env, NO_COLOR="1"))

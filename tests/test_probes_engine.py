@@ -251,3 +251,21 @@ def test_probes_change_nothing_on_the_host(clean):
         assert netdiag(*argv).returncode == 0
     after = _host_state()
     assert after == before
+
+
+def test_helper_reads_sockets_of_a_container_without_cat_and_is_removed(clean, laptop):
+    """Only with --helper IMAGE: one labelled container in the target's namespace, removed at once."""
+    lab.run("ndt-nocat", image=lab.BARE, cmd=("httpd", "-f", "-p", "8084", "-h", "/www"))
+    lab.wait_listening("ndt-nocat", 8084)
+    without = facts.from_dict(reports.ListenerReport, _json(netdiag_laptop("listeners", "ndt-nocat", "--json")))
+    assert without.listeners.outcome.state == facts.UNAVAILABLE and "no `cat`" in without.listeners.outcome.reason
+    before = lab.docker("ps", "-aq", "--no-trunc").split()
+    p = netdiag_laptop("listeners", "ndt-nocat", "--helper", lab.IMAGE, "--json")
+    report = facts.from_dict(reports.ListenerReport, _json(p))
+    assert report.listeners.outcome.method == f"helper container from {lab.IMAGE} in ndt-nocat's network namespace"
+    assert [(s.address, s.port) for s in report.listeners.sockets if s.protocol == "tcp"] == [("::", 8084)]
+    assert lab.docker("ps", "-aq", "--no-trunc").split() == before
+    assert lab.docker("ps", "-aq", "--filter", "label=netdiag.helper") == ""
+    missing = facts.from_dict(reports.ListenerReport, _json(netdiag_laptop(
+        "listeners", "ndt-nocat", "--helper", "ndt-no-such-image:1", "--json")))
+    assert "is not on the daemon (netdiag pulls nothing)" in missing.listeners.outcome.reason

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 
-from netdiag.facts import Container, Listeners, Outcome, Socket
+from netdiag.facts import Container, Listeners, Outcome
 from netdiag.parsers.procnet import PROC_NET_FILES, listeners_from_files, split_cat
 from netdiag.probes.runner import read_text
 
@@ -178,8 +178,10 @@ def _from_exec(api, container: Container, udp: bool) -> Listeners:
     return Listeners(richest.outcome, container.id, sockets, richest.raw)
 
 
-def probe_listeners(api, container: Container, local: bool, udp: bool = True) -> Listeners:
-    """The listening sockets in `container`'s namespace, from the host's /proc or via docker exec.
+def probe_listeners(api, container: Container, local: bool, udp: bool = True, helper: str = "") -> Listeners:
+    """The listening sockets in `container`'s namespace: from the host (sock_diag, or /proc) when
+    the daemon is local, else through docker exec, else (only when the user names an image with
+    `helper`) through a short-lived helper container in its namespace.
 
     Each /proc/net file costs the kernel a walk of its whole socket table, whatever the namespace
     holds: a diagnosis, which is about TCP, leaves the UDP files out (`udp=False`)."""
@@ -195,11 +197,11 @@ def probe_listeners(api, container: Container, local: bool, udp: bool = True) ->
         result = _from_host(container, udp)
     else:
         result = _from_exec(api, container, udp)
+        if helper and not result.outcome.ok:
+            from netdiag.probes.helper import read_with_helper
+
+            result = read_with_helper(api, container, helper, udp)
     if note and result.outcome.ok:
         result = dataclasses.replace(result, outcome=dataclasses.replace(
             result.outcome, reason=note))
     return result
-
-
-def listening_on(listeners: Listeners, port: int, protocol: str = "tcp") -> list[Socket]:
-    return [s for s in listeners.sockets if s.port == port and s.protocol == protocol]
