@@ -29,7 +29,8 @@ def parse_iptables_save(text: str) -> list[Chain]:
     return [Chain(t, n, c["policy"], tuple(c["rules"])) for (t, n), c in chains.items()]
 
 
-def _options(rule: str) -> dict[str, str]:
+def rule_options(rule: str) -> dict[str, str]:
+    """A rule's options: {"-p": "tcp", "--dport": "80", "-d": "!10.0.0.0/8", "-j": "DROP"}."""
     try:
         words = shlex.split(rule)
     except ValueError:
@@ -58,7 +59,7 @@ def docker_nat_rules(chains: list[Chain]) -> list[NatRule]:
         if chain.table != "nat" or chain.name != "DOCKER":
             continue
         for rule in chain.rules:
-            o = _options(rule)
+            o = rule_options(rule)
             if o.get("-j") != "DNAT" or "--to-destination" not in o or "--dport" not in o:
                 continue
             dest = o["--to-destination"]

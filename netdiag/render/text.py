@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from netdiag.context import hostport
 from netdiag.facts import Engine, Firewall, Listeners, Outcome
 from netdiag.reports import AddressReport, ListenerReport, PingReport, PortReport, SubnetReport
 
@@ -41,8 +42,7 @@ def engine_text(e: Engine) -> str:
 
 
 def _addr(ip: str, port) -> str:
-    ip = ip or "0.0.0.0"
-    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+    return hostport(ip or "0.0.0.0", port)
 
 
 def port_text(r: PortReport) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-import shlex
 
 from netdiag.context import hostport, is_loopback
+from netdiag.parsers.iptables import rule_options
 from netdiag.rules import finding, rule
 
 DOCKER_JUMPS = ("-j DOCKER-USER", "-j DOCKER-FORWARD", "-j DOCKER-ISOLATION-STAGE-1", "-j DOCKER")
@@ -46,22 +46,6 @@ def ip_forwarding_disabled(ctx):
                    "traffic to it is forwarded to the container"],
                   ["sysctl -w net.ipv4.ip_forward=1",
                    "echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/99-docker.conf  (keeps it after a reboot)"])
-
-
-def _options(rule_text: str) -> dict[str, str]:
-    try:
-        words = shlex.split(rule_text)
-    except ValueError:
-        words = rule_text.split()
-    opts, neg = {}, False
-    for i, w in enumerate(words):
-        if w == "!":
-            neg = True
-            continue
-        if w.startswith("-") and i + 1 < len(words) and not words[i + 1].startswith("-"):
-            opts[w] = ("!" if neg else "") + words[i + 1]
-        neg = False
-    return opts
 
 
 def _matches(opts: dict[str, str], protocol: str, port: int, ips: list[str]) -> bool:
@@ -115,7 +99,7 @@ def firewall_blocks(ctx):
     user = fw.chain("filter", "DOCKER-USER")
     if user is not None:
         for r in user.rules:
-            opts = _options(r)
+            opts = rule_options(r)
             if opts.get("-j") in ("DROP", "REJECT") and _matches(opts, ctx.protocol, ctx.port, ips):
                 yield finding(ctx, "ND502", f"a DOCKER-USER rule drops the traffic to {target}",
                               [f"-A DOCKER-USER {r}", f"DOCKER-USER sees the traffic after DNAT: "
