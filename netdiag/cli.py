@@ -288,20 +288,13 @@ def explain_cmd(path, container, port, to, origin, as_json):
 
 
 def _print_summary(rows, as_json: bool) -> None:
-    from netdiag.errors import EXIT_BAD_INPUT, EXIT_REACHABLE, EXIT_UNREACHABLE
+    from netdiag.check import exit_code
     from netdiag.facts import to_dict
+    from netdiag.render.text import summary_text
 
-    if as_json:
-        click.echo(json.dumps([to_dict(r) for r in rows], indent=2))
-    else:
-        from tabulate import tabulate
-
-        click.echo(tabulate([(r.bundle, r.container or "-", r.verdict, ", ".join(r.causes) or r.error or "-")
-                             for r in rows], headers=["bundle", "container", "verdict", "causes"], tablefmt="plain"))
-    verdicts = {r.verdict for r in rows}
-    code = (EXIT_BAD_INPUT if "error" in verdicts else EXIT_UNREACHABLE if "unreachable" in verdicts
-            else EXIT_CANNOT_DIAGNOSE if "unknown" in verdicts or not rows else EXIT_REACHABLE)
-    sys.exit(code)
+    click.echo(json.dumps([to_dict(r) for r in rows], indent=2) if as_json else summary_text(rows))
+    verdicts = [r.verdict for r in rows]
+    sys.exit(BadInput.exit_code if "error" in verdicts else exit_code(verdicts) if rows else EXIT_CANNOT_DIAGNOSE)
 
 
 @cli.command("scrub", short_help="Obfuscate a bundle's addresses and names, consistently.")
@@ -400,19 +393,7 @@ def check_cmd(path, wait, junit_path, as_json):
                 f.write(ci.junit(results, path))
         except OSError as e:
             raise BadInput("bad-argument", f"cannot write {junit_path}: {e.strerror or e}")
-    if as_json:
-        click.echo(json.dumps([{"name": r.expectation.title, "kind": r.expectation.kind, "line": r.expectation.line,
-                                "status": r.status, "detail": r.detail,
-                                "diagnosis": r.diagnosis.to_contract() if r.diagnosis else None}
-                               for r in results], indent=2))
-    else:
-        from tabulate import tabulate
-
-        click.echo(tabulate([(r.expectation.line, r.expectation.title, r.status, r.detail) for r in results],
-                            headers=["line", "expectation", "status", "detail"], tablefmt="plain"))
-        for r in results:
-            if r.status != check.PASS and r.diagnosis is not None:
-                click.echo(f"\n--- {r.expectation.title} (line {r.expectation.line})\n{ci.failure_text(r)}")
+    click.echo(json.dumps(ci.check_json(results), indent=2) if as_json else ci.check_text(results))
     if os.environ.get("GITHUB_ACTIONS"):
         for line in ci.github_annotations(results, path):
             click.echo(line)
@@ -437,20 +418,14 @@ def doctor_cmd(as_json):
 
     report = doctor(progress if tty else None)
     if as_json:
-        click.echo(json.dumps({"containers": [{"container": r.container, "id": r.id, "state": r.state,
-                                               "ports": list(r.ports), "verdict": r.verdict,
-                                               "causes": list(r.causes), "detail": r.detail} for r in report.rows],
-                               "overlaps": list(report.overlaps)}, indent=2))
-    else:
-        from tabulate import tabulate
+        from netdiag.facts import to_dict
 
-        click.echo(tabulate([(r.container, r.state, ", ".join(map(str, r.ports)) or "-", r.verdict,
-                              ", ".join(r.causes) or "-", r.detail[:90]) for r in report.rows],
-                            headers=["container", "state", "ports", "verdict", "causes", "detail"], tablefmt="plain"))
-        for o in report.overlaps:
-            click.echo(f"overlap: {o}")
-        if report.diagnoses:
-            click.echo("\nnetdiag why-unreachable NAME explains each one in full.")
+        click.echo(json.dumps({"containers": [to_dict(r) for r in report.rows], "overlaps": list(report.overlaps)},
+                              indent=2))
+    else:
+        from netdiag.render.text import doctor_text
+
+        click.echo(doctor_text(report))
     sys.exit(exit_code(r.verdict for r in report.rows))
 
 

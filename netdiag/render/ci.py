@@ -9,6 +9,23 @@ from netdiag.check import FAIL, PASS, Result
 from netdiag.render.diagnosis import render
 
 
+def check_text(results: list[Result]) -> str:
+    """The table of expectations, then the full diagnosis of each that does not hold."""
+    from tabulate import tabulate
+
+    out = [tabulate([(r.expectation.line, r.expectation.title, r.status, r.detail) for r in results],
+                    headers=["line", "expectation", "status", "detail"], tablefmt="plain")]
+    out += [f"\n--- {r.expectation.title} (line {r.expectation.line})\n{failure_text(r)}"
+            for r in results if r.status != PASS and r.diagnosis is not None]
+    return "\n".join(out)
+
+
+def check_json(results: list[Result]) -> list[dict]:
+    return [{"name": r.expectation.title, "kind": r.expectation.kind, "line": r.expectation.line,
+             "status": r.status, "detail": r.detail,
+             "diagnosis": r.diagnosis.to_contract() if r.diagnosis else None} for r in results]
+
+
 def failure_text(r: Result) -> str:
     return render(r.diagnosis) if r.diagnosis is not None else r.detail
 

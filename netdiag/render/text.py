@@ -165,3 +165,19 @@ def firewall_text(f: Firewall) -> str:
         rules = [r for r in user.rules if r != "-j RETURN"]
         lines.append("DOCKER-USER rules: " + ("; ".join(rules) if rules else "none"))
     return "\n".join(lines)
+
+
+def summary_text(rows) -> str:
+    """explain over a folder: one row per bundle and container."""
+    return _table([(r.bundle, r.container or "-", r.verdict, ", ".join(r.causes) or r.error or "-") for r in rows],
+                  ["bundle", "container", "verdict", "causes"])
+
+
+def doctor_text(report) -> str:
+    lines = [_table([(r.container, r.state, ", ".join(map(str, r.ports)) or "-", r.verdict,
+                      ", ".join(r.causes) or "-", r.detail[:90]) for r in report.rows],
+                    ["container", "state", "ports", "verdict", "causes", "detail"])]
+    lines += [f"overlap: {o}" for o in report.overlaps]
+    if report.diagnoses:
+        lines.append("\nnetdiag why-unreachable NAME explains each one in full.")
+    return "\n".join(lines)
