@@ -11,6 +11,7 @@ import contextlib
 import json
 import socket
 import subprocess
+import sys
 
 import pytest
 
@@ -187,7 +188,7 @@ def test_host_port_conflict_with_another_container(clean):
 
 
 def test_host_port_conflict_with_a_host_process(clean):
-    holder = subprocess.Popen(["python3", "-c", "import socket,time,sys\ns=socket.socket();"
+    holder = subprocess.Popen([sys.executable, "-c", "import socket,time,sys\ns=socket.socket();"
                                "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',0));"
                                "s.listen();print(s.getsockname()[1],flush=True);time.sleep(120)"],
                               stdout=subprocess.PIPE, text=True)
@@ -196,7 +197,10 @@ def test_host_port_conflict_with_a_host_process(clean):
         lab.run("ndt-busy", "-p", f"{hp}:80", cmd=HTTPD, check=False)
         d = why("ndt-busy", expect=1)
         c = cause(d, "host-port-conflict")
-        assert f"host port {hp} is held by process python3 (pid {holder.pid}) on 0.0.0.0:{hp}" in c["evidence"]
+        import psutil
+
+        name = psutil.Process(holder.pid).name()
+        assert f"host port {hp} is held by process {name} (pid {holder.pid}) on 0.0.0.0:{hp}" in c["evidence"]
         assert "address already in use" in " ".join(c["evidence"])
     finally:
         holder.kill()
