@@ -284,8 +284,8 @@ class Firewall:
 # what came back to one attempt
 ANSWERED = "answered"  # echo reply, or the service sent bytes
 REFUSED = "refused"  # TCP RST to the SYN
-RESET = "reset"  # accepted, then reset
-CLOSED = "accepted-closed"  # accepted, then closed without a byte (docker-proxy with no backend)
+RESET = "reset"  # reset while connecting
+CLOSED = "accepted-closed"  # accepted, then closed or reset without a byte (docker-proxy with no backend)
 SILENT = "accepted-silent"  # accepted, no reply within the timeout
 OPEN = "open"  # accepted (no application exchange tried)
 TIMEOUT = "timeout"

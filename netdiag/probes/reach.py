@@ -110,7 +110,9 @@ def _exchange(sock: socket.socket, host: str) -> tuple[str, str, str]:
     except socket.timeout:
         return SILENT, "", f"accepted; no reply within {REPLY_WAIT:g}s"
     except (ConnectionResetError, BrokenPipeError):
-        return RESET, "", "accepted, then reset"
+        # a peer that closes before our request arrives answers it with a reset: the same
+        # "accepted, then dropped" as a plain close, whichever wins the race
+        return CLOSED, "", "accepted, then reset without a byte"
     if not data:
         return CLOSED, "", "accepted, then closed without a byte"
     return ANSWERED, data.decode("latin-1").splitlines()[0][:120], "the service answered"
