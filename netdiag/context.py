@@ -23,6 +23,14 @@ def is_loopback(address: str) -> bool:
         return address == "localhost"
 
 
+def daemon_place(engine) -> str:
+    """Where the daemon runs, as a person says it: "the Docker daemon runs in a VM (boot2docker) at ..."."""
+    if engine.location == LOCAL:
+        return "the Docker daemon runs on this machine"
+    place = f"in a VM ({engine.vm_kind})" if engine.vm_kind else "on another host"
+    return f"the Docker daemon runs {place} at {engine.host_address}"
+
+
 @dataclass(frozen=True)
 class Context:
     snapshot: Snapshot

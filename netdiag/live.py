@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from netdiag import __version__
+from netdiag.context import daemon_place
 from netdiag.engine_api import connect, find_container, resolve_endpoint
 from netdiag.facts import (FAILED, LOCAL, Container, Engine, Firewall, HostNet, Listeners, Outcome,
                            PortHolders, Snapshot)
@@ -103,9 +104,7 @@ class Live:
         return HostNet(Outcome.unavailable(self._elsewhere("its interfaces and routes")), "docker-host")
 
     def _elsewhere(self, what: str) -> str:
-        where = self.engine.vm_kind or self.engine.location
-        return (f"the Docker daemon runs on another machine ({where}, {self.engine.host_address}): "
-                f"{what} cannot be read from here")
+        return f"{daemon_place(self.engine)}: {what} cannot be read from here"
 
     def snapshot(self, refs: list[str] | None = None, listen: list[Container] | None = None,
                  holders: bool | None = None) -> Snapshot:

@@ -16,6 +16,7 @@ def ping(target: str, port: int | None, is_address: bool) -> PingReport:
     if is_address:
         plan = [("icmp", target, None)] + ([("tcp", target, port)] if port else [])
         return PingReport(target, _run(plan))
+    from netdiag.context import daemon_place
     from netdiag.live import Live
 
     live = Live()
@@ -42,8 +43,8 @@ def ping(target: str, port: int | None, is_address: bool) -> PingReport:
             notes.append(f"{b.container_port}/tcp is bound to {bound} on the Docker host only: "
                          f"not reachable from this machine")
     if live.engine.location != LOCAL:
-        notes.append(f"the Docker daemon runs on another machine ({live.engine.vm_kind or live.engine.location}, "
-                     f"{host}): container addresses live on a bridge there; published ports are at {host}")
+        notes.append(f"{daemon_place(live.engine)}: container addresses live on a bridge there; "
+                     f"published ports are at {host}")
     if c.network_mode == "host":
         notes.append(f"{c.name} uses the host's network: its ports are the Docker host's ({host})")
         if port:

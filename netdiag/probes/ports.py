@@ -55,7 +55,7 @@ def probe_port_holders(local: bool, chains: tuple[Chain, ...], nat_outcome: Outc
     """Listening sockets of the Docker host (psutil), its DNAT rules and its docker-proxy processes."""
     if not local:
         return PortHolders(Outcome.unavailable(
-            "the Docker daemon runs on another machine: its sockets cannot be read from here"))
+            "the Docker daemon runs elsewhere: its sockets cannot be read from here"))
     import psutil
 
     try:

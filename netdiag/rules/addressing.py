@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from netdiag.context import hostport, is_loopback
+from netdiag.context import daemon_place, hostport, is_loopback
 from netdiag.diagnosis import (CONTAINER_IP, CONTAINER_NAME, DOCKER_HOST, LOOPBACK, OTHER, OTHER_CONTAINER_IP,
                                UNSPECIFIED)
 from netdiag.facts import ICMP_UNREACHABLE, LOCAL
@@ -17,11 +17,9 @@ from netdiag.subnets import overlaps
 
 
 def where_daemon_runs(ctx) -> str:
-    e = ctx.engine
-    if e.location == LOCAL:
-        return "the Docker daemon runs on this machine"
-    place = f"in a VM ({e.vm_kind})" if e.vm_kind else "on another host"
-    return f"the Docker daemon runs {place} at {e.host_address} (endpoint {e.endpoint})"
+    if ctx.local:
+        return daemon_place(ctx.engine)
+    return f"{daemon_place(ctx.engine)} (endpoint {ctx.engine.endpoint})"
 
 
 def forwards_to_client(ctx) -> bool:
