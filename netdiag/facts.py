@@ -287,7 +287,6 @@ REFUSED = "refused"  # TCP RST to the SYN
 RESET = "reset"  # reset while connecting
 CLOSED = "accepted-closed"  # accepted, then closed or reset without a byte (docker-proxy with no backend)
 SILENT = "accepted-silent"  # accepted, no reply within the timeout
-OPEN = "open"  # accepted (no application exchange tried)
 TIMEOUT = "timeout"
 ICMP_UNREACHABLE = "icmp-unreachable"
 ERROR = "error"

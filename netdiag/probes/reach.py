@@ -18,7 +18,7 @@ import socket
 import subprocess
 import time
 
-from netdiag.facts import (ANSWERED, CLOSED, ERROR, ICMP_UNREACHABLE, OPEN, REFUSED, RESET, SILENT,
+from netdiag.facts import (ANSWERED, CLOSED, ERROR, ICMP_UNREACHABLE, REFUSED, RESET, SILENT,
                            TIMEOUT, Outcome, Reach)
 from netdiag.parsers.ping import UNREACHABLE_CODES, parse_ping
 
@@ -118,10 +118,10 @@ def _exchange(sock: socket.socket, host: str) -> tuple[str, str, str]:
     return ANSWERED, data.decode("latin-1").splitlines()[0][:120], "the service answered"
 
 
-def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT, exchange: bool = True) -> Reach:
-    """A TCP connect to address:port, then (with `exchange`) whether a service really answers."""
+def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT) -> Reach:
+    """A TCP connect to address:port, then whether a service really answers."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    method = "connect()" + (" + HTTP exchange" if exchange else "")
+    method = "connect() + HTTP exchange"
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     start = time.monotonic()
@@ -143,9 +143,6 @@ def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT, exchange: b
         return Reach(Outcome(method=method), "tcp", address, port, result, detail=detail)
     rtt = round((time.monotonic() - start) * 1000, 2)
     try:
-        if not exchange:
-            return Reach(Outcome(method=method), "tcp", address, port, OPEN, responder=address,
-                         detail="connection accepted", rtt_ms=rtt)
         result, banner, detail = _exchange(sock, address)
         return Reach(Outcome(method=method), "tcp", address, port, result, responder=address,
                      detail=detail, rtt_ms=rtt, banner=banner)
