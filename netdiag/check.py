@@ -64,7 +64,7 @@ def evaluate(expectations: list[Expectation]) -> list[Result]:
     """Every expectation against the live engine, once."""
     from netdiag.why import explain, live_snapshot, observe
 
-    snapshot = live_snapshot([])
+    snapshot, api = live_snapshot([])
     specs: dict[int, AttemptSpec] = {}
     results: dict[int, Result] = {}
     for i, e in enumerate(expectations):
@@ -76,7 +76,7 @@ def evaluate(expectations: list[Expectation]) -> list[Result]:
         except NetdiagError as err:  # a container that does not exist (yet) fails its expectation
             results[i] = Result(e, FAIL, err.message)
     if specs:
-        snapshot = observe(snapshot, list(specs.values()))
+        snapshot = observe(snapshot, list(specs.values()), api=api)
     for i, spec in specs.items():
         try:
             d = explain(snapshot, spec)
@@ -141,10 +141,10 @@ def doctor(progress=None) -> DoctorReport:
     from netdiag.subnets import overlaps
     from netdiag.why import explain, live_snapshot, observe
 
-    snapshot = live_snapshot([])
+    snapshot, api = live_snapshot([])
     specs = [AttemptSpec(c.id) for c in snapshot.containers]
     running = [s for s, c in zip(specs, snapshot.containers) if c.state.running]
-    snapshot = observe(snapshot, running)
+    snapshot = observe(snapshot, running, api=api)
     rows, broken = [], {}
     for n, (spec, c) in enumerate(zip(specs, snapshot.containers), 1):
         d = explain(snapshot, spec)

@@ -12,7 +12,7 @@ import socket
 from netdiag.context import Context
 from netdiag.diagnosis import AttemptSpec, Diagnosis
 from netdiag.errors import BadInput, NetdiagError
-from netdiag.facts import Container, Snapshot
+from netdiag.facts import LOCAL, Container, Snapshot
 from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_plan, resolve_attempt
 from netdiag.refs import match
 
@@ -53,19 +53,23 @@ def _plan(snapshot: Snapshot, spec: AttemptSpec, resolve) -> tuple[Container | N
     return source, reach_plan(snapshot, target, attempt, ports, source)
 
 
-def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve) -> Snapshot:
-    """The snapshot with the reach observations every attempt needs, all probed at once."""
+def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve, api=None) -> Snapshot:
+    """The snapshot with the reach observations every attempt needs, all probed at once. `api`
+    lets attempts from a container go through docker exec when the daemon is elsewhere."""
     from netdiag.probes.attempts import run_attempts
 
     plan = []
     for spec in specs:
         source, steps = _plan(snapshot, spec, resolve)
         plan += [(source, kind, address, port) for kind, address, port in steps]
-    return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + run_attempts(plan))
+    exec_api = api if snapshot.engine.location != LOCAL else None
+    return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + run_attempts(plan, exec_api))
 
 
-def live_snapshot(refs: list[str], origin: str = "host", holders: bool | None = None, helper: str = "") -> Snapshot:
-    """The live facts for these containers (all when none), sockets read for them and the source."""
+def live_snapshot(refs: list[str], origin: str = "host", holders: bool | None = None,
+                  helper: str = "") -> tuple[Snapshot, object]:
+    """(the live facts, the API client): for these containers (all when none), sockets read for
+    them and for the source container."""
     from netdiag.live import Live
 
     origin = parse_origin(origin)
@@ -73,7 +77,7 @@ def live_snapshot(refs: list[str], origin: str = "host", holders: bool | None = 
     named = [live.container(r) for r in refs]
     if origin != "host":
         named.append(live.container(origin.split(":", 1)[1]))
-    return live.snapshot(listen=named or None, holders=holders)
+    return live.snapshot(listen=named or None, holders=holders), live.api
 
 
 def _prewarm_packets(to: str) -> None:
@@ -95,9 +99,9 @@ def _prewarm_packets(to: str) -> None:
 def why_unreachable(ref: str, port: int | None, to: str, origin: str, helper: str = "") -> Diagnosis:
     if to and origin == "host":
         _prewarm_packets(to)
-    snapshot = live_snapshot([ref], origin, helper=helper)
+    snapshot, api = live_snapshot([ref], origin, helper=helper)
     spec = AttemptSpec(find(snapshot, ref).id, port, to or "", origin)
-    return explain(observe(snapshot, [spec]), spec, _resolve)
+    return explain(observe(snapshot, [spec], api=api), spec, _resolve)
 
 
 def collect(refs: list[str], port: int | None = None, to: str = "", origin: str = "host", helper: str = ""):
@@ -106,8 +110,8 @@ def collect(refs: list[str], port: int | None = None, to: str = "", origin: str 
     from netdiag import __version__
     from netdiag.bundle import Bundle
 
-    snapshot = live_snapshot(refs, origin, holders=True, helper=helper)
+    snapshot, api = live_snapshot(refs, origin, holders=True, helper=helper)
     targets = [find(snapshot, r) for r in refs] or list(snapshot.containers)
     specs = [AttemptSpec(c.id, port, to or "", origin) for c in targets]
-    snapshot = observe(snapshot, [s for s, c in zip(specs, targets) if c.state.running])
+    snapshot = observe(snapshot, [s for s, c in zip(specs, targets) if c.state.running], api=api)
     return Bundle(snapshot, tuple(specs), __version__, snapshot.created)

@@ -162,3 +162,16 @@ def test_cat_of_several_proc_files_splits_back():
     assert split_cat(tcp + tcp6, paths) == {"/proc/net/tcp": tcp, "/proc/net/tcp6": tcp6}
     missing = "cat: can't open '/proc/net/tcp6': No such file or directory\n"
     assert split_cat(tcp, paths, missing) == {"/proc/net/tcp": tcp}
+
+
+def test_nc_outputs():
+    from netdiag.facts import CLOSED, ERROR
+    from netdiag.parsers.ncout import classify
+
+    assert classify("HTTP/1.0 200 OK\r\nServer: busybox\r\n", "") == (ANSWERED, "the service answered",
+                                                                      "HTTP/1.0 200 OK")
+    assert classify("", "nc: can't connect to remote host (172.18.0.2): Connection refused\n")[0] == "refused"
+    assert classify("", "nc: timed out\n")[0] == TIMEOUT
+    assert classify("", "nc: can't connect to remote host (10.9.9.9): No route to host\n")[0] == ICMP_UNREACHABLE
+    assert classify("", "nc: bad address 'web'\n")[0] == ERROR
+    assert classify("", "")[0] == CLOSED

@@ -405,3 +405,19 @@ def test_unknown_when_sockets_cannot_be_read_and_nothing_answers(clean, laptop):
     assert any(n.startswith("unknown: listener") and "no `cat`" in n for n in d["notes"])
     assert [h["status"] for h in d["path"] if h["hop"] == "process"] == ["fail"]
     assert d["target"]["to"] == f"{lab.VM_IP}:{hp}"
+
+
+def test_from_a_container_when_the_daemon_is_elsewhere(clean, laptop):
+    """From the laptop, netdiag cannot enter a namespace on the Docker host: it tries the connection
+    with the source container's own nc through docker exec, and says so."""
+    lab.network("ndt-net-rx")
+    lab.run("ndt-rx-client", "--network", "ndt-net-rx", cmd=("sleep", "600"))
+    lab.run("ndt-rx-api", "--network", "ndt-net-rx", cmd=HTTPD)
+    lab.wait_listening("ndt-rx-api", 80)
+    d = why("ndt-rx-api", "--from", "container:ndt-rx-client", "--to", "ndt-rx-api:80", laptop=True, expect=0)
+    assert d["causes"] == [] and d["works"] == [f"{ip_of('ndt-rx-api', 'ndt-net-rx')}:80"]
+    process = next(h for h in d["path"] if h["hop"] == "process")
+    assert process["status"] == "ok" and "HTTP/1" in process["detail"]
+    lab.run("ndt-rx-other", cmd=("sleep", "600"))
+    d = why("ndt-rx-api", "--from", "container:ndt-rx-other", "--to", "ndt-rx-api:80", laptop=True, expect=1)
+    assert [c["code"] for c in d["causes"]] == ["different-networks"]

@@ -8,11 +8,12 @@ from netdiag.probes.runner import run_concurrently
 ATTEMPTS_TIMEOUT = 12.0  # seconds for all of them together; each probe has its own, shorter one
 
 
-def run_attempts(plan: list[tuple[Container | None, str, str, int | None]]) -> tuple[Reach, ...]:
+def run_attempts(plan: list[tuple[Container | None, str, str, int | None]], exec_api=None) -> tuple[Reach, ...]:
     """Every distinct (source container or None for this machine, kind, address, port) probed
-    concurrently, in the plan's order. From a container only TCP is tried (netdiag's own probe
-    in its namespace); an attempt that breaks or outlives the timeout is a failed Reach."""
-    from netdiag.probes.inside import probe_from_container
+    concurrently, in the plan's order. From a container only TCP is tried: netdiag's own probe in
+    its namespace, or, given `exec_api` (a daemon elsewhere), the container's nc through docker
+    exec. An attempt that breaks or outlives the timeout is a failed Reach."""
+    from netdiag.probes.inside import probe_from_container, probe_via_exec
     from netdiag.probes.reach import probe_icmp, probe_tcp
 
     sources = {src.id: src for src, _, _, _ in plan if src is not None}
@@ -21,7 +22,9 @@ def run_attempts(plan: list[tuple[Container | None, str, str, int | None]]) -> t
     tasks = {}
     for i, (sid, kind, address, port) in enumerate(unique):
         src = sources.get(sid)
-        if src is not None:
+        if src is not None and exec_api is not None:
+            tasks[str(i)] = (lambda s=src, a=address, p=port: probe_via_exec(exec_api, s, a, p))
+        elif src is not None:
             tasks[str(i)] = (lambda s=src, a=address, p=port: probe_from_container(s, a, p))
         elif kind == "icmp":
             tasks[str(i)] = (lambda a=address: probe_icmp(a))

@@ -1,8 +1,10 @@
-"""Reach probes run inside another network namespace (a container's), from the host.
+"""Reach probes from inside another container's network namespace.
 
-`nsenter --net=/proc/<pid>/ns/net python -m netdiag.probes.inside tcp ADDR PORT` runs netdiag's
-own TCP probe from the container's point of view: nothing is installed or started in the
-container, and nothing changes. Only when the daemon runs on this machine.
+When the daemon runs on this machine, `nsenter --net=/proc/<pid>/ns/net python -m
+netdiag.probes.inside tcp ADDR PORT` runs netdiag's own TCP probe from the container's point of
+view: nothing is installed or started in the container, and nothing changes. When the daemon is
+elsewhere, `docker exec SOURCE nc` does the same with the container's own tools (sh and nc, as
+busybox has them); without them the attempt is unavailable, with the reason.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import shutil
 import subprocess
 import sys
 
-from netdiag.facts import Container, Outcome, Reach, from_dict, to_dict
+from netdiag.facts import ANSWERED, Container, Outcome, Reach, from_dict, to_dict
 
 
 def probe_from_container(source: Container, address: str, port: int, timeout: float = 6.0) -> Reach:
@@ -35,6 +37,44 @@ def probe_from_container(source: Container, address: str, port: int, timeout: fl
     method = f"{r.outcome.method}, inside {source.name}'s namespace (nsenter)"
     return Reach(Outcome(r.outcome.state, r.outcome.reason, method), r.kind, r.address, r.port, r.result,
                  r.responder, r.icmp_type, r.icmp_code, r.detail, r.rtt_ms, r.banner, origin)
+
+
+NC_SCRIPT = 'printf "HEAD / HTTP/1.0\\r\\nHost: $1\\r\\n\\r\\n" | nc -w 2 "$1" "$2"'
+
+
+def probe_via_exec(api, source: Container, address: str, port: int) -> Reach:
+    """The TCP attempt through `docker exec SOURCE sh -c '... | nc -w 2 ADDR PORT'`, tried again
+    when it got no answer: docker-py's exec stream over tcp:// sometimes loses its output
+    (docker-py issue 3332), and a lost answer must not read as a closed port."""
+    first = _exec_nc(api, source, address, port)
+    if first.result == ANSWERED or not first.outcome.ok:
+        return first
+    second = _exec_nc(api, source, address, port)
+    return second if second.result == ANSWERED else first
+
+
+def _exec_nc(api, source: Container, address: str, port: int) -> Reach:
+    import docker
+
+    from netdiag.parsers.ncout import classify
+
+    origin = f"container:{source.name}"
+    method = f"docker exec {source.name} nc"
+    try:
+        exec_id = api.exec_create(source.id, ["sh", "-c", NC_SCRIPT, "netdiag", address, str(port)])["Id"]
+        out, err = api.exec_start(exec_id, demux=True)
+        code = api.exec_inspect(exec_id).get("ExitCode")
+    except docker.errors.APIError as e:
+        return Reach(Outcome.unavailable(f"docker exec in {source.name} failed: {e.explanation or e}", method),
+                     "tcp", address, port, source=origin)
+    text_out = (out or b"").decode("latin-1")
+    text_err = (err or b"").decode("utf-8", "replace")
+    if "executable file not found" in text_out + text_err or code in (126, 127):
+        return Reach(Outcome.unavailable(f"{source.name} has no sh or nc to try the connection with", method),
+                     "tcp", address, port, source=origin)
+    result, detail, banner = classify(text_out, text_err)
+    return Reach(Outcome(method=method), "tcp", address, port, result, address if banner else "", detail=detail,
+                 banner=banner, source=origin)
 
 
 def main(argv: list[str]) -> int:
