@@ -16,6 +16,12 @@ def hostport(address: str, port) -> str:
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
+def socket_label(s: Socket) -> str:
+    """"httpd on [::]:80", or just "[::]:80" when the owning process is not known."""
+    where = hostport(s.address, s.port)
+    return f"{s.process} on {where}" if s.process else where
+
+
 def is_loopback(address: str) -> bool:
     try:
         return ipaddress.ip_address(address).is_loopback

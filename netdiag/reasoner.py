@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Callable
 
-from netdiag.context import Context, hostport, is_loopback
+from netdiag.context import Context, hostport, is_loopback, socket_label
 from netdiag.diagnosis import (CONTAINER_IP, CONTAINER_NAME, DEFAULT, DOCKER_HOST, FAIL, LOOPBACK, OK, OTHER,
                                OTHER_CONTAINER_IP, REACHABLE, SKIP, UNKNOWN, UNKNOWN_HOP, UNREACHABLE,
                                UNSPECIFIED, Attempt, Diagnosis, Finding, Hop)
@@ -276,7 +276,7 @@ def _hop_details(ctx: Context) -> dict[str, tuple[str, str]]:
         d["listener"] = (UNKNOWN_HOP, f"sockets not read: {ls.outcome.reason}")
     else:
         socks = ctx.sockets_on()
-        d["listener"] = (OK, ", ".join(f"{s.process or '?'} on {hostport(s.address, s.port)}" for s in socks)
+        d["listener"] = (OK, ", ".join(socket_label(s) for s in socks)
                          if socks else f"nothing listens on {ctx.port}/tcp")
     r = ctx.reach(*t) if t else None
     if r is None:

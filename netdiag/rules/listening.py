@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netdiag.context import hostport
+from netdiag.context import hostport, socket_label
 from netdiag.rules import finding, rule
 
 
@@ -10,7 +10,7 @@ def _listening_summary(ctx) -> str:
     socks = [s for s in ctx.listeners().sockets if s.protocol == ctx.protocol and not s.note]
     if not socks:
         return "nothing at all"
-    return ", ".join(f"{s.process or '?'} on {hostport(s.address, s.port)}" for s in socks[:6])
+    return ", ".join(socket_label(s) for s in socks[:6])
 
 
 @rule("ND401", "nothing-listening", "listener")
@@ -73,6 +73,7 @@ def listening_on_loopback(ctx):
     s = socks[0]
     yield finding(ctx, "ND402", f"{s.process or 'the app'} in {ctx.target.name} listens on "
                   f"{hostport(s.address, s.port)} only: reachable from inside the container alone",
-                  [f"{s.process or '?'} (pid {s.pid or '?'}) listens on {hostport(x.address, x.port)}" for x in socks],
+                  [f"{x.process or 'a process'}{f' (pid {x.pid})' if x.pid else ''} listens on "
+                   f"{hostport(x.address, x.port)}" for x in socks],
                   [f"make the app bind 0.0.0.0:{ctx.port} instead of {s.address} (e.g. --host 0.0.0.0, "
                    f"--bind 0.0.0.0:{ctx.port}), then restart {ctx.target.name}"])
