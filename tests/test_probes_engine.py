@@ -269,3 +269,17 @@ def test_helper_reads_sockets_of_a_container_without_cat_and_is_removed(clean, l
     missing = facts.from_dict(reports.ListenerReport, _json(netdiag_laptop(
         "listeners", "ndt-nocat", "--helper", "ndt-no-such-image:1", "--json")))
     assert "is not on the daemon (netdiag pulls nothing)" in missing.listeners.outcome.reason
+
+
+def test_two_pings_at_once_each_get_their_own_answer(laptop):
+    """ICMP replies are matched to each run's random echo id: two runs at once do not mix."""
+    import subprocess as sp
+    import sys as _sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("DOCKER_")}
+    runs = [sp.Popen(["ip", "netns", "exec", lab.LAPTOP, _sys.executable, "-m", "netdiag", "ping", target, "--json"],
+                     stdout=sp.PIPE, text=True, env=env, cwd=lab.ROOT)
+            for target in ("172.17.250.1", lab.VM_IP)]
+    unreachable, reply = (json.loads(p.communicate(timeout=30)[0])["attempts"][0] for p in runs)
+    assert (unreachable["result"], unreachable["responder"]) == (facts.ICMP_UNREACHABLE, lab.ISP_IP)
+    assert (reply["result"], reply["responder"]) == (facts.ANSWERED, lab.VM_IP)
