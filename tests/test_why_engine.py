@@ -253,41 +253,39 @@ def test_nothing_listening_locally_through_the_proxy(clean):
 
 # --- the Docker host's forwarding and firewall ----------------------------------------------------
 
-def test_ip_forwarding_disabled(clean, laptop):
-    lab.run("ndt-fwd", "-p", "80", cmd=HTTPD)
-    lab.wait_listening("ndt-fwd", 80)
-    hp = host_port_of("ndt-fwd")
+def broken_for_the_laptop(name: str, restored, *commands: tuple[str, ...]) -> dict:
+    """A published container that answers the laptop, then the host changed by `commands` (undone by
+    `restored`, even on failure): the laptop must really lose it, and netdiag on the host says why."""
+    lab.run(name, "-p", "80", cmd=HTTPD)
+    lab.wait_listening(name, 80)
+    hp = host_port_of(name)
     assert laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
-    with sysctl_restored("net.ipv4.ip_forward"):
-        lab.sh("sysctl", "-qw", "net.ipv4.ip_forward=0")
+    with restored:
+        for argv in commands:
+            lab.sh(*argv)
         assert not laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
-        d = why("ndt-fwd", expect=1)
+        return why(name, expect=1)
+
+
+def test_ip_forwarding_disabled(clean, laptop):
+    d = broken_for_the_laptop("ndt-fwd", sysctl_restored("net.ipv4.ip_forward"),
+                              ("sysctl", "-qw", "net.ipv4.ip_forward=0"))
     c = cause(d, "ip-forwarding-disabled")
     assert "net.ipv4.ip_forward = 0 on the Docker host" in c["evidence"]
     assert c["fix"][0] == "sysctl -w net.ipv4.ip_forward=1"
 
 
 def test_docker_user_drop_rule(clean, laptop):
-    lab.run("ndt-fw", "-p", "80", cmd=HTTPD)
-    lab.wait_listening("ndt-fw", 80)
-    hp = host_port_of("ndt-fw")
-    with iptables_restored():
-        lab.sh("iptables", "-I", "DOCKER-USER", "-p", "tcp", "--dport", "80", "-j", "DROP")
-        assert not laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
-        d = why("ndt-fw", expect=1)
+    d = broken_for_the_laptop("ndt-fw", iptables_restored(),
+                              ("iptables", "-I", "DOCKER-USER", "-p", "tcp", "--dport", "80", "-j", "DROP"))
     c = cause(d, "firewall-blocks")
     assert "-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in c["evidence"]
     assert c["fix"][0] == "iptables -D DOCKER-USER -p tcp -m tcp --dport 80 -j DROP"
 
 
 def test_flushed_forward_chain(clean, laptop):
-    lab.run("ndt-flush", "-p", "80", cmd=HTTPD)
-    lab.wait_listening("ndt-flush", 80)
-    with iptables_restored():
-        lab.sh("iptables", "-P", "FORWARD", "DROP")
-        lab.sh("iptables", "-F", "FORWARD")
-        assert not laptop_gets(lab.VM_IP, host_port_of("ndt-flush")).startswith("HTTP/1")
-        d = why("ndt-flush", expect=1)
+    d = broken_for_the_laptop("ndt-flush", iptables_restored(),
+                              ("iptables", "-P", "FORWARD", "DROP"), ("iptables", "-F", "FORWARD"))
     c = cause(d, "firewall-blocks")
     assert "filter/FORWARD policy: DROP" in c["evidence"]
     assert c["fix"][0].startswith("systemctl restart docker")
