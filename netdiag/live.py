@@ -7,6 +7,7 @@ import datetime as dt
 from netdiag import __version__
 from netdiag.context import daemon_place
 from netdiag.engine_api import connect, find_container, resolve_endpoint
+from netdiag.errors import CannotDiagnose
 from netdiag.facts import (FAILED, LOCAL, Container, Engine, Firewall, HostNet, Listeners, Outcome,
                            PortHolders, Snapshot)
 from netdiag.probes.engine import probe_engine, refine_local_settings
@@ -48,6 +49,9 @@ class Live:
         self.api = connect(self.endpoint)
         self.client = probe_hostnet("client")
         engine = probe_engine(self.api, self.endpoint, local_addresses(self.client), env)
+        if not engine.outcome.ok:  # without knowing where the daemon runs, no rule can be trusted
+            raise CannotDiagnose("daemon-unreachable", f"the Docker daemon at {self.endpoint.url} answered, but "
+                                                       f"{engine.outcome.reason}")
         if engine.location == LOCAL:
             argv = _dockerd_argv()
             engine = refine_local_settings(engine, argv, _daemon_json(argv))
