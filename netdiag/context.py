@@ -145,9 +145,3 @@ class Context:
         r = self.reach(address, port)
         return bool(r and r.outcome.ok and (r.result == ANSWERED or
                                             (r.result == SILENT and bool(self.sockets_on()))))
-
-    def container_named(self, name: str) -> Container | None:
-        for c in self.snapshot.containers:
-            if c.name == name or c.id == name:
-                return c
-        return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from netdiag.bundle import Bundle, load
 from netdiag.diagnosis import AttemptSpec, Diagnosis
-from netdiag.errors import NetdiagError
+from netdiag.errors import BadInput, NetdiagError
 from netdiag.why import explain, find
 
 
@@ -24,7 +24,8 @@ def spec_for(bundle: Bundle, ref: str | None, port, to, origin) -> AttemptSpec:
     """The attempt to explain: the flags given, else the one recorded for that container."""
     if ref is None:
         if len(bundle.attempts) != 1:
-            raise NetdiagError("bad-argument", "this bundle records several containers: name one", 2)
+            raise BadInput("bad-argument", f"this bundle records {len(bundle.attempts) or 'no'} attempts: "
+                                           "name a container")
         recorded = bundle.attempts[0]
     else:
         target = find(bundle.snapshot, ref)
@@ -39,7 +40,7 @@ def explain_one(bundle: Bundle, ref, port=None, to="", origin=None) -> Diagnosis
 
 
 def bundle_files(folder: str) -> list[str]:
-    names = sorted(n for n in os.listdir(folder) if n.endswith((".json", ".json.gz", ".gz")))
+    names = sorted(n for n in os.listdir(folder) if n.endswith((".json", ".gz")))
     return [os.path.join(folder, n) for n in names]
 
 

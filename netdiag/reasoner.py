@@ -5,6 +5,7 @@ Everything here is pure: the live command and `explain` on a bundle run the very
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from typing import Callable
 
@@ -78,7 +79,9 @@ def resolve_attempt(snapshot: Snapshot, target: Container, origin: str, to: str,
                 return Attempt(origin, to, (_ipv4s(c) or [""])[0], name, port, OTHER_CONTAINER_IP)
         address = resolve(name) if resolve else ""
         if not address:
-            return Attempt(origin, to, "", name, port, OTHER)
+            why = "does not resolve on this machine" if resolve else "is no container's name, and a bundle " \
+                                                                   "cannot look names up: give an address"
+            raise BadInput("bad-argument", f"--to {to!r}: {name!r} {why}")
         ip = ipaddress.ip_address(address)
     if ip.is_unspecified:
         kind = UNSPECIFIED
@@ -106,13 +109,15 @@ def _ipv4s(c: Container) -> list[str]:
 
 # --- the ports in question ----------------------------------------------------------------------
 
-def ports_in_question(snapshot: Snapshot, target: Container, attempt: Attempt, port: int | None,
-                      listeners_ok: bool, listening: set[int]) -> tuple[tuple[int, ...], list[str]]:
-    """The target's container ports to check, and notes on ports left aside."""
+def ports_in_question(base: Context, port: int | None) -> tuple[tuple[int, ...], list[str]]:
+    """The target's container ports to check (`base` has no port yet), and notes on ports left aside."""
     notes: list[str] = []
     if port is not None:
         return (port,), notes
-    exposed = {int(p.split("/")[0]) for p in target.exposed if p.endswith("/tcp") and p.split("/")[0].isdigit()}
+    target, attempt = base.target, base.attempt
+    listeners_ok = base.listeners().outcome.ok
+    listening = set(base.app_ports()) if listeners_ok else set()
+    exposed = set(base.exposed_ports())
     published = {b.container_port for b in target.published if b.protocol == "tcp"}
     requested = {b.container_port for b in target.requested if b.protocol == "tcp" and b.host_port is not None}
     if attempt.port is not None:
@@ -184,14 +189,14 @@ def candidates(ctx: Context) -> list[tuple[str, int]]:
     return out
 
 
-def reach_plan(snapshot: Snapshot, target: Container, attempt: Attempt, ports: tuple[int, ...],
-               source: Container | None = None) -> list[tuple[str, str, int | None]]:
+def reach_plan(base: Context, ports: tuple[int, ...]) -> list[tuple[str, str, int | None]]:
     """Every (kind, address, port) worth probing from the attempt's origin."""
+    attempt = base.attempt
     plan: list[tuple[str, str, int | None]] = []
     if attempt.address and attempt.kind not in (UNSPECIFIED, LOOPBACK) and attempt.origin == "host":
         plan.append(("icmp", attempt.address, None))
     for p in ports:
-        ctx = Context(snapshot, target, attempt, p, source=source)
+        ctx = dataclasses.replace(base, port=p)
         t = attempt_target(ctx)
         if t and t[1]:
             plan.append(("tcp", t[0], t[1]))
@@ -306,14 +311,12 @@ def build_path(ctx: Context, findings: list[Finding], label: str) -> list[Hop]:
 
 # --- the diagnosis -----------------------------------------------------------------------------
 
-def diagnose(snapshot: Snapshot, target: Container, attempt: Attempt, port: int | None = None,
-             source: Container | None = None) -> Diagnosis:
-    """Every rule over every port in question; causes in path order; the verdict, never a false pass."""
+def diagnose(base: Context, port: int | None = None) -> Diagnosis:
+    """Every rule over every port in question (`base` has none chosen yet); causes in path order;
+    the verdict, never a false pass."""
     rules = load_rules()
-    base = Context(snapshot, target, attempt, None, source=source)
-    ls = base.listeners()
-    listening = set(base.app_ports()) if ls.outcome.ok else set()
-    ports, notes = ports_in_question(snapshot, target, attempt, port, ls.outcome.ok, listening)
+    target, attempt, source = base.target, base.attempt, base.source
+    ports, notes = ports_in_question(base, port)
     hops = CONTAINER_PATH if source else HOST_PATH
     causes: list[Finding] = []
     path: list[Hop] = []
@@ -321,12 +324,12 @@ def diagnose(snapshot: Snapshot, target: Container, attempt: Attempt, port: int 
     unknown: list[str] = []
     port_ok: list[bool] = []
     tried: list[str] = []
-    whole = Context(snapshot, target, attempt, ports[0] if len(ports) == 1 else attempt.port, source=source)
+    whole = dataclasses.replace(base, port=ports[0] if len(ports) == 1 else attempt.port)
     for r in rules.values():
         if r.fn is not None and not r.per_port:
             causes += list(r.fn(whole))
     for p in ports:
-        ctx = Context(snapshot, target, attempt, p, source=source)
+        ctx = dataclasses.replace(base, port=p)
         found = [f for r in rules.values() if r.fn is not None and r.per_port for f in r.fn(ctx)]
         causes += found
         label = f" ({p}/tcp)" if len(ports) > 1 else ""

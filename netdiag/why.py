@@ -30,27 +30,19 @@ def find(snapshot: Snapshot, ref: str) -> Container:
     return next(c for c in snapshot.containers if c.id == cid)
 
 
-def explain(snapshot: Snapshot, spec: AttemptSpec, resolve=None) -> Diagnosis:
-    """The diagnosis of one attempt over recorded facts. Pure unless `resolve` looks names up."""
+def _context(snapshot: Snapshot, spec: AttemptSpec, resolve) -> Context:
+    """The target, the source container and the resolved attempt of a spec, port not chosen yet."""
     origin = parse_origin(spec.origin)
     target = find(snapshot, spec.container)
     source = find(snapshot, origin.split(":", 1)[1]) if origin != "host" else None
     if source is not None and source.id == target.id:
         raise BadInput("bad-argument", f"--from {origin} is the target itself")
-    attempt = resolve_attempt(snapshot, target, origin, spec.to, resolve)
-    return diagnose(snapshot, target, attempt, spec.port, source)
+    return Context(snapshot, target, resolve_attempt(snapshot, target, origin, spec.to, resolve), source=source)
 
 
-def _plan(snapshot: Snapshot, spec: AttemptSpec, resolve) -> tuple[Container | None, list]:
-    origin = parse_origin(spec.origin)
-    target = find(snapshot, spec.container)
-    source = find(snapshot, origin.split(":", 1)[1]) if origin != "host" else None
-    attempt = resolve_attempt(snapshot, target, origin, spec.to, resolve)
-    base = Context(snapshot, target, attempt, None, source=source)
-    ls = base.listeners()
-    ports, _ = ports_in_question(snapshot, target, attempt, spec.port, ls.outcome.ok,
-                                 set(base.app_ports()) if ls.outcome.ok else set())
-    return source, reach_plan(snapshot, target, attempt, ports, source)
+def explain(snapshot: Snapshot, spec: AttemptSpec, resolve=None) -> Diagnosis:
+    """The diagnosis of one attempt over recorded facts. Pure unless `resolve` looks names up."""
+    return diagnose(_context(snapshot, spec, resolve), spec.port)
 
 
 def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve, api=None) -> Snapshot:
@@ -60,8 +52,9 @@ def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve, api=
 
     plan = []
     for spec in specs:
-        source, steps = _plan(snapshot, spec, resolve)
-        plan += [(source, kind, address, port) for kind, address, port in steps]
+        base = _context(snapshot, spec, resolve)
+        steps = reach_plan(base, ports_in_question(base, spec.port)[0])
+        plan += [(base.source, kind, address, port) for kind, address, port in steps]
     exec_api = api if snapshot.engine.location != LOCAL else None
     return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + run_attempts(plan, exec_api))
 

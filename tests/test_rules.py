@@ -10,7 +10,8 @@ import pytest
 from netdiag.diagnosis import REACHABLE, UNKNOWN, UNREACHABLE
 from netdiag.facts import (ANSWERED, CLOSED, ICMP_UNREACHABLE, REFUSED, Chain, Container, ContainerState, Endpoint,
                            Interface, Listeners, Network, Outcome, PortBinding, Route, Socket)
-from netdiag.reasoner import diagnose, resolve_attempt
+from netdiag.diagnosis import AttemptSpec
+from netdiag.why import explain
 from netdiag.rules import SECTIONS, load_rules
 from tests.builders import (BRIDGE, HOST, LAPTOP, WEB_ID, b2d, firewall, icmp, listening, local, tcp, web)
 
@@ -28,11 +29,7 @@ def client(net: str, ip: str, name: str = "client") -> Container:
 
 def run(snap, target=None, to="", origin="host", port=None):
     target = target or snap.containers[0]
-    source = None
-    if origin.startswith("container:"):
-        source = next(c for c in snap.containers if c.name == origin.split(":", 1)[1])
-    attempt = resolve_attempt(snap, target, origin, to)
-    return diagnose(snap, target, attempt, port, source)
+    return explain(snap, AttemptSpec(target.id, port, to, origin))
 
 
 def codes(d) -> list[str]:
@@ -218,6 +215,7 @@ def test_contract_json_fields():
     ("web:http", "'http' is not a port"),
     ("[::1", r"expected \[ADDRESS\]:PORT"),
     (":80", "no address"),
+    ("db.internal:5432", "is no container's name, and a bundle cannot look names up"),
 ])
 def test_bad_to_is_bad_input(to, message):
     from netdiag.errors import BadInput
