@@ -41,6 +41,8 @@ def _static(e: Expectation, snapshot: Snapshot) -> Result:
         for host in (snapshot.client, snapshot.docker_host):
             if host is not None and host.outcome.ok:
                 found += overlaps(snapshot.networks, host, snapshot.engine.host_address)
+        if not found and (snapshot.client is None or not snapshot.client.outcome.ok):
+            return Result(e, UNKNOWN_STATUS, "the client's interfaces or routes could not be read")
         if not found:
             return Result(e, PASS, "no overlap")
         o = found[0]

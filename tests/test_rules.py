@@ -222,3 +222,14 @@ def test_bad_to_is_bad_input(to, message):
 
     with pytest.raises(BadInput, match=message):
         run(local(), to=to)
+
+
+def test_unread_client_routes_prove_nothing_about_routability():
+    """Without the client's routes and without a router's answer, ip-not-routable does not guess."""
+    blind = dataclasses.replace(LAPTOP, outcome=Outcome.failed("no /proc/net/route"), routes=())
+    d = run(b2d(client=blind), to="172.17.0.29")
+    assert "ip-not-routable" not in codes(d) and d.verdict == UNKNOWN
+    seen = run(b2d(client=blind, reach=(icmp("172.17.0.29", ICMP_UNREACHABLE, "10.0.1.1",
+                                             detail="Destination Net Unreachable"),)), to="172.17.0.29")
+    assert codes(seen) == ["ip-not-routable"]
+    assert any(e.startswith("the client's routes could not be read") for e in seen.causes[0].evidence)

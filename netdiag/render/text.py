@@ -131,6 +131,8 @@ def subnets_text(r: SubnetReport) -> str:
         lines.append(_table([(o.network, o.subnet, o.machine, f"{o.kind} {o.device}", o.prefix, o.gateway or "-")
                              for o in r.overlaps],
                             ["network", "subnet", "on", "claimed by", "prefix", "gateway"]))
+    elif not r.client.outcome.ok:
+        lines.append(f"overlaps unknown: the client's interfaces or routes could not be read ({r.client.outcome.reason})")
     else:
         lines.append("no overlap between Docker networks and the client's interfaces or routes")
     if r.docker_host is not None and not r.docker_host.outcome.ok:

@@ -202,18 +202,25 @@ def ip_not_routable(ctx):
     if ctx.from_container or a.kind != CONTAINER_IP or ctx.local:
         return
     client = ctx.snapshot.client
-    route = route_for(client.routes, a.address) if client is not None and client.outcome.ok else None
+    routes_known = client is not None and client.outcome.ok
+    route = route_for(client.routes, a.address) if routes_known else None
     if route is not None and route.gateway and route.gateway == ctx.host_address:
         return
     if a.port and ctx.answered(a.address, a.port):
         return
+    icmp = ctx.reach(a.address, None, "icmp")
+    refused_by_router = icmp is not None and icmp.outcome.ok and icmp.result == ICMP_UNREACHABLE
+    if not routes_known and not refused_by_router:
+        return  # neither the client's routes nor a router's answer prove it: the client hop stays unknown
     ep = next((e for e in ctx.target.endpoints if e.ipv4 == a.address), None)
     net = ctx.network(ep.network) if ep else None
     evidence = [where_daemon_runs(ctx)]
     if net is not None:
         evidence.append(f"{a.address} is on network {net.name} ({', '.join(net.subnets)}"
                         f"{', bridge ' + net.bridge if net.bridge else ''}) inside the Docker host")
-    if route is None:
+    if not routes_known:
+        evidence.append(f"the client's routes could not be read: {client.outcome.reason if client else 'not collected'}")
+    elif route is None:
         evidence.append(f"the client has no route to {a.address}")
     elif route.gateway:
         evidence.append(f"the client's route to {a.address}: {route.destination} via {route.gateway} dev {route.device}"
@@ -222,7 +229,6 @@ def ip_not_routable(ctx):
         evidence.append(f"the client's route to {a.address}: {route.destination} dev {route.device}, "
                         "not via the Docker host")
     evidence += reach_evidence(ctx, a.address, a.port)
-    icmp = ctx.reach(a.address, None, "icmp")
     works = working_addresses(ctx)
     fix = [f"use {w}" for w in works]
     if not works:
