@@ -60,6 +60,14 @@ def free_port() -> int:
     return port
 
 
+def client_and_server(network: str, client: str, server: str) -> None:
+    """A user-defined network with an idle client container and an HTTP server container on it."""
+    lab.network(network)
+    lab.run(client, "--network", network, cmd=("sleep", "600"))
+    lab.run(server, "--network", network, cmd=HTTPD)
+    lab.wait_listening(server, 80)
+
+
 def laptop_gets(address: str, port: int) -> str:
     """What the laptop really gets from address:port: the truth the diagnosis must agree with."""
     code = ("import socket,sys\ns=socket.socket();s.settimeout(2)\n"
@@ -334,10 +342,7 @@ def test_name_on_default_bridge(clean):
 
 
 def test_localhost_inside_another_container(clean):
-    lab.network("ndt-net-app")
-    lab.run("ndt-front", "--network", "ndt-net-app", cmd=("sleep", "600"))
-    lab.run("ndt-api", "--network", "ndt-net-app", cmd=HTTPD)
-    lab.wait_listening("ndt-api", 80)
+    client_and_server("ndt-net-app", "ndt-front", "ndt-api")
     d = why("ndt-api", "--from", "container:ndt-front", "--to", "127.0.0.1:80", expect=1)
     c = cause(d, "wrong-address")
     assert c["rule"] == "ND307"
@@ -357,10 +362,7 @@ def test_healthy_published_port_from_laptop(clean, laptop):
 
 
 def test_healthy_by_name_on_a_user_defined_network(clean):
-    lab.network("ndt-net-ok")
-    lab.run("ndt-ok-client", "--network", "ndt-net-ok", cmd=("sleep", "600"))
-    lab.run("ndt-ok-api", "--network", "ndt-net-ok", cmd=HTTPD)
-    lab.wait_listening("ndt-ok-api", 80)
+    client_and_server("ndt-net-ok", "ndt-ok-client", "ndt-ok-api")
     d = why("ndt-ok-api", "--from", "container:ndt-ok-client", "--to", "ndt-ok-api:80", expect=0)
     assert d["causes"] == []
     assert any(h["hop"] == "name resolution" and h["status"] == "ok" for h in d["path"])
@@ -408,10 +410,7 @@ def test_unknown_when_sockets_cannot_be_read_and_nothing_answers(clean, laptop):
 def test_from_a_container_when_the_daemon_is_elsewhere(clean, laptop):
     """From the laptop, netdiag cannot enter a namespace on the Docker host: it tries the connection
     with the source container's own nc through docker exec, and says so."""
-    lab.network("ndt-net-rx")
-    lab.run("ndt-rx-client", "--network", "ndt-net-rx", cmd=("sleep", "600"))
-    lab.run("ndt-rx-api", "--network", "ndt-net-rx", cmd=HTTPD)
-    lab.wait_listening("ndt-rx-api", 80)
+    client_and_server("ndt-net-rx", "ndt-rx-client", "ndt-rx-api")
     d = why("ndt-rx-api", "--from", "container:ndt-rx-client", "--to", "ndt-rx-api:80", laptop=True, expect=0)
     assert d["causes"] == [] and d["works"] == [f"{ip_of('ndt-rx-api', 'ndt-net-rx')}:80"]
     process = next(h for h in d["path"] if h["hop"] == "process")
