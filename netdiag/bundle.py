@@ -17,6 +17,7 @@ import functools
 import gzip
 import ipaddress
 import json
+import typing
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,10 +101,6 @@ def _port(v) -> None:
         raise ValueError(f"{v} is not a port")
 
 
-_RECORD_NAMES = ("Engine", "HostNet", "Interface", "Route", "Network", "Endpoint", "PortBinding", "Container",
-                 "Socket", "Listeners", "NatRule", "ProxyProcess", "PortHolders", "Chain", "Firewall", "Reach",
-                 "Outcome")
-
 # field name -> check of its value, for every record of the snapshot that has such a field
 CHECKS = {
     "destination": _net, "subnets": _net, "gateways": _ip, "addresses": _iface, "container_ip": _ip,
@@ -113,15 +110,16 @@ CHECKS = {
 }
 
 
+def _holds_records(hint) -> bool:
+    return dataclasses.is_dataclass(hint) or any(_holds_records(a) for a in typing.get_args(hint))
+
+
 @functools.lru_cache(maxsize=None)
 def _plan(cls) -> tuple[tuple[str, object], ...]:
     """The fields of a record worth visiting: those with a check, or holding records."""
-    plan = []
-    for f in dataclasses.fields(cls):
-        hint = str(f.type)
-        if f.name in CHECKS or any(name in hint for name in _RECORD_NAMES):
-            plan.append((f.name, CHECKS.get(f.name)))
-    return tuple(plan)
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, CHECKS.get(f.name)) for f in dataclasses.fields(cls)
+                 if f.name in CHECKS or _holds_records(hints[f.name]))
 
 
 def validate(obj, where: str = "snapshot") -> None:
