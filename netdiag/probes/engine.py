@@ -92,15 +92,6 @@ def classify_location(url: str, info: dict, local_addrs: set[str], env: dict,
     return REMOTE, "", addr, evidence
 
 
-def _daemon_settings(info: dict) -> tuple[bool | None, bool | None, bool | None]:
-    """(iptables, userland proxy, ipv6) where `docker info` tells; None where it does not."""
-    warnings = " ".join(info.get("Warnings") or []).lower()
-    iptables = None
-    if "iptables is disabled" in warnings:
-        iptables = False
-    return iptables, None, None
-
-
 def probe_engine(api, endpoint: Endpoint, local_addrs: set[str], env: dict | None = None) -> Engine:
     """The daemon's place and settings, from the endpoint and `docker info` / `docker version`."""
     env = os.environ if env is None else env
@@ -113,7 +104,6 @@ def probe_engine(api, endpoint: Endpoint, local_addrs: set[str], env: dict | Non
     resolved = resolve_host(host) if host else ""
     location, vm_kind, host_address, evidence = classify_location(
         endpoint.url, info, local_addrs, env, resolved)
-    iptables, proxy, ipv6 = _daemon_settings(info)
     return Engine(
         outcome=Outcome(method="docker info"),
         endpoint=endpoint.url,
@@ -128,9 +118,6 @@ def probe_engine(api, endpoint: Endpoint, local_addrs: set[str], env: dict | Non
         operating_system=str(info.get("OperatingSystem", "")),
         kernel_version=str(info.get("KernelVersion", "")),
         daemon_name=str(info.get("Name", "")),
-        iptables=iptables,
-        userland_proxy=proxy,
-        ipv6=ipv6,
         security_options=tuple(info.get("SecurityOptions") or ()),
     )
 
@@ -158,7 +145,7 @@ def refine_local_settings(engine: Engine, dockerd_argv: list[str], daemon_json: 
             return bool(settings[name])
         return default
 
-    iptables = False if engine.iptables is False else flag("iptables", True)
+    iptables = flag("iptables", True)
     proxy = flag("userland-proxy", True)  # dockerd's defaults
     ipv6 = flag("ipv6", False)
     return dataclasses.replace(engine, iptables=iptables, userland_proxy=proxy, ipv6=ipv6)
