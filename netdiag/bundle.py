@@ -2,9 +2,11 @@
 
 A bundle is JSON (gzip-compressed when its name ends in .gz):
 
-    {"netdiag_bundle": 1, "schema": 1, "netdiag_version": "...", "created": "...",
-     "attempts": [{"container": ID, "port": null, "to": "", "from": "host"}],
+    {"netdiag_bundle": 1, "schema": 2, "netdiag_version": "...", "created": "...",
+     "attempts": [{"container": ID, "port": null, "to": "", "origin": "host"}],
      "snapshot": { the Snapshot, raw source text included }}
+
+Bundles of an older schema are upgraded when read (`upgrade_from_1`).
 
 Secrets are masked while collecting (netdiag never reads environment values; command lines and
 labels go through netdiag.redact). Loading checks everything and fails with one line.
@@ -134,7 +136,7 @@ def validate(obj, where: str = "snapshot") -> None:
         value = getattr(obj, name)
         if check is not None:
             for v in (value if isinstance(value, tuple) else (value,)):
-                if v in ("", None):
+                if v in ("", None) or dataclasses.is_dataclass(v):  # a record is visited below
                     continue
                 try:
                     check(v)
@@ -169,6 +171,9 @@ def parse(data: bytes, path: str = "bundle") -> Bundle:
     for key in ("snapshot", "attempts"):
         if key not in doc:
             raise _bad(path, f"the {key!r} section is missing")
+    if schema == 1:
+        doc = dict(doc, snapshot=upgrade_from_1(doc["snapshot"]))
+        schema = SCHEMA_VERSION
     try:
         snapshot = from_dict(Snapshot, doc["snapshot"])
         attempts = from_dict(tuple[AttemptSpec, ...], doc["attempts"])
@@ -181,6 +186,26 @@ def parse(data: bytes, path: str = "bundle") -> Bundle:
     if snapshot.schema != schema:
         raise _bad(path, f"header schema {schema} and snapshot schema {snapshot.schema} differ")
     return Bundle(snapshot, attempts, str(doc.get("netdiag_version", "")), str(doc.get("created", "")))
+
+
+def upgrade_from_1(snapshot: object) -> object:
+    """A schema 1 snapshot as schema 2 has it: `Reach.source` is `origin`, and each firewall rule,
+    a line of iptables-save text in 1, is its parsed record. What does not fit is left for the
+    decoder to report."""
+    from netdiag.parsers.iptables import parse_rule
+
+    if not isinstance(snapshot, dict):
+        return snapshot
+    out = dict(snapshot, schema=SCHEMA_VERSION)
+    if isinstance(out.get("reach"), list):
+        out["reach"] = [{("origin" if k == "source" else k): v for k, v in r.items()} if isinstance(r, dict) else r
+                        for r in out["reach"]]
+    fw = out.get("firewall")
+    if isinstance(fw, dict) and isinstance(fw.get("chains"), list):
+        out["firewall"] = dict(fw, chains=[
+            dict(c, rules=[to_dict(parse_rule(r)) if isinstance(r, str) else r for r in c["rules"]])
+            if isinstance(c, dict) and isinstance(c.get("rules"), list) else c for c in fw["chains"]])
+    return out
 
 
 def load(path: str) -> Bundle:

@@ -7,29 +7,23 @@ why-unreachable, so a failing expectation carries the full diagnosis.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 from netdiag.checkfile import Expectation
-from netdiag.diagnosis import REACHABLE, UNKNOWN, UNREACHABLE, AttemptSpec, Diagnosis
+from netdiag.diagnosis import AttemptSpec
 from netdiag.errors import NetdiagError
 from netdiag.facts import Snapshot
+from netdiag.results import DoctorReport, DoctorRow, Result
+from netdiag.vocab import CheckStatus, Verdict
 
-PASS, FAIL, UNKNOWN_STATUS = "pass", "fail", "unknown"
-
-
-@dataclass(frozen=True)
-class Result:
-    expectation: Expectation
-    status: str  # pass | fail | unknown
-    detail: str
-    diagnosis: Diagnosis | None = None
+PASS, FAIL, UNKNOWN = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.UNKNOWN
 
 
 def _reach_spec(e: Expectation, snapshot: Snapshot) -> AttemptSpec:
+    from netdiag.reasoner import parse_origin
     from netdiag.why import find
 
     return AttemptSpec(find(snapshot, e.params["container"]).id, e.params.get("port"), str(e.params.get("to") or ""),
-                       str(e.params.get("from") or "host"))
+                       parse_origin(str(e.params.get("from") or "host")))
 
 
 def _static(e: Expectation, snapshot: Snapshot) -> Result:
@@ -42,7 +36,7 @@ def _static(e: Expectation, snapshot: Snapshot) -> Result:
             if host is not None and host.outcome.ok:
                 found += overlaps(snapshot.networks, host, snapshot.engine.host_address)
         if not found and (snapshot.client is None or not snapshot.client.outcome.ok):
-            return Result(e, UNKNOWN_STATUS, "the client's interfaces or routes could not be read")
+            return Result(e, UNKNOWN, "the client's interfaces or routes could not be read")
         if not found:
             return Result(e, PASS, "no overlap")
         o = found[0]
@@ -85,7 +79,7 @@ def evaluate(expectations: list[Expectation]) -> list[Result]:
         except NetdiagError as err:
             results[i] = Result(expectations[i], FAIL, err.message)
             continue
-        status = {REACHABLE: PASS, UNREACHABLE: FAIL}.get(d.verdict, UNKNOWN_STATUS)
+        status = {Verdict.REACHABLE: PASS, Verdict.UNREACHABLE: FAIL}.get(d.verdict, UNKNOWN)
         detail = ("reachable at " + ", ".join(d.works)) if status == PASS else (
             "; ".join(f"{c.code}: {c.summary}" for c in d.causes) or "; ".join(d.unknown_reasons))
         results[i] = Result(expectations[i], status, detail, d)
@@ -109,35 +103,6 @@ def wait_for(expectations: list[Expectation], seconds: float, say=None) -> list[
         delay = min(delay * 1.6, 3.0)
 
 
-def exit_code(statuses) -> int:
-    statuses = list(statuses)
-    if FAIL in statuses or UNREACHABLE in statuses:
-        return 1
-    if UNKNOWN_STATUS in statuses or UNKNOWN in statuses:
-        return 3
-    return 0
-
-
-# --- doctor ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DoctorRow:
-    container: str
-    id: str
-    state: str
-    ports: tuple[int, ...] = ()
-    verdict: str = ""  # reachable | unreachable | unknown | "-" (nothing to check)
-    causes: tuple[str, ...] = ()
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class DoctorReport:
-    rows: tuple[DoctorRow, ...]
-    overlaps: tuple[str, ...] = ()
-    diagnoses: dict = field(default_factory=dict)  # container id -> Diagnosis of the broken ones
-
-
 def doctor(progress=None) -> DoctorReport:
     """Every container on the engine through every rule, concurrently; networks against routes."""
     from netdiag.subnets import overlaps
@@ -153,12 +118,12 @@ def doctor(progress=None) -> DoctorReport:
         if progress:
             progress(n, len(specs))
         finished_job = not c.state.running and c.state.exit_code == 0 and not c.requested
-        if not d.ports and (d.verdict == UNKNOWN or finished_job):
-            rows.append(DoctorRow(c.name, c.id, c.state.status, (), "-", (), "nothing to check: no port"))
+        if not d.ports and (d.verdict == Verdict.UNKNOWN or finished_job):
+            rows.append(DoctorRow(c.name, c.id, c.state.status, (), None, (), "nothing to check: no port"))
             continue
         rows.append(DoctorRow(c.name, c.id, c.state.status, d.ports, d.verdict, tuple(x.code for x in d.causes),
                               d.causes[0].summary if d.causes else "; ".join(d.unknown_reasons or d.works)))
-        if d.verdict != REACHABLE:
+        if d.verdict != Verdict.REACHABLE:
             broken[c.id] = d
     found = []
     for host in (snapshot.client, snapshot.docker_host):

@@ -213,8 +213,8 @@ def why_cmd(container, port, to, origin, helper, as_json):
 def _print_diagnosis(diagnosis, as_json: bool) -> None:
     import os
 
-    from netdiag.diagnosis import REACHABLE, UNREACHABLE
     from netdiag.errors import EXIT_REACHABLE, EXIT_UNREACHABLE
+    from netdiag.vocab import Verdict
 
     if as_json:
         click.echo(json.dumps(diagnosis.to_contract(), indent=2))
@@ -223,7 +223,8 @@ def _print_diagnosis(diagnosis, as_json: bool) -> None:
 
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         click.echo(render(diagnosis, colour))
-    sys.exit({REACHABLE: EXIT_REACHABLE, UNREACHABLE: EXIT_UNREACHABLE}.get(diagnosis.verdict, EXIT_CANNOT_DIAGNOSE))
+    sys.exit({Verdict.REACHABLE: EXIT_REACHABLE, Verdict.UNREACHABLE: EXIT_UNREACHABLE}.get(diagnosis.verdict,
+                                                                                          EXIT_CANNOT_DIAGNOSE))
 
 
 @cli.command("collect", short_help="Save every fact to a bundle, to explain offline.")
@@ -288,13 +289,14 @@ def explain_cmd(path, container, port, to, origin, as_json):
 
 
 def _print_summary(rows, as_json: bool) -> None:
-    from netdiag.check import exit_code
     from netdiag.facts import to_dict
     from netdiag.render.text import summary_text
+    from netdiag.results import exit_code
 
     click.echo(json.dumps([to_dict(r) for r in rows], indent=2) if as_json else summary_text(rows))
-    verdicts = [r.verdict for r in rows]
-    sys.exit(BadInput.exit_code if "error" in verdicts else exit_code(verdicts) if rows else EXIT_CANNOT_DIAGNOSE)
+    if any(r.error for r in rows):
+        sys.exit(BadInput.exit_code)
+    sys.exit(exit_code(r.verdict for r in rows) if rows else EXIT_CANNOT_DIAGNOSE)
 
 
 @cli.command("scrub", short_help="Obfuscate a bundle's addresses and names, consistently.")
@@ -372,6 +374,7 @@ def check_cmd(path, wait, junit_path, as_json):
     from netdiag import check
     from netdiag.checkfile import parse
     from netdiag.render import ci
+    from netdiag.results import exit_code
 
     try:
         with open(path, encoding="utf-8") as f:
@@ -397,7 +400,7 @@ def check_cmd(path, wait, junit_path, as_json):
     if os.environ.get("GITHUB_ACTIONS"):
         for line in ci.github_annotations(results, path):
             click.echo(line)
-    sys.exit(check.exit_code(r.status for r in results))
+    sys.exit(exit_code(r.status for r in results))
 
 
 @cli.command("doctor", short_help="Every container and network through every rule.")
@@ -409,7 +412,8 @@ def doctor_cmd(as_json):
 
     Exit 0 nothing broken, 1 some container unreachable, 3 some could not be checked.
     """
-    from netdiag.check import doctor, exit_code
+    from netdiag.check import doctor
+    from netdiag.results import exit_code
 
     tty = sys.stderr.isatty() and not as_json
 

@@ -6,13 +6,13 @@ import ipaddress
 from dataclasses import dataclass
 
 from netdiag.diagnosis import Attempt
-from netdiag.facts import (ANSWERED, LOCAL, SILENT, Container, Listeners, Network, Outcome, PortBinding,
-                           Reach, Snapshot, Socket)
+from netdiag.facts import Container, Engine, Listeners, Network, Outcome, PortBinding, Reach, Snapshot, Socket
+from netdiag.vocab import Location, ProbeKind, Protocol, ReachResult
 
 WILDCARDS = ("", "0.0.0.0", "::")
 
 
-def hostport(address: str, port) -> str:
+def hostport(address: str, port: int | str | None) -> str:
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
@@ -29,12 +29,19 @@ def is_loopback(address: str) -> bool:
         return address == "localhost"
 
 
-def daemon_place(engine) -> str:
+def daemon_place(engine: Engine) -> str:
     """Where the daemon runs, as a person says it: "the Docker daemon runs in a VM (boot2docker) at ..."."""
-    if engine.location == LOCAL:
+    if engine.location == Location.LOCAL:
         return "the Docker daemon runs on this machine"
     place = f"in a VM ({engine.vm_kind})" if engine.vm_kind else "on another host"
     return f"the Docker daemon runs {place} at {engine.host_address}"
+
+
+def where_daemon_runs(engine: Engine) -> str:
+    """daemon_place, with the endpoint when the daemon is elsewhere."""
+    if engine.location == Location.LOCAL:
+        return daemon_place(engine)
+    return f"{daemon_place(engine)} (endpoint {engine.endpoint})"
 
 
 @dataclass(frozen=True)
@@ -43,17 +50,17 @@ class Context:
     target: Container
     attempt: Attempt
     port: int | None = None  # the target's container port in question
-    protocol: str = "tcp"
+    protocol: Protocol = Protocol.TCP
     source: Container | None = None  # the container the attempt starts in (--from container:NAME)
 
     # --- the engine and the client -------------------------------------------------------------
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         return self.snapshot.engine
 
     @property
     def local(self) -> bool:
-        return self.engine.location == LOCAL
+        return self.engine.location == Location.LOCAL
 
     @property
     def host_address(self) -> str:
@@ -134,14 +141,16 @@ class Context:
         return binding.host_ip
 
     # --- observations -----------------------------------------------------------------------
-    def reach(self, address: str, port: int | None = None, kind: str = "tcp") -> Reach | None:
+    def reach(self, address: str, port: int | None = None, kind: ProbeKind = ProbeKind.TCP) -> Reach | None:
         origin = self.attempt.origin
         for r in self.snapshot.reach:
-            if r.address == address and r.port == port and r.kind == kind and r.source == origin:
+            if r.address == address and r.port == port and r.kind == kind and r.origin == origin:
                 return r
         return None
 
     def answered(self, address: str, port: int) -> bool:
+        """The service itself answered: bytes came back, or the connection was held open by a
+        socket that really listens (a silent protocol)."""
         r = self.reach(address, port)
-        return bool(r and r.outcome.ok and (r.result == ANSWERED or
-                                            (r.result == SILENT and bool(self.sockets_on()))))
+        return bool(r and r.outcome.ok and (r.result == ReachResult.ANSWERED or
+                                            (r.result == ReachResult.SILENT and bool(self.sockets_on()))))

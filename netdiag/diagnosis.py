@@ -6,22 +6,9 @@ The JSON form is the public contract (docs/contract.md): keep field names stable
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-REACHABLE = "reachable"
-UNREACHABLE = "unreachable"
-UNKNOWN = "unknown"
-
-OK, FAIL, SKIP, UNKNOWN_HOP = "ok", "fail", "skip", "unknown"
-
-# address kinds of an attempt's destination
-UNSPECIFIED = "unspecified"  # 0.0.0.0 or ::, which a client treats as itself
-LOOPBACK = "loopback"  # 127.0.0.0/8, ::1, localhost
-DOCKER_HOST = "docker-host"  # the address where the daemon's host is reached
-CONTAINER_IP = "container-ip"  # the target container's own address
-OTHER_CONTAINER_IP = "other-container-ip"
-CONTAINER_NAME = "container-name"  # a container name or alias (resolved by Docker's DNS)
-OTHER = "other"  # an address netdiag does not recognise
-DEFAULT = "default"  # no --to: the way a user would normally reach the port
+from netdiag.vocab import HOST, AddressKind, Hop, HopStatus, Origin, Verdict
 
 
 @dataclass(frozen=True)
@@ -31,19 +18,19 @@ class AttemptSpec:
     container: str
     port: int | None = None
     to: str = ""
-    origin: str = "host"
+    origin: Origin = HOST
 
 
 @dataclass(frozen=True)
 class Attempt:
     """The connection a user tried (or, without --to, the one they would normally make)."""
 
-    origin: str = "host"  # host | container:NAME
+    origin: Origin = HOST
     to_text: str = ""  # what the user wrote after --to
     address: str = ""  # the address the attempt goes to ("" when a name did not resolve)
     name: str = ""  # the name used instead of an address (localhost, a container name)
     port: int | None = None  # the port on that address
-    kind: str = DEFAULT  # one of the address kinds above
+    kind: AddressKind = AddressKind.DEFAULT
 
 
 @dataclass(frozen=True)
@@ -52,7 +39,7 @@ class Finding:
 
     code: str
     rule: str
-    hop: str
+    hop: Hop
     summary: str
     evidence: tuple[str, ...] = ()
     fix: tuple[str, ...] = ()
@@ -60,37 +47,39 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Hop:
-    hop: str
-    status: str  # ok | fail | skip | unknown
+class PathStep:
+    """One hop of the path as this diagnosis saw it."""
+
+    hop: str  # the hop's name, with the port in question when several are checked: "listener (80/tcp)"
+    status: HopStatus
     detail: str = ""
 
 
 @dataclass(frozen=True)
 class Diagnosis:
-    verdict: str
+    verdict: Verdict
     container: str
     container_id: str
     attempt: Attempt
     ports: tuple[int, ...] = ()
     causes: tuple[Finding, ...] = ()
-    path: tuple[Hop, ...] = ()
+    path: tuple[PathStep, ...] = ()
     works: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     unknown_reasons: tuple[str, ...] = ()
     tried: str = ""  # where the attempt went, as address:port, when no --to named it
 
-    def to_contract(self) -> dict:
+    def to_contract(self) -> dict[str, Any]:
         """The JSON object of the public contract (docs/contract.md)."""
         a = self.attempt
         port = self.ports[0] if len(self.ports) == 1 else None
         out = {
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "target": {"container": self.container, "id": self.container_id, "port": port,
-                       "to": a.to_text or self.tried, "from": a.origin},
+                       "to": a.to_text or self.tried, "from": str(a.origin)},
             "causes": [{"code": f.code, "rule": f.rule, "port": f.port, "summary": f.summary,
                         "evidence": list(f.evidence), "fix": list(f.fix)} for f in self.causes],
-            "path": [{"hop": h.hop, "status": h.status, "detail": h.detail} for h in self.path],
+            "path": [{"hop": h.hop, "status": h.status.value, "detail": h.detail} for h in self.path],
             "works": list(self.works),
             "notes": [f"unknown: {u}" for u in self.unknown_reasons] + list(self.notes),
         }

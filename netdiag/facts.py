@@ -12,46 +12,41 @@ broke, `reason` holds the error). An empty list under `unavailable` means "not k
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import json
 import types
 import typing
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 1
+from netdiag.vocab import (ContainerStatus, HostRole, Location, NetMode, Origin, OutcomeState, ProbeKind, Protocol,
+                           ReachResult, VmKind)
 
-COLLECTED = "collected"
-UNAVAILABLE = "unavailable"
-FAILED = "failed"
+SCHEMA_VERSION = 2  # 2: Reach.source became Reach.origin; firewall rules are parsed records
 
 
 @dataclass(frozen=True)
 class Outcome:
     """How a group of facts was obtained: collected, unavailable (why) or failed (the error)."""
 
-    state: str = COLLECTED
+    state: OutcomeState = OutcomeState.COLLECTED
     reason: str = ""
     method: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.state == COLLECTED
+        return self.state == OutcomeState.COLLECTED
 
     @classmethod
     def unavailable(cls, reason: str, method: str = "") -> Outcome:
-        return cls(UNAVAILABLE, reason, method)
+        return cls(OutcomeState.UNAVAILABLE, reason, method)
 
     @classmethod
     def failed(cls, reason: str, method: str = "") -> Outcome:
-        return cls(FAILED, reason, method)
+        return cls(OutcomeState.FAILED, reason, method)
 
 
 # --- where the daemon lives -------------------------------------------------------------------
-
-LOCAL = "local"  # dockerd runs on the machine netdiag runs on
-VM = "vm"  # dockerd runs in a VM on this machine (boot2docker, Docker Desktop, colima, WSL2)
-REMOTE = "remote"  # dockerd runs on another host (tcp://, ssh://)
-
 
 @dataclass(frozen=True)
 class Engine:
@@ -61,8 +56,8 @@ class Engine:
     endpoint: str = ""  # unix:///var/run/docker.sock, tcp://192.168.59.103:2375, ssh://...
     source: str = ""  # what chose the endpoint: DOCKER_HOST, DOCKER_CONTEXT, docker context, default
     context: str = ""  # the docker context name, when one was used
-    location: str = ""  # local | vm | remote
-    vm_kind: str = ""  # boot2docker | docker-desktop | colima | wsl2 | docker-machine
+    location: Location = Location.UNKNOWN
+    vm_kind: VmKind = VmKind.NONE
     host_address: str = ""  # where the client reaches ports published on the daemon's host
     location_evidence: tuple[str, ...] = ()
     server_version: str = ""
@@ -101,7 +96,7 @@ class HostNet:
     """Interfaces and routes of one machine (the client, or the Docker host)."""
 
     outcome: Outcome
-    role: str = "client"  # client | docker-host
+    role: HostRole = HostRole.CLIENT
     hostname: str = ""
     interfaces: tuple[Interface, ...] = ()
     routes: tuple[Route, ...] = ()
@@ -144,14 +139,14 @@ class PortBinding:
     """A container port and, when published, where on the Docker host it is bound."""
 
     container_port: int
-    protocol: str = "tcp"
+    protocol: Protocol = Protocol.TCP
     host_ip: str = ""  # "" when not published
     host_port: int | None = None  # None when not published
 
 
 @dataclass(frozen=True)
 class ContainerState:
-    status: str = ""  # created | running | paused | restarting | exited | dead
+    status: ContainerStatus = ContainerStatus.UNKNOWN
     running: bool = False
     paused: bool = False
     restarting: bool = False
@@ -171,7 +166,7 @@ class Container:
     name: str
     image: str = ""
     state: ContainerState = ContainerState()
-    network_mode: str = ""
+    network_mode: str = ""  # Docker's own text: default, bridge, host, none, container:ID, a network name
     exposed: tuple[str, ...] = ()  # "5000/tcp": from the image's EXPOSE and --expose
     requested: tuple[PortBinding, ...] = ()  # -p as asked (HostConfig.PortBindings)
     published: tuple[PortBinding, ...] = ()  # what the engine bound (NetworkSettings.Ports)
@@ -179,6 +174,10 @@ class Container:
     endpoints: tuple[Endpoint, ...] = ()
     command: tuple[str, ...] = ()  # entrypoint and arguments, secrets masked
     labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mode(self) -> NetMode:
+        return NetMode.of(self.network_mode)
 
 
 # --- sockets ----------------------------------------------------------------------------------
@@ -188,7 +187,7 @@ class Container:
 class Socket:
     """A listening socket (TCP LISTEN, or a bound unconnected UDP socket)."""
 
-    protocol: str  # tcp | udp
+    protocol: Protocol
     family: int  # 4 | 6
     address: str
     port: int
@@ -220,7 +219,7 @@ class Listeners:
 class NatRule:
     """A DNAT rule that forwards a host port to a container (Docker's nat/DOCKER chain)."""
 
-    protocol: str
+    protocol: Protocol
     host_ip: str  # "" for any address
     host_port: int
     container_ip: str
@@ -233,7 +232,7 @@ class ProxyProcess:
     """A docker-proxy process: the userland side of a published port."""
 
     pid: int
-    protocol: str
+    protocol: Protocol
     host_ip: str
     host_port: int
     container_ip: str
@@ -255,11 +254,43 @@ class PortHolders:
 
 
 @dataclass(frozen=True)
+class Match:
+    """One match of a firewall rule: its value as written, and whether it is negated (`! -s ...`)."""
+
+    value: str
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class FirewallRule:
+    """One rule of a chain, parsed into its match fields and target (netdiag.parsers.iptables).
+
+    Ports are as written: "80", "8000:8080", or a multiport list "5432,6379". `other` holds the
+    match options netdiag does not evaluate (`--dst-type LOCAL`, `--mark 0x1`): a rule with any
+    of them may or may not match, and the firewall rules treat it so."""
+
+    text: str  # as iptables-save writes it, without "-A CHAIN"
+    target: str = ""  # ACCEPT, DROP, REJECT, RETURN, DNAT, a chain name; "" when the rule only counts
+    protocol: Match | None = None
+    source: Match | None = None
+    destination: Match | None = None
+    in_interface: Match | None = None
+    out_interface: Match | None = None
+    sports: Match | None = None
+    dports: Match | None = None
+    ctstate: Match | None = None  # conntrack --ctstate or state --state: "RELATED,ESTABLISHED"
+    ctorigdst: Match | None = None
+    ctorigdstport: Match | None = None
+    target_options: dict[str, str] = field(default_factory=dict)  # {"--to-destination": "172.17.0.2:80"}
+    other: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Chain:
     table: str
     name: str
     policy: str = ""  # ACCEPT/DROP for built-in chains, "" for user chains
-    rules: tuple[str, ...] = ()  # as iptables-save writes them, without "-A CHAIN"
+    rules: tuple[FirewallRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -281,33 +312,22 @@ class Firewall:
 
 # --- reachability -----------------------------------------------------------------------------
 
-# what came back to one attempt
-ANSWERED = "answered"  # echo reply, or the service sent bytes
-REFUSED = "refused"  # TCP RST to the SYN
-RESET = "reset"  # reset while connecting
-CLOSED = "accepted-closed"  # accepted, then closed or reset without a byte (docker-proxy with no backend)
-SILENT = "accepted-silent"  # accepted, no reply within the timeout
-TIMEOUT = "timeout"
-ICMP_UNREACHABLE = "icmp-unreachable"
-ERROR = "error"
-
-
 @dataclass(frozen=True)
 class Reach:
     """One attempt from the client to an address (and port)."""
 
     outcome: Outcome
-    kind: str  # icmp | tcp
+    kind: ProbeKind
     address: str
     port: int | None = None
-    result: str = ""  # one of the constants above
+    result: ReachResult = ReachResult.NONE
     responder: str = ""  # who answered: the host itself, or the router that sent ICMP
     icmp_type: int | None = None
     icmp_code: int | None = None
     detail: str = ""
     rtt_ms: float | None = None
     banner: str = ""  # the first line the service sent back
-    source: str = "host"  # where the attempt started: host, or container:NAME
+    origin: Origin = Origin()  # where the attempt started
 
 
 # --- the whole picture ------------------------------------------------------------------------
@@ -335,6 +355,10 @@ class Snapshot:
 
 def to_dict(obj):
     """A dataclass (or a list of them) as plain JSON values."""
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, Origin):
+        return str(obj)
     if dataclasses.is_dataclass(obj):
         return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, (list, tuple)):
@@ -359,6 +383,12 @@ def from_dict(cls, data):
         return _decoder(cls)(data)
     except SchemaError as e:
         raise SchemaError(f"{name}{e}" if str(e).startswith((".", "[", ":")) else f"{name}: {e}") from None
+
+
+def _quote(value) -> str:
+    """A value in an error line: its repr, cut to 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _fail(where: str, message: str):
@@ -417,6 +447,24 @@ def _decoder(tp):
                     raise SchemaError(f".{k}{e}") from None
             return out
         return dict_of
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        members = {m.value: m for m in tp}
+        allowed = ", ".join(repr(v) for v in members)
+
+        def member(value):
+            if type(value) is not str or value not in members:
+                _fail("", f"{_quote(value)} is not one of {allowed}")
+            return members[value]
+        return member
+    if tp is Origin:
+        def origin(value):
+            if type(value) is not str:
+                _fail("", f"expected a string, got {type(value).__name__}")
+            try:
+                return Origin.parse(value)
+            except ValueError as e:
+                _fail("", str(e))
+        return origin
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         fields = [(f.name, f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)

@@ -8,12 +8,12 @@ from netdiag import __version__
 from netdiag.context import daemon_place
 from netdiag.engine_api import connect, find_container, resolve_endpoint
 from netdiag.errors import CannotDiagnose
-from netdiag.facts import (FAILED, LOCAL, Container, Engine, Firewall, HostNet, Listeners, Outcome,
-                           PortHolders, Snapshot)
+from netdiag.facts import Container, Engine, Firewall, HostNet, Listeners, Outcome, PortHolders, Snapshot
 from netdiag.probes.engine import probe_engine, refine_local_settings
 from netdiag.probes.hostnet import local_addresses, probe_hostnet
 from netdiag.probes.runner import read_text, run_concurrently
-from netdiag.rules.state import failed_on_port
+from netdiag.rules import planned_facts
+from netdiag.vocab import Fact, HostRole, Location
 
 DAEMON_JSON = "/etc/docker/daemon.json"
 
@@ -52,14 +52,14 @@ class Live:
         if not engine.outcome.ok:  # without knowing where the daemon runs, no rule can be trusted
             raise CannotDiagnose("daemon-unreachable", f"the Docker daemon at {self.endpoint.url} answered, but "
                                                        f"{engine.outcome.reason}")
-        if engine.location == LOCAL:
+        if engine.location == Location.LOCAL:
             argv = _dockerd_argv()
             engine = refine_local_settings(engine, argv, _daemon_json(argv))
         self.engine: Engine = engine
 
     @property
     def local(self) -> bool:
-        return self.engine.location == LOCAL
+        return self.engine.location == Location.LOCAL
 
     def container(self, ref: str) -> Container:
         from netdiag.parsers.inspect import container_from_inspect
@@ -105,7 +105,7 @@ class Live:
         """The Docker host's interfaces and routes: None when it is this machine (see `client`)."""
         if self.local:
             return None
-        return HostNet(Outcome.unavailable(self._elsewhere("its interfaces and routes")), "docker-host")
+        return HostNet(Outcome.unavailable(self._elsewhere("its interfaces and routes")), HostRole.DOCKER_HOST)
 
     def _elsewhere(self, what: str) -> str:
         return f"{daemon_place(self.engine)}: {what} cannot be read from here"
@@ -117,16 +117,16 @@ class Live:
         `refs` limits the containers (default: all); `listen` limits whose sockets are read
         (default: every running container of the snapshot). Who holds the host's ports (every
         process's sockets: the costliest probe) is read when `holders` says so, or by default
-        when some container failed to bind a port, the only rule that needs it.
+        when a rule that can fire for one of the containers declares that it needs or uses it.
         """
         containers = tuple(self.container(r) for r in refs) if refs else self.containers()
         watched = [c for c in containers if listen is None or c.id in {x.id for x in listen}]
         if holders is None:
-            holders = any(failed_on_port(c.state.error) for c in containers)
+            holders = any(Fact.PORT_HOLDERS in planned_facts(c) for c in containers)
         tasks = {"networks": self.networks, "firewall": self.firewall}
         for c in watched:
             tasks[f"listeners:{c.id}"] = (lambda c=c: self.listeners(c, udp=False))
-        results = run_concurrently(tasks, timeout=20, on_error=lambda name, why: Outcome(FAILED, why))
+        results = run_concurrently(tasks, timeout=20, on_error=lambda name, why: Outcome.failed(why))
         networks = results["networks"]
         firewall = results["firewall"]
         if isinstance(firewall, Outcome):
@@ -144,7 +144,7 @@ class Live:
             containers=containers,
             listeners=tuple(listeners),
             port_holders=self.port_holders(firewall) if holders else PortHolders(Outcome.unavailable(
-                "not read: no container failed to bind a host port")),
+                "not read: no rule that can fire here needs it")),
             firewall=firewall,
             netdiag_version=__version__,
             created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

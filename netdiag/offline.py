@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from netdiag.bundle import Bundle, load
 from netdiag.diagnosis import AttemptSpec, Diagnosis
 from netdiag.errors import BadInput, NetdiagError
+from netdiag.reasoner import parse_origin
+from netdiag.vocab import Verdict
 from netdiag.why import explain, find
 
 
@@ -15,12 +17,12 @@ from netdiag.why import explain, find
 class Row:
     bundle: str
     container: str
-    verdict: str
+    verdict: Verdict | None  # None when the bundle could not be explained: `error` says why
     causes: tuple[str, ...] = ()
     error: str = ""
 
 
-def spec_for(bundle: Bundle, ref: str | None, port, to, origin) -> AttemptSpec:
+def spec_for(bundle: Bundle, ref: str | None, port: int | None, to: str, origin: str | None) -> AttemptSpec:
     """The attempt to explain: the flags given, else the one recorded for that container."""
     if ref is None:
         if len(bundle.attempts) != 1:
@@ -32,10 +34,11 @@ def spec_for(bundle: Bundle, ref: str | None, port, to, origin) -> AttemptSpec:
         recorded = next((a for a in bundle.attempts if a.container == target.id), AttemptSpec(target.id))
     if port is None and not to and origin is None:
         return recorded
-    return AttemptSpec(recorded.container, port, to or "", origin or "host")
+    return AttemptSpec(recorded.container, port, to or "", parse_origin(origin or "host"))
 
 
-def explain_one(bundle: Bundle, ref, port=None, to="", origin=None) -> Diagnosis:
+def explain_one(bundle: Bundle, ref: str | None, port: int | None = None, to: str = "",
+                origin: str | None = None) -> Diagnosis:
     return explain(bundle.snapshot, spec_for(bundle, ref, port, to, origin))
 
 
@@ -55,5 +58,5 @@ def summary(paths: list[str]) -> list[Row]:
                 d = explain(bundle.snapshot, spec)
                 rows.append(Row(name, d.container, d.verdict, tuple(c.code for c in d.causes)))
         except NetdiagError as e:
-            rows.append(Row(name, "", "error", (), e.message))
+            rows.append(Row(name, "", None, (), e.message))
     return rows

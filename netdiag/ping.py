@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from netdiag.facts import LOCAL, Reach
+from netdiag.facts import Reach
+from netdiag.vocab import Location, NetMode
 from netdiag.reports import PingReport
 
 
@@ -37,15 +38,15 @@ def ping(target: str, port: int | None, is_address: bool) -> PingReport:
         bound = b.host_ip or "0.0.0.0"
         if bound in ("0.0.0.0", "::"):
             plan.append(("tcp", host, b.host_port))
-        elif live.engine.location == LOCAL:
+        elif live.engine.location == Location.LOCAL:
             plan.append(("tcp", bound, b.host_port))
         else:
             notes.append(f"{b.container_port}/tcp is bound to {bound} on the Docker host only: "
                          f"not reachable from this machine")
-    if live.engine.location != LOCAL:
+    if live.engine.location != Location.LOCAL:
         notes.append(f"{daemon_place(live.engine)}: container addresses live on a bridge there; "
                      f"published ports are at {host}")
-    if c.network_mode == "host":
+    if c.mode == NetMode.HOST:
         notes.append(f"{c.name} uses the host's network: its ports are the Docker host's ({host})")
         if port:
             plan.append(("tcp", host, port))

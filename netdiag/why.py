@@ -12,9 +12,10 @@ import socket
 from netdiag.context import Context
 from netdiag.diagnosis import AttemptSpec, Diagnosis
 from netdiag.errors import BadInput, NetdiagError
-from netdiag.facts import LOCAL, Container, Snapshot
+from netdiag.facts import Container, Snapshot
 from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_plan, resolve_attempt
 from netdiag.refs import match
+from netdiag.vocab import Location, Origin
 
 
 def _resolve(name: str) -> str:
@@ -34,7 +35,7 @@ def _context(snapshot: Snapshot, spec: AttemptSpec, resolve) -> Context:
     """The target, the source container and the resolved attempt of a spec, port not chosen yet."""
     origin = parse_origin(spec.origin)
     target = find(snapshot, spec.container)
-    source = find(snapshot, origin.split(":", 1)[1]) if origin != "host" else None
+    source = find(snapshot, origin.container) if not origin.is_host else None
     if source is not None and source.id == target.id:
         raise BadInput("bad-argument", f"--from {origin} is the target itself")
     return Context(snapshot, target, resolve_attempt(snapshot, target, origin, spec.to, resolve), source=source)
@@ -55,11 +56,11 @@ def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve, api=
         base = _context(snapshot, spec, resolve)
         steps = reach_plan(base, ports_in_question(base, spec.port)[0])
         plan += [(base.source, kind, address, port) for kind, address, port in steps]
-    exec_api = api if snapshot.engine.location != LOCAL else None
+    exec_api = api if snapshot.engine.location != Location.LOCAL else None
     return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + run_attempts(plan, exec_api))
 
 
-def live_snapshot(refs: list[str], origin: str = "host", holders: bool | None = None,
+def live_snapshot(refs: list[str], origin: Origin | str = "host", holders: bool | None = None,
                   helper: str = "") -> tuple[Snapshot, object]:
     """(the live facts, the API client): for these containers (all when none), sockets read for
     them and for the source container."""
@@ -68,8 +69,8 @@ def live_snapshot(refs: list[str], origin: str = "host", holders: bool | None = 
     origin = parse_origin(origin)
     live = Live(helper=helper)
     named = [live.container(r) for r in refs]
-    if origin != "host":
-        named.append(live.container(origin.split(":", 1)[1]))
+    if not origin.is_host:
+        named.append(live.container(origin.container))
     return live.snapshot(listen=named or None, holders=holders), live.api
 
 
@@ -90,21 +91,23 @@ def _prewarm_packets(to: str) -> None:
 
 
 def why_unreachable(ref: str, port: int | None, to: str, origin: str, helper: str = "") -> Diagnosis:
-    if to and origin == "host":
+    source = parse_origin(origin)
+    if to and source.is_host:
         _prewarm_packets(to)
-    snapshot, api = live_snapshot([ref], origin, helper=helper)
-    spec = AttemptSpec(find(snapshot, ref).id, port, to or "", origin)
+    snapshot, api = live_snapshot([ref], source, helper=helper)
+    spec = AttemptSpec(find(snapshot, ref).id, port, to or "", source)
     return explain(observe(snapshot, [spec], api=api), spec, _resolve)
 
 
 def collect(refs: list[str], port: int | None = None, to: str = "", origin: str = "host", helper: str = ""):
     """A Bundle: every fact, and the reach observations of each named container's attempt (every
     container's when none is named), for `explain` to replay offline."""
+    source = parse_origin(origin)
     from netdiag import __version__
     from netdiag.bundle import Bundle
 
-    snapshot, api = live_snapshot(refs, origin, holders=True, helper=helper)
+    snapshot, api = live_snapshot(refs, source, holders=True, helper=helper)
     targets = [find(snapshot, r) for r in refs] or list(snapshot.containers)
-    specs = [AttemptSpec(c.id, port, to or "", origin) for c in targets]
+    specs = [AttemptSpec(c.id, port, to or "", source) for c in targets]
     snapshot = observe(snapshot, [s for s, c in zip(specs, targets) if c.state.running], api=api)
     return Bundle(snapshot, tuple(specs), __version__, snapshot.created)

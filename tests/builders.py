@@ -7,6 +7,8 @@ import dataclasses
 from netdiag.facts import (Chain, Container, ContainerState, Endpoint, Engine, Firewall, HostNet, Interface,
                            Listeners, Network, Outcome, PortBinding, PortHolders, Reach, Route, Snapshot,
                            Socket)
+from netdiag.parsers.iptables import parse_rule
+from netdiag.vocab import ContainerStatus, HostRole, Location, Origin, ProbeKind, ReachResult, VmKind
 
 WEB_ID = "9d1e6da2594ac99a758e56782bdbeedb34e14cc6934cbc6335867f57352f8530"
 BRIDGE = Network("n-bridge", "bridge", "bridge", "local", False, ("172.17.0.0/16",), ("172.17.0.1",),
@@ -31,22 +33,26 @@ def listening(container_id: str = WEB_ID, *sockets: Socket, outcome: Outcome | N
                      sockets or (Socket("tcp", 4, "0.0.0.0", 80, 1, 4242, "python"),))
 
 
+def chain(table: str, name: str, policy: str, *rules: str) -> Chain:
+    """A chain as iptables-save would show it, its rules parsed as the probe parses them."""
+    return Chain(table, name, policy, tuple(parse_rule(r) for r in rules))
+
+
 def firewall(**changes) -> Firewall:
     fw = Firewall(Outcome(method="/proc/sys, iptables-save"), True, False, {"eth0": True}, Outcome(), (
-        Chain("filter", "FORWARD", "DROP", ("-j DOCKER-USER", "-j DOCKER-ISOLATION-STAGE-1",
-                                            "-o docker0 -j DOCKER", "-i docker0 ! -o docker0 -j ACCEPT")),
-        Chain("filter", "DOCKER", "", ("-d 172.17.0.29/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 "
-                                       "-j ACCEPT",)),
-        Chain("filter", "DOCKER-USER", "", ("-j RETURN",)),
-        Chain("nat", "DOCKER", "", ("! -i docker0 -p tcp -m tcp --dport 32768 -j DNAT --to-destination "
-                                    "172.17.0.29:80",)),
+        chain("filter", "FORWARD", "DROP", "-j DOCKER-USER", "-j DOCKER-ISOLATION-STAGE-1",
+              "-o docker0 -j DOCKER", "-i docker0 ! -o docker0 -j ACCEPT"),
+        chain("filter", "DOCKER", "", "-d 172.17.0.29/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT"),
+        chain("filter", "DOCKER-USER", "", "-j RETURN"),
+        chain("nat", "DOCKER", "", "! -i docker0 -p tcp -m tcp --dport 32768 -j DNAT --to-destination 172.17.0.29:80"),
     ))
     return dataclasses.replace(fw, **changes)
 
 
-LOCAL_ENGINE = Engine(Outcome(), "unix:///var/run/docker.sock", "default", location="local",
+LOCAL_ENGINE = Engine(Outcome(), "unix:///var/run/docker.sock", "default", location=Location.LOCAL,
                       host_address="127.0.0.1", iptables=True, userland_proxy=True, ipv6=False)
-B2D_ENGINE = Engine(Outcome(), "tcp://192.168.59.103:2376", "DOCKER_HOST", location="vm", vm_kind="boot2docker",
+B2D_ENGINE = Engine(Outcome(), "tcp://192.168.59.103:2376", "DOCKER_HOST", location=Location.VM,
+                    vm_kind=VmKind.BOOT2DOCKER,
                     host_address="192.168.59.103")
 
 LAPTOP = HostNet(Outcome(), "client", "mac", (Interface("en0", ("10.0.1.7/24",), True),
@@ -71,7 +77,7 @@ def b2d(*containers: Container, listeners=None, reach=(), client=LAPTOP, network
     """A snapshot taken on the seed's Mac, the daemon in a boot2docker VM."""
     containers = containers or (web(),)
     remote = Outcome.unavailable("the Docker daemon runs on another machine")
-    return Snapshot(B2D_ENGINE, client, HostNet(remote, "docker-host"), tuple(networks), Outcome(),
+    return Snapshot(B2D_ENGINE, client, HostNet(remote, HostRole.DOCKER_HOST), tuple(networks), Outcome(),
                     tuple(containers),
                     tuple(listeners if listeners is not None else (
                         Listeners(Outcome(method="docker exec cat /proc/net"), containers[0].id,
@@ -79,9 +85,30 @@ def b2d(*containers: Container, listeners=None, reach=(), client=LAPTOP, network
                     PortHolders(remote), Firewall(remote), tuple(reach))
 
 
-def tcp(address: str, port: int, result: str, source: str = "host", **kw) -> Reach:
-    return Reach(Outcome(method="connect()"), "tcp", address, port, result, source=source, **kw)
+def tcp(address: str, port: int, result: ReachResult, origin: str = "host", **kw) -> Reach:
+    return Reach(Outcome(method="connect()"), ProbeKind.TCP, address, port, result, origin=Origin.parse(origin), **kw)
 
 
-def icmp(address: str, result: str, responder: str = "", **kw) -> Reach:
-    return Reach(Outcome(method="scapy"), "icmp", address, None, result, responder, **kw)
+def icmp(address: str, result: ReachResult, responder: str = "", **kw) -> Reach:
+    return Reach(Outcome(method="scapy"), ProbeKind.ICMP, address, None, result, responder, **kw)
+
+
+# --- more of the world: user-defined networks and a second container --------------------------------
+
+APP_NET = Network("n-app", "app", "bridge", "local", False, ("172.18.0.0/16",), ("172.18.0.1",),
+                  bridge="br-0123456789ab")
+OTHER_NET = Network("n-other", "other", "bridge", "local", False, ("172.19.0.0/16",), bridge="br-abcdefabcdef")
+INTERNAL = Network("n-int", "backend", "bridge", "local", True, ("172.20.0.0/16",), bridge="br-111111111111")
+CLIENT_ID = "c" * 64
+ON_APP = dict(endpoints=(Endpoint("app", "n-app", "172.18.0.5", 16, aliases=("web",)),), published=(), requested=())
+
+
+def client(net: str, ip: str, name: str = "client") -> Container:
+    """A second running container on one network, to make attempts from."""
+    return Container(CLIENT_ID, name, "busybox", ContainerState(ContainerStatus.RUNNING, True, pid=5151), "default",
+                     endpoints=(Endpoint(net, f"n-{net}" if net != "bridge" else "n-bridge", ip, 16),))
+
+
+def answered_locally() -> tuple[Reach, ...]:
+    """The seed's web answering on its published port, tried on the Docker host."""
+    return (tcp("127.0.0.1", 32768, ReachResult.ANSWERED, banner="HTTP/1.0 200 OK"),)

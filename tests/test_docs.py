@@ -12,4 +12,4 @@ def test_rules_md_is_current():
 def test_contract_cause_codes_are_current():
     current = (docgen.DOCS / "contract.md").read_text()
     assert docgen.contract_md(current) == current, "run: python -m netdiag.docgen"
-    assert "`ip-not-routable` | ND302 | 1 |" in current
+    assert "| ND302 | `ip-not-routable` | client |" in current

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netdiag.engine_api import resolve_endpoint
-from netdiag.facts import LOCAL, REMOTE, VM
+from netdiag.vocab import Location
 from netdiag.probes.engine import classify_location, refine_local_settings
 from netdiag.facts import Engine, Outcome
 
@@ -13,21 +13,21 @@ LINUX = {"OperatingSystem": "Debian GNU/Linux 12 (bookworm)", "Name": "vm", "Ker
 
 
 @pytest.mark.parametrize("url, info, local, env, resolved, want", [
-    ("unix:///var/run/docker.sock", LINUX, set(), {}, "", (LOCAL, "", "127.0.0.1")),
+    ("unix:///var/run/docker.sock", LINUX, set(), {}, "", (Location.LOCAL, "", "127.0.0.1")),
     ("tcp://192.168.59.103:2376", {"OperatingSystem": "Boot2Docker 1.7.0 (TCL 6.3)", "Name": "boot2docker"},
-     {"10.0.1.7"}, {}, "192.168.59.103", (VM, "boot2docker", "192.168.59.103")),
-    ("tcp://192.168.59.103:2375", LINUX, {"192.168.59.3"}, {}, "192.168.59.103", (REMOTE, "", "192.168.59.103")),
+     {"10.0.1.7"}, {}, "192.168.59.103", (Location.VM, "boot2docker", "192.168.59.103")),
+    ("tcp://192.168.59.103:2375", LINUX, {"192.168.59.3"}, {}, "192.168.59.103", (Location.REMOTE, "", "192.168.59.103")),
     ("unix:///Users/me/.docker/run/docker.sock", {"OperatingSystem": "Docker Desktop", "Name": "docker-desktop"},
-     set(), {}, "", (VM, "docker-desktop", "127.0.0.1")),
+     set(), {}, "", (Location.VM, "docker-desktop", "127.0.0.1")),
     ("unix:///Users/me/.colima/default/docker.sock", {"OperatingSystem": "Ubuntu 24.04", "Name": "colima"},
-     set(), {}, "", (VM, "colima", "127.0.0.1")),
+     set(), {}, "", (Location.VM, "colima", "127.0.0.1")),
     ("unix:///var/run/docker.sock", {"OperatingSystem": "Ubuntu", "KernelVersion": "5.15.90.1-microsoft-standard-WSL2"},
-     set(), {}, "", (VM, "wsl2", "127.0.0.1")),
-    ("tcp://127.0.0.1:2375", LINUX, set(), {}, "127.0.0.1", (LOCAL, "", "127.0.0.1")),
-    ("tcp://10.1.2.3:2376", LINUX, {"10.1.2.3"}, {}, "10.1.2.3", (LOCAL, "", "127.0.0.1")),
-    ("ssh://deploy@10.20.0.5", LINUX, {"10.0.1.7"}, {}, "10.20.0.5", (REMOTE, "", "10.20.0.5")),
+     set(), {}, "", (Location.VM, "wsl2", "127.0.0.1")),
+    ("tcp://127.0.0.1:2375", LINUX, set(), {}, "127.0.0.1", (Location.LOCAL, "", "127.0.0.1")),
+    ("tcp://10.1.2.3:2376", LINUX, {"10.1.2.3"}, {}, "10.1.2.3", (Location.LOCAL, "", "127.0.0.1")),
+    ("ssh://deploy@10.20.0.5", LINUX, {"10.0.1.7"}, {}, "10.20.0.5", (Location.REMOTE, "", "10.20.0.5")),
     ("tcp://192.168.99.100:2376", LINUX, set(), {"DOCKER_MACHINE_NAME": "default"}, "192.168.99.100",
-     (VM, "docker-machine", "192.168.99.100")),
+     (Location.VM, "docker-machine", "192.168.99.100")),
 ])
 def test_classify_location(url, info, local, env, resolved, want):
     location, vm_kind, host, evidence = classify_location(url, info, local, env, resolved)
@@ -67,7 +67,7 @@ def test_missing_context_is_daemon_unreachable(tmp_path, monkeypatch):
 
 
 def test_daemon_settings_from_flags_and_daemon_json():
-    e = Engine(Outcome(), location=LOCAL)
+    e = Engine(Outcome(), location=Location.LOCAL)
     r = refine_local_settings(e, ["dockerd", "--userland-proxy=false"], '{"ipv6": true}')
     assert (r.iptables, r.userland_proxy, r.ipv6) == (True, False, True)
     r = refine_local_settings(e, ["dockerd"], '{"iptables": false}')

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from netdiag.vocab import ReachResult
+
 import json
 from pathlib import Path
 
-from netdiag.facts import ANSWERED, ICMP_UNREACHABLE, TIMEOUT, NatRule, Route
+from netdiag.facts import (NatRule, Route)
 from netdiag.parsers.inspect import container_from_inspect, network_from_inspect
 from netdiag.parsers.iptables import docker_nat_rules, parse_iptables_save
 from netdiag.parsers.ping import parse_ping
@@ -74,7 +76,8 @@ def test_iptables_save_chains_and_docker_dnat():
     chains = parse_iptables_save(read("iptables-save.txt"))
     by = {(c.table, c.name): c for c in chains}
     assert by[("filter", "FORWARD")].policy == "DROP"
-    assert by[("filter", "DOCKER-USER")].rules == ("-j RETURN",)
+    assert [r.text for r in by[("filter", "DOCKER-USER")].rules] == ["-j RETURN"]
+    assert by[("filter", "DOCKER-USER")].rules[0].target == "RETURN"
     assert by[("nat", "DOCKER")].policy == ""
     nat = docker_nat_rules(chains)
     assert NatRule("tcp", "127.0.0.1", 8443, "172.17.0.2", 443, "!docker0") in nat
@@ -93,11 +96,11 @@ def test_docker_proxy_command_line():
 
 def test_system_ping_outputs():
     unreachable = parse_ping(read("ping-net-unreachable.txt"))
-    assert unreachable["result"] == ICMP_UNREACHABLE
+    assert unreachable["result"] == ReachResult.ICMP_UNREACHABLE
     assert (unreachable["responder"], unreachable["icmp_type"], unreachable["icmp_code"]) == ("10.0.1.1", 3, 0)
     reply = parse_ping(read("ping-reply.txt"))
-    assert reply["result"] == ANSWERED and reply["responder"] == "192.168.59.103" and reply["rtt_ms"] > 0
-    assert parse_ping("PING 10.9.9.9 (10.9.9.9) 56(84) bytes of data.\n")["result"] == TIMEOUT
+    assert reply["result"] == ReachResult.ANSWERED and reply["responder"] == "192.168.59.103" and reply["rtt_ms"] > 0
+    assert parse_ping("PING 10.9.9.9 (10.9.9.9) 56(84) bytes of data.\n")["result"] == ReachResult.TIMEOUT
 
 
 def test_container_inspect_keeps_what_diagnosis_needs():
@@ -165,13 +168,13 @@ def test_cat_of_several_proc_files_splits_back():
 
 
 def test_nc_outputs():
-    from netdiag.facts import CLOSED, ERROR
+    
     from netdiag.parsers.ncout import classify
 
-    assert classify("HTTP/1.0 200 OK\r\nServer: busybox\r\n", "") == (ANSWERED, "the service answered",
+    assert classify("HTTP/1.0 200 OK\r\nServer: busybox\r\n", "") == (ReachResult.ANSWERED, "the service answered",
                                                                       "HTTP/1.0 200 OK")
     assert classify("", "nc: can't connect to remote host (172.18.0.2): Connection refused\n")[0] == "refused"
-    assert classify("", "nc: timed out\n")[0] == TIMEOUT
-    assert classify("", "nc: can't connect to remote host (10.9.9.9): No route to host\n")[0] == ICMP_UNREACHABLE
-    assert classify("", "nc: bad address 'web'\n")[0] == ERROR
-    assert classify("", "")[0] == CLOSED
+    assert classify("", "nc: timed out\n")[0] == ReachResult.TIMEOUT
+    assert classify("", "nc: can't connect to remote host (10.9.9.9): No route to host\n")[0] == ReachResult.ICMP_UNREACHABLE
+    assert classify("", "nc: bad address 'web'\n")[0] == ReachResult.ERROR
+    assert classify("", "")[0] == ReachResult.CLOSED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from netdiag.vocab import Location, OutcomeState, ReachResult
+
 import json
 import subprocess
 
@@ -106,7 +108,7 @@ def test_seed_boot2docker_ping_from_laptop(clean, laptop):
     assert p.returncode == 0, p.stderr
     report = facts.from_dict(reports.PingReport, _json(p))
     (icmp,) = report.attempts
-    assert icmp.result == facts.ICMP_UNREACHABLE
+    assert icmp.result == ReachResult.ICMP_UNREACHABLE
     assert icmp.responder == lab.ISP_IP
     assert (icmp.icmp_type, icmp.icmp_code) == (3, 0)
     assert icmp.detail == "Destination Net Unreachable"
@@ -115,7 +117,7 @@ def test_seed_boot2docker_ping_from_laptop(clean, laptop):
     p = netdiag_laptop("ping", "ndt-b2d", "--port", "80", "--json")
     report = facts.from_dict(reports.PingReport, _json(p))
     published = [a for a in report.attempts if a.address == lab.VM_IP and a.port == host_port]
-    assert published and published[0].result == facts.ANSWERED
+    assert published and published[0].result == ReachResult.ANSWERED
     assert published[0].banner.startswith("HTTP/1")
     direct = [a for a in report.attempts if a.address == ip and a.kind == "icmp"]
     assert direct[0].responder == lab.ISP_IP
@@ -126,13 +128,13 @@ def test_engine_from_laptop_is_another_host(laptop):
     p = netdiag_laptop("engine", "--json")
     assert p.returncode == 0, p.stderr
     engine = facts.from_dict(facts.Engine, _json(p))
-    assert engine.location == facts.REMOTE
+    assert engine.location == Location.REMOTE
     assert engine.host_address == lab.VM_IP
     assert engine.source == "DOCKER_HOST" and engine.endpoint == lab.DOCKER_TCP
     assert "another host" in netdiag_laptop("engine").stdout
 
     local = facts.from_dict(facts.Engine, _json(netdiag("engine", "--json")))
-    assert local.location == facts.LOCAL and local.iptables is True
+    assert local.location == Location.LOCAL and local.iptables is True
 
 
 def test_listeners_through_docker_exec_when_daemon_is_remote(clean, laptop):
@@ -154,7 +156,7 @@ def test_vpn_tun_claiming_docker_subnet_is_an_overlap(clean, laptop):
         report = facts.from_dict(reports.SubnetReport, _json(p))
         assert Overlap("ndt-net-vpn", "10.213.0.0/16", "client", "interface", "ndt-tun0",
                        "10.213.5.1/24") in report.overlaps
-        assert report.docker_host is not None and report.docker_host.outcome.state == facts.UNAVAILABLE
+        assert report.docker_host is not None and report.docker_host.outcome.state == OutcomeState.UNAVAILABLE
         assert net_id
         assert "ndt-tun0" in netdiag_laptop("subnets").stdout
     finally:
@@ -258,7 +260,7 @@ def test_helper_reads_sockets_of_a_container_without_cat_and_is_removed(clean, l
     lab.run("ndt-nocat", image=lab.BARE, cmd=("httpd", "-f", "-p", "8084", "-h", "/www"))
     lab.wait_listening("ndt-nocat", 8084)
     without = facts.from_dict(reports.ListenerReport, _json(netdiag_laptop("listeners", "ndt-nocat", "--json")))
-    assert without.listeners.outcome.state == facts.UNAVAILABLE and "no `cat`" in without.listeners.outcome.reason
+    assert without.listeners.outcome.state == OutcomeState.UNAVAILABLE and "no `cat`" in without.listeners.outcome.reason
     before = lab.docker("ps", "-aq", "--no-trunc").split()
     p = netdiag_laptop("listeners", "ndt-nocat", "--helper", lab.IMAGE, "--json")
     report = facts.from_dict(reports.ListenerReport, _json(p))
@@ -281,5 +283,5 @@ def test_two_pings_at_once_each_get_their_own_answer(laptop):
                      stdout=sp.PIPE, text=True, env=env, cwd=lab.ROOT)
             for target in ("172.17.250.1", lab.VM_IP)]
     unreachable, reply = (json.loads(p.communicate(timeout=30)[0])["attempts"][0] for p in runs)
-    assert (unreachable["result"], unreachable["responder"]) == (facts.ICMP_UNREACHABLE, lab.ISP_IP)
-    assert (reply["result"], reply["responder"]) == (facts.ANSWERED, lab.VM_IP)
+    assert (unreachable["result"], unreachable["responder"]) == (ReachResult.ICMP_UNREACHABLE, lab.ISP_IP)
+    assert (reply["result"], reply["responder"]) == (ReachResult.ANSWERED, lab.VM_IP)

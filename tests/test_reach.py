@@ -3,27 +3,29 @@ exchange tells apart."""
 
 from __future__ import annotations
 
+from netdiag.vocab import ReachResult
+
 import os
 import socket
 import threading
 
 import pytest
 
-from netdiag.facts import ANSWERED, CLOSED, REFUSED, SILENT
+
 from netdiag.probes import reach
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="raw sockets need root")
 def test_icmp_through_scapy():
     r = reach.probe_icmp("127.0.0.1")
-    assert (r.outcome.method, r.result, r.responder, r.icmp_type) == ("scapy", ANSWERED, "127.0.0.1", 0)
+    assert (r.outcome.method, r.result, r.responder, r.icmp_type) == ("scapy", ReachResult.ANSWERED, "127.0.0.1", 0)
 
 
 def test_icmp_without_raw_sockets_falls_back_to_ping_and_says_so(monkeypatch):
     monkeypatch.setattr(reach, "_can_raw", lambda: False)
     r = reach.probe_icmp("127.0.0.1")
     assert r.outcome.method == "system ping (no raw-socket permission)"
-    assert (r.result, r.responder) == (ANSWERED, "127.0.0.1")
+    assert (r.result, r.responder) == (ReachResult.ANSWERED, "127.0.0.1")
 
 
 def _server(behaviour):
@@ -46,7 +48,7 @@ def test_accepted_then_closed_is_not_an_answer():
         r = reach.probe_tcp("127.0.0.1", srv.getsockname()[1])
     finally:
         srv.close()
-    assert r.result == CLOSED
+    assert r.result == ReachResult.CLOSED
 
 
 def test_a_service_that_speaks_first_is_answered():
@@ -55,7 +57,7 @@ def test_a_service_that_speaks_first_is_answered():
         r = reach.probe_tcp("127.0.0.1", srv.getsockname()[1])
     finally:
         srv.close()
-    assert (r.result, r.banner) == (ANSWERED, "SSH-2.0-OpenSSH_9.2")
+    assert (r.result, r.banner) == (ReachResult.ANSWERED, "SSH-2.0-OpenSSH_9.2")
 
 
 def test_silence_and_refusal(monkeypatch):
@@ -63,9 +65,9 @@ def test_silence_and_refusal(monkeypatch):
     hold = threading.Event()
     srv = _server(lambda conn: hold.wait(2))
     try:
-        assert reach.probe_tcp("127.0.0.1", srv.getsockname()[1]).result == SILENT
+        assert reach.probe_tcp("127.0.0.1", srv.getsockname()[1]).result == ReachResult.SILENT
     finally:
         hold.set()
         port = srv.getsockname()[1]
         srv.close()
-    assert reach.probe_tcp("127.0.0.1", port).result == REFUSED
+    assert reach.probe_tcp("127.0.0.1", port).result == ReachResult.REFUSED

@@ -287,7 +287,7 @@ def test_docker_user_drop_rule(clean, laptop):
     d = broken_for_the_laptop("ndt-fw", iptables_restored(),
                               ("iptables", "-I", "DOCKER-USER", "-p", "tcp", "--dport", "80", "-j", "DROP"))
     c = cause(d, "firewall-blocks")
-    assert "-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in c["evidence"]
+    assert "rule 1 of DOCKER-USER: -A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in c["evidence"]
     assert c["fix"][0] == "iptables -D DOCKER-USER -p tcp -m tcp --dport 80 -j DROP"
 
 

@@ -1,15 +1,72 @@
-"""iptables-save output: chains with their policy and rules, and Docker's DNAT rules."""
+"""iptables-save output: chains with their policy and rules parsed into match fields, and Docker's
+DNAT rules. Pure."""
 
 from __future__ import annotations
 
 import shlex
 
-from netdiag.facts import Chain, NatRule
+from netdiag.facts import Chain, FirewallRule, Match, NatRule
+from netdiag.vocab import Protocol
+
+# option as iptables-save writes it (and its long form) -> FirewallRule field
+MATCH_FIELDS = {
+    "-p": "protocol", "--protocol": "protocol",
+    "-s": "source", "--source": "source",
+    "-d": "destination", "--destination": "destination",
+    "-i": "in_interface", "--in-interface": "in_interface",
+    "-o": "out_interface", "--out-interface": "out_interface",
+    "--sport": "sports", "--source-port": "sports", "--sports": "sports", "--source-ports": "sports",
+    "--dport": "dports", "--destination-port": "dports", "--dports": "dports", "--destination-ports": "dports",
+    "--ctstate": "ctstate", "--state": "ctstate",
+    "--ctorigdst": "ctorigdst", "--ctorigdstport": "ctorigdstport",
+}
+# options that name a module or only label a rule: no effect on what it matches
+IGNORED = {"-m", "--match", "--comment"}
+TARGET = {"-j", "--jump", "-g", "--goto"}
+FLAGS = {"--syn", "-f", "--fragment"}  # options without a value
+
+
+def parse_rule(text: str) -> FirewallRule:
+    """One rule as iptables-save writes it after "-A CHAIN"."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    fields: dict[str, Match] = {}
+    target = ""
+    target_options: dict[str, str] = {}
+    other: list[str] = []
+    negate = False
+    i = 0
+    while i < len(words):
+        w = words[i]
+        i += 1
+        if w == "!":
+            negate = True
+            continue
+        if not w.startswith("-"):
+            continue
+        value = ""
+        if w not in FLAGS and i < len(words) and (not words[i].startswith("-") or words[i] == "!"):
+            if words[i] == "!":  # "--dport ! 80", the older placement of the negation
+                negate, i = True, i + 1
+            value = words[i] if i < len(words) else ""
+            i += 1
+        if w in TARGET:
+            target = value
+        elif target:
+            target_options[w] = value
+        elif w in MATCH_FIELDS:
+            fields[MATCH_FIELDS[w]] = Match(value, negate)
+        elif w not in IGNORED:
+            other.append(f"{'! ' if negate else ''}{w} {value}".strip())
+        negate = False
+    return FirewallRule(text, target, target_options=target_options, other=tuple(other), **fields)
 
 
 def parse_iptables_save(text: str) -> list[Chain]:
     """Every chain of every table, in the order iptables-save writes them."""
-    chains: dict[tuple[str, str], dict] = {}
+    chains: dict[tuple[str, str], tuple[str, list[FirewallRule]]] = {}
     table = ""
     for line in text.splitlines():
         line = line.strip()
@@ -20,36 +77,11 @@ def parse_iptables_save(text: str) -> list[Chain]:
         elif line.startswith(":"):
             parts = line[1:].split()
             policy = parts[1] if len(parts) > 1 and parts[1] != "-" else ""
-            chains[(table, parts[0])] = {"policy": policy, "rules": []}
+            chains[(table, parts[0])] = (policy, [])
         elif line.startswith("-A "):
             _, name, *rest = line.split(" ", 2) + [""]
-            rule = rest[0] if rest else ""
-            entry = chains.setdefault((table, name), {"policy": "", "rules": []})
-            entry["rules"].append(rule.strip())
-    return [Chain(t, n, c["policy"], tuple(c["rules"])) for (t, n), c in chains.items()]
-
-
-def rule_options(rule: str) -> dict[str, str]:
-    """A rule's options: {"-p": "tcp", "--dport": "80", "-d": "!10.0.0.0/8", "-j": "DROP"}."""
-    try:
-        words = shlex.split(rule)
-    except ValueError:
-        words = rule.split()
-    opts: dict[str, str] = {}
-    i = 0
-    negate = False
-    while i < len(words):
-        w = words[i]
-        if w == "!":
-            negate = True
-        elif w.startswith("-"):
-            value = words[i + 1] if i + 1 < len(words) and not words[i + 1].startswith("-") else ""
-            if value:
-                i += 1
-            opts[w] = ("!" if negate else "") + value
-            negate = False
-        i += 1
-    return opts
+            chains.setdefault((table, name), ("", []))[1].append(parse_rule(rest[0].strip() if rest else ""))
+    return [Chain(t, n, policy, tuple(rules)) for (t, n), (policy, rules) in chains.items()]
 
 
 def docker_nat_rules(chains: list[Chain]) -> list[NatRule]:
@@ -59,17 +91,17 @@ def docker_nat_rules(chains: list[Chain]) -> list[NatRule]:
         if chain.table != "nat" or chain.name != "DOCKER":
             continue
         for rule in chain.rules:
-            o = rule_options(rule)
-            if o.get("-j") != "DNAT" or "--to-destination" not in o or "--dport" not in o:
+            dest = rule.target_options.get("--to-destination", "")
+            if rule.target != "DNAT" or not dest or rule.dports is None:
                 continue
-            dest = o["--to-destination"]
             cip, _, cport = dest.rpartition(":")
-            cip = cip.strip("[]")
-            host_ip = o.get("-d", "")
-            host_ip = host_ip.split("/")[0] if host_ip and not host_ip.startswith("!") else ""
+            d = rule.destination
+            host_ip = d.value.split("/")[0] if d is not None and not d.negated else ""
+            iface = rule.in_interface
             try:
-                out.append(NatRule(o.get("-p", "tcp"), host_ip, int(o["--dport"]), cip, int(cport),
-                                   o.get("-i", "")))
+                protocol = Protocol(rule.protocol.value if rule.protocol else "tcp")
+                out.append(NatRule(protocol, host_ip, int(rule.dports.value), cip.strip("[]"), int(cport),
+                                   f"{'!' if iface.negated else ''}{iface.value}" if iface else ""))
             except ValueError:
                 continue
     return out

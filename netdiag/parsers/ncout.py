@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from netdiag.facts import ANSWERED, CLOSED, ERROR, ICMP_UNREACHABLE, REFUSED, TIMEOUT
+from netdiag.vocab import ReachResult
 
 
 def classify(stdout: str, stderr: str) -> tuple[str, str, str]:
     """(result, detail, banner) from nc's output and errors."""
     if stdout.strip():
-        return ANSWERED, "the service answered", stdout.splitlines()[0][:120]
+        return ReachResult.ANSWERED, "the service answered", stdout.splitlines()[0][:120]
     err = stderr.lower()
     if "refused" in err:
-        return REFUSED, "connection refused", ""
+        return ReachResult.REFUSED, "connection refused", ""
     if "timed out" in err or "timeout" in err:
-        return TIMEOUT, "no answer within 2s", ""
+        return ReachResult.TIMEOUT, "no answer within 2s", ""
     if "unreachable" in err or "no route" in err:
-        return ICMP_UNREACHABLE, stderr.strip().splitlines()[-1][:120], ""
+        return ReachResult.ICMP_UNREACHABLE, stderr.strip().splitlines()[-1][:120], ""
     if "bad address" in err or "resolve" in err or "unknown host" in err:
-        return ERROR, stderr.strip().splitlines()[-1][:120], ""
+        return ReachResult.ERROR, stderr.strip().splitlines()[-1][:120], ""
     if not err:
-        return CLOSED, "accepted, then closed without a byte", ""
-    return ERROR, stderr.strip().splitlines()[-1][:120], ""
+        return ReachResult.CLOSED, "accepted, then closed without a byte", ""
+    return ReachResult.ERROR, stderr.strip().splitlines()[-1][:120], ""

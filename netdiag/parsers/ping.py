@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from netdiag.facts import ANSWERED, ICMP_UNREACHABLE, TIMEOUT
+from netdiag.vocab import ReachResult
 
 _REPLY = re.compile(r"^\d+ bytes from ([0-9a-fA-F.:]+).*?time=([\d.]+) ms", re.M)
 _FROM = re.compile(r"^From ([0-9a-fA-F.:]+?)(?: \([^)]*\))?:? icmp_seq=\d+ (.+)$", re.M)
@@ -24,16 +24,16 @@ def parse_ping(text: str) -> dict:
     """{"result", "responder", "icmp_type", "icmp_code", "rtt_ms", "detail"} from one ping run."""
     m = _REPLY.search(text)
     if m:
-        return {"result": ANSWERED, "responder": m.group(1).rstrip(":"), "icmp_type": 0, "icmp_code": 0,
+        return {"result": ReachResult.ANSWERED, "responder": m.group(1).rstrip(":"), "icmp_type": 0, "icmp_code": 0,
                 "rtt_ms": float(m.group(2)), "detail": "echo reply"}
     m = _FROM.search(text)
     if m:
         message = m.group(2).strip()
         if message.startswith("Time to live exceeded"):
-            return {"result": ICMP_UNREACHABLE, "responder": m.group(1), "icmp_type": 11,
+            return {"result": ReachResult.ICMP_UNREACHABLE, "responder": m.group(1), "icmp_type": 11,
                     "icmp_code": 0, "rtt_ms": None, "detail": message}
         code = UNREACHABLE_CODES.get(message)
-        return {"result": ICMP_UNREACHABLE, "responder": m.group(1), "icmp_type": 3,
+        return {"result": ReachResult.ICMP_UNREACHABLE, "responder": m.group(1), "icmp_type": 3,
                 "icmp_code": code, "rtt_ms": None, "detail": message}
-    return {"result": TIMEOUT, "responder": "", "icmp_type": None, "icmp_code": None,
+    return {"result": ReachResult.TIMEOUT, "responder": "", "icmp_type": None, "icmp_code": None,
             "rtt_ms": None, "detail": "no reply"}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from netdiag.facts import Container, Outcome, Reach
 from netdiag.probes.runner import run_concurrently
+from netdiag.vocab import HOST, Origin, ProbeKind
 
 ATTEMPTS_TIMEOUT = 12.0  # seconds for all of them together; each probe has its own, shorter one
 
 
-def run_attempts(plan: list[tuple[Container | None, str, str, int | None]], exec_api=None) -> tuple[Reach, ...]:
+def run_attempts(plan: list[tuple[Container | None, ProbeKind, str, int | None]],
+                 exec_api=None) -> tuple[Reach, ...]:
     """Every distinct (source container or None for this machine, kind, address, port) probed
     concurrently, in the plan's order. From a container only TCP is tried: netdiag's own probe in
     its namespace, or, given `exec_api` (a daemon elsewhere), the container's nc through docker
@@ -18,7 +20,7 @@ def run_attempts(plan: list[tuple[Container | None, str, str, int | None]], exec
 
     sources = {src.id: src for src, _, _, _ in plan if src is not None}
     unique = list(dict.fromkeys((src.id if src else "", kind, address, port) for src, kind, address, port
-                                in plan if src is None or kind == "tcp"))
+                                in plan if src is None or kind == ProbeKind.TCP))
     tasks = {}
     for i, (sid, kind, address, port) in enumerate(unique):
         src = sources.get(sid)
@@ -26,7 +28,7 @@ def run_attempts(plan: list[tuple[Container | None, str, str, int | None]], exec
             tasks[str(i)] = (lambda s=src, a=address, p=port: probe_via_exec(exec_api, s, a, p))
         elif src is not None:
             tasks[str(i)] = (lambda s=src, a=address, p=port: probe_from_container(s, a, p))
-        elif kind == "icmp":
+        elif kind == ProbeKind.ICMP:
             tasks[str(i)] = (lambda a=address: probe_icmp(a))
         else:
             tasks[str(i)] = (lambda a=address, p=port: probe_tcp(a, p))
@@ -34,6 +36,6 @@ def run_attempts(plan: list[tuple[Container | None, str, str, int | None]], exec
     out = []
     for i, (sid, kind, address, port) in enumerate(unique):
         r = results[str(i)]
-        origin = f"container:{sources[sid].name}" if sid else "host"
-        out.append(r if isinstance(r, Reach) else Reach(r, kind, address, port, source=origin))
+        origin = Origin(sources[sid].name) if sid else HOST
+        out.append(r if isinstance(r, Reach) else Reach(r, kind, address, port, origin=origin))
     return tuple(out)

@@ -14,20 +14,19 @@ import socket
 from urllib.parse import urlparse
 
 from netdiag.engine_api import Endpoint
-from netdiag.facts import LOCAL, REMOTE, VM, Engine, Outcome
+from netdiag.facts import Engine, Outcome
+from netdiag.vocab import Location, VmKind
 
 VM_PRODUCTS = (
     # (substring of docker info's OperatingSystem / Name / KernelVersion, vm kind)
-    ("boot2docker", "boot2docker"),
-    ("docker desktop", "docker-desktop"),
-    ("colima", "colima"),
-    ("microsoft", "wsl2"),
-    ("wsl2", "wsl2"),
-    ("rancher desktop", "rancher-desktop"),
-    ("orbstack", "orbstack"),
+    ("boot2docker", VmKind.BOOT2DOCKER),
+    ("docker desktop", VmKind.DOCKER_DESKTOP),
+    ("colima", VmKind.COLIMA),
+    ("microsoft", VmKind.WSL2),
+    ("wsl2", VmKind.WSL2),
+    ("rancher desktop", VmKind.RANCHER_DESKTOP),
+    ("orbstack", VmKind.ORBSTACK),
 )
-# VMs whose published ports the product forwards to the client's localhost
-FORWARDS_TO_LOCALHOST = {"docker-desktop", "colima", "wsl2", "rancher-desktop", "orbstack"}
 
 
 def endpoint_host(url: str) -> str:
@@ -52,7 +51,7 @@ def resolve_host(host: str) -> str:
 
 
 def classify_location(url: str, info: dict, local_addrs: set[str], env: dict,
-                      host_address: str = "") -> tuple[str, str, str, list[str]]:
+                      host_address: str = "") -> tuple[Location, VmKind, str, list[str]]:
     """(location, vm kind, host address, evidence) from the endpoint and `docker info`. Pure.
 
     `host_address` is the endpoint host already resolved to an address (for tcp:// and ssh://).
@@ -63,9 +62,9 @@ def classify_location(url: str, info: dict, local_addrs: set[str], env: dict,
         blob += " colima"
     if "docker-desktop" in url or "/.docker/run/docker.sock" in url:
         blob += " docker desktop"
-    vm_kind = next((kind for needle, kind in VM_PRODUCTS if needle in blob), "")
+    vm_kind = next((kind for needle, kind in VM_PRODUCTS if needle in blob), VmKind.NONE)
     if env.get("DOCKER_MACHINE_NAME") and not vm_kind:
-        vm_kind = "docker-machine"
+        vm_kind = VmKind.DOCKER_MACHINE
         evidence.append(f"DOCKER_MACHINE_NAME={env['DOCKER_MACHINE_NAME']}")
     host = endpoint_host(url)
     if vm_kind:
@@ -74,8 +73,8 @@ def classify_location(url: str, info: dict, local_addrs: set[str], env: dict,
     if not host:
         evidence.append(f"the endpoint {url} is a socket on this machine")
         if vm_kind:
-            return VM, vm_kind, "127.0.0.1", evidence
-        return LOCAL, "", "127.0.0.1", evidence
+            return Location.VM, vm_kind, "127.0.0.1", evidence
+        return Location.LOCAL, VmKind.NONE, "127.0.0.1", evidence
     addr = host_address or host
     try:
         is_loopback = ipaddress.ip_address(addr).is_loopback
@@ -84,12 +83,12 @@ def classify_location(url: str, info: dict, local_addrs: set[str], env: dict,
     if is_loopback or addr in local_addrs:
         evidence.append(f"the endpoint host {host} is an address of this machine")
         if vm_kind:
-            return VM, vm_kind, "127.0.0.1", evidence
-        return LOCAL, "", "127.0.0.1", evidence
+            return Location.VM, vm_kind, "127.0.0.1", evidence
+        return Location.LOCAL, VmKind.NONE, "127.0.0.1", evidence
     evidence.append(f"the endpoint host {host} is not an address of this machine")
     if vm_kind:
-        return VM, vm_kind, addr, evidence
-    return REMOTE, "", addr, evidence
+        return Location.VM, vm_kind, addr, evidence
+    return Location.REMOTE, VmKind.NONE, addr, evidence
 
 
 def probe_engine(api, endpoint: Endpoint, local_addrs: set[str], env: dict | None = None) -> Engine:

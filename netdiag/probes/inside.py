@@ -15,24 +15,25 @@ import shutil
 import subprocess
 import sys
 
-from netdiag.facts import ANSWERED, Container, Outcome, Reach, from_dict, to_dict
+from netdiag.vocab import Origin, ProbeKind, ReachResult
+from netdiag.facts import Container, Outcome, Reach, from_dict, to_dict
 
 
 def probe_from_container(source: Container, address: str, port: int, timeout: float = 6.0) -> Reach:
-    origin = f"container:{source.name}"
+    origin = Origin(source.name)
     nsenter = shutil.which("nsenter")
     ns = f"/proc/{source.state.pid}/ns/net"
     if not nsenter:
-        return Reach(Outcome.unavailable("nsenter (util-linux) is not installed"), "tcp", address, port, source=origin)
+        return Reach(Outcome.unavailable("nsenter (util-linux) is not installed"), ProbeKind.TCP, address, port, origin=origin)
     if not source.state.running or not os.path.exists(ns):
         return Reach(Outcome.unavailable(f"{source.name} is not running, or its namespace is not visible here"),
-                     "tcp", address, port, source=origin)
+                     ProbeKind.TCP, address, port, origin=origin)
     argv = [nsenter, f"--net={ns}", "--", sys.executable, "-m", "netdiag.probes.inside", "tcp", address, str(port)]
     try:
         p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         data = json.loads(p.stdout)
     except (OSError, subprocess.TimeoutExpired, ValueError) as e:
-        return Reach(Outcome.failed(f"probe inside {source.name} failed: {e}"), "tcp", address, port, source=origin)
+        return Reach(Outcome.failed(f"probe inside {source.name} failed: {e}"), ProbeKind.TCP, address, port, origin=origin)
     r = from_dict(Reach, data)
     method = f"{r.outcome.method}, inside {source.name}'s namespace (nsenter)"
     return Reach(Outcome(r.outcome.state, r.outcome.reason, method), r.kind, r.address, r.port, r.result,
@@ -47,10 +48,10 @@ def probe_via_exec(api, source: Container, address: str, port: int) -> Reach:
     when it got no answer: docker-py's exec stream over tcp:// sometimes loses its output
     (docker-py issue 3332), and a lost answer must not read as a closed port."""
     first = _exec_nc(api, source, address, port)
-    if first.result == ANSWERED or not first.outcome.ok:
+    if first.result == ReachResult.ANSWERED or not first.outcome.ok:
         return first
     second = _exec_nc(api, source, address, port)
-    return second if second.result == ANSWERED else first
+    return second if second.result == ReachResult.ANSWERED else first
 
 
 def _exec_nc(api, source: Container, address: str, port: int) -> Reach:
@@ -58,7 +59,7 @@ def _exec_nc(api, source: Container, address: str, port: int) -> Reach:
 
     from netdiag.parsers.ncout import classify
 
-    origin = f"container:{source.name}"
+    origin = Origin(source.name)
     method = f"docker exec {source.name} nc"
     try:
         exec_id = api.exec_create(source.id, ["sh", "-c", NC_SCRIPT, "netdiag", address, str(port)])["Id"]
@@ -66,15 +67,15 @@ def _exec_nc(api, source: Container, address: str, port: int) -> Reach:
         code = api.exec_inspect(exec_id).get("ExitCode")
     except docker.errors.APIError as e:
         return Reach(Outcome.unavailable(f"docker exec in {source.name} failed: {e.explanation or e}", method),
-                     "tcp", address, port, source=origin)
+                     ProbeKind.TCP, address, port, origin=origin)
     text_out = (out or b"").decode("latin-1")
     text_err = (err or b"").decode("utf-8", "replace")
     if "executable file not found" in text_out + text_err or code in (126, 127):
         return Reach(Outcome.unavailable(f"{source.name} has no sh or nc to try the connection with", method),
-                     "tcp", address, port, source=origin)
+                     ProbeKind.TCP, address, port, origin=origin)
     result, detail, banner = classify(text_out, text_err)
-    return Reach(Outcome(method=method), "tcp", address, port, result, address if banner else "", detail=detail,
-                 banner=banner, source=origin)
+    return Reach(Outcome(method=method), ProbeKind.TCP, address, port, result, address if banner else "", detail=detail,
+                 banner=banner, origin=origin)
 
 
 def main(argv: list[str]) -> int:

@@ -14,6 +14,7 @@ import threading
 import time
 
 from netdiag.facts import Container, Listeners, Outcome
+from netdiag.vocab import NetMode
 from netdiag.parsers.procnet import PROC_NET_FILES, listeners_from_files, split_cat
 from netdiag.probes.runner import read_text
 
@@ -189,7 +190,7 @@ def probe_listeners(api, container: Container, local: bool, udp: bool = True, he
         return Listeners(Outcome.unavailable(
             f"the container is {container.state.status or 'not running'}: it has no sockets to read"),
             container.id)
-    if container.network_mode == "host":
+    if container.mode == NetMode.HOST:
         note = "the container shares the host's network namespace: these are the host's sockets"
     else:
         note = ""

@@ -18,8 +18,8 @@ import socket
 import subprocess
 import time
 
-from netdiag.facts import (ANSWERED, CLOSED, ERROR, ICMP_UNREACHABLE, REFUSED, RESET, SILENT,
-                           TIMEOUT, Outcome, Reach)
+from netdiag.vocab import ProbeKind, ReachResult
+from netdiag.facts import Outcome, Reach
 from netdiag.parsers.ping import UNREACHABLE_CODES, parse_ping
 
 ICMP_TIMEOUT = 1.5
@@ -59,14 +59,14 @@ def _icmp_scapy(address: str, timeout: float) -> Reach:
     rtt = round((time.monotonic() - start) * 1000, 2)
     method = "scapy"
     if answer is None:
-        return Reach(Outcome(method=method), "icmp", address, result=TIMEOUT,
+        return Reach(Outcome(method=method), ProbeKind.ICMP, address, result=ReachResult.TIMEOUT,
                      detail=f"no reply within {timeout:g}s")
     icmp = answer.getlayer(ICMP)
     sender = answer.getlayer(IP).src
     if icmp.type == 0:
-        return Reach(Outcome(method=method), "icmp", address, result=ANSWERED, responder=sender,
+        return Reach(Outcome(method=method), ProbeKind.ICMP, address, result=ReachResult.ANSWERED, responder=sender,
                      icmp_type=0, icmp_code=0, rtt_ms=rtt, detail="echo reply")
-    return Reach(Outcome(method=method), "icmp", address, result=ICMP_UNREACHABLE, responder=sender,
+    return Reach(Outcome(method=method), ProbeKind.ICMP, address, result=ReachResult.ICMP_UNREACHABLE, responder=sender,
                  icmp_type=int(icmp.type), icmp_code=int(icmp.code),
                  detail=icmp_error_name(int(icmp.type), int(icmp.code)))
 
@@ -74,15 +74,15 @@ def _icmp_scapy(address: str, timeout: float) -> Reach:
 def _icmp_ping(address: str, timeout: float) -> Reach:
     exe = shutil.which("ping")
     if not exe:
-        return Reach(Outcome.unavailable("no raw-socket permission and no ping command"), "icmp", address)
+        return Reach(Outcome.unavailable("no raw-socket permission and no ping command"), ProbeKind.ICMP, address)
     argv = [exe, "-n", "-c", "1", "-W", str(max(1, int(round(timeout)))), address]
     try:
         p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 2,
                            stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as e:
-        return Reach(Outcome.failed(f"ping: {e}", "ping"), "icmp", address)
+        return Reach(Outcome.failed(f"ping: {e}", "ping"), ProbeKind.ICMP, address)
     parsed = parse_ping(p.stdout + p.stderr)
-    return Reach(Outcome(method="system ping (no raw-socket permission)"), "icmp", address, **parsed)
+    return Reach(Outcome(method="system ping (no raw-socket permission)"), ProbeKind.ICMP, address, **parsed)
 
 
 def probe_icmp(address: str, timeout: float = ICMP_TIMEOUT) -> Reach:
@@ -108,14 +108,14 @@ def _exchange(sock: socket.socket, host: str) -> tuple[str, str, str]:
         sock.settimeout(REPLY_WAIT)
         data = sock.recv(256)
     except socket.timeout:
-        return SILENT, "", f"accepted; no reply within {REPLY_WAIT:g}s"
+        return ReachResult.SILENT, "", f"accepted; no reply within {REPLY_WAIT:g}s"
     except (ConnectionResetError, BrokenPipeError):
         # a peer that closes before our request arrives answers it with a reset: the same
         # "accepted, then dropped" as a plain close, whichever wins the race
-        return CLOSED, "", "accepted, then reset without a byte"
+        return ReachResult.CLOSED, "", "accepted, then reset without a byte"
     if not data:
-        return CLOSED, "", "accepted, then closed without a byte"
-    return ANSWERED, data.decode("latin-1").splitlines()[0][:120], "the service answered"
+        return ReachResult.CLOSED, "", "accepted, then closed without a byte"
+    return ReachResult.ANSWERED, data.decode("latin-1").splitlines()[0][:120], "the service answered"
 
 
 def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT) -> Reach:
@@ -129,22 +129,22 @@ def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT) -> Reach:
         sock.connect((address, port))
     except socket.timeout:
         sock.close()
-        return Reach(Outcome(method=method), "tcp", address, port, TIMEOUT,
+        return Reach(Outcome(method=method), ProbeKind.TCP, address, port, ReachResult.TIMEOUT,
                      detail=f"no answer to the SYN within {timeout:g}s")
     except OSError as e:
         sock.close()
         result, detail = {
-            errno.ECONNREFUSED: (REFUSED, "connection refused: nothing listens there, or a firewall rejects"),
-            errno.ENETUNREACH: (ICMP_UNREACHABLE, "network unreachable"),
-            errno.EHOSTUNREACH: (ICMP_UNREACHABLE, "host unreachable"),
-            errno.ETIMEDOUT: (TIMEOUT, "connection timed out"),
-            errno.ECONNRESET: (RESET, "connection reset"),
-        }.get(e.errno, (ERROR, os.strerror(e.errno) if e.errno else str(e)))
-        return Reach(Outcome(method=method), "tcp", address, port, result, detail=detail)
+            errno.ECONNREFUSED: (ReachResult.REFUSED, "connection refused: nothing listens there, or a firewall rejects"),
+            errno.ENETUNREACH: (ReachResult.ICMP_UNREACHABLE, "network unreachable"),
+            errno.EHOSTUNREACH: (ReachResult.ICMP_UNREACHABLE, "host unreachable"),
+            errno.ETIMEDOUT: (ReachResult.TIMEOUT, "connection timed out"),
+            errno.ECONNRESET: (ReachResult.RESET, "connection reset"),
+        }.get(e.errno, (ReachResult.ERROR, os.strerror(e.errno) if e.errno else str(e)))
+        return Reach(Outcome(method=method), ProbeKind.TCP, address, port, result, detail=detail)
     rtt = round((time.monotonic() - start) * 1000, 2)
     try:
         result, banner, detail = _exchange(sock, address)
-        return Reach(Outcome(method=method), "tcp", address, port, result, responder=address,
+        return Reach(Outcome(method=method), ProbeKind.TCP, address, port, result, responder=address,
                      detail=detail, rtt_ms=rtt, banner=banner)
     finally:
         sock.close()

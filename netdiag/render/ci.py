@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from netdiag.check import FAIL, PASS, Result
+from netdiag.results import Result
+from netdiag.vocab import CheckStatus
+
+PASS, FAIL = CheckStatus.PASS, CheckStatus.FAIL
 from netdiag.render.diagnosis import render
 
 

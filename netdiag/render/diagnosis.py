@@ -3,11 +3,13 @@ enough to paste into a chat; coloured on a terminal, plain when piped or with NO
 
 from __future__ import annotations
 
-from netdiag.diagnosis import FAIL, OK, REACHABLE, SKIP, UNREACHABLE, Diagnosis
+from netdiag.diagnosis import Diagnosis
+from netdiag.rules import SECTIONS, Rule
+from netdiag.vocab import HopStatus, Verdict
 
-COLOURS = {REACHABLE: "green", UNREACHABLE: "red", "unknown": "yellow",
-           OK: "green", FAIL: "red", SKIP: None}
-MARKS = {OK: "ok ", FAIL: "XX ", SKIP: "-- ", "unknown": "?? "}
+COLOURS: dict[str, str | None] = {Verdict.REACHABLE: "green", Verdict.UNREACHABLE: "red", Verdict.UNKNOWN: "yellow",
+                                  HopStatus.OK: "green", HopStatus.FAIL: "red", HopStatus.SKIP: None}
+MARKS = {HopStatus.OK: "ok ", HopStatus.FAIL: "XX ", HopStatus.SKIP: "-- ", HopStatus.UNKNOWN: "?? "}
 
 
 def render(d: Diagnosis, colour: bool = False) -> str:
@@ -20,11 +22,11 @@ def render(d: Diagnosis, colour: bool = False) -> str:
     a = d.attempt
     what = f"{d.container}" + (f" port {', '.join(str(p) for p in d.ports)}" if d.ports else "")
     how = f" via {a.to_text}" if a.to_text else ""
-    origin = f" from {a.origin}" if a.origin != "host" else ""
+    origin = f" from {a.origin}" if not a.origin.is_host else ""
     lines = [paint(f"{d.verdict.upper()}: {what}{how}{origin}", d.verdict, bold=True)]
     for i, c in enumerate(d.causes, 1):
         lines.append("")
-        lines.append(paint(f"{i}. [{c.code}] {c.summary}", UNREACHABLE, bold=True) + f"  ({c.rule})")
+        lines.append(paint(f"{i}. [{c.code}] {c.summary}", Verdict.UNREACHABLE, bold=True) + f"  ({c.rule})")
         lines += [f"   - {e}" for e in c.evidence]
         lines += [f"   fix: {f}" for f in c.fix]
     if d.works:
@@ -32,19 +34,21 @@ def render(d: Diagnosis, colour: bool = False) -> str:
     for n in d.notes:
         lines.append(f"note: {n}")
     for u in d.unknown_reasons:
-        lines.append(paint(f"unknown: {u}", "unknown"))
+        lines.append(paint(f"unknown: {u}", Verdict.UNKNOWN))
     lines += ["", "path:"]
     for h in d.path:
         lines.append("  " + paint(MARKS.get(h.status, "?? "), h.status) + f"{h.hop}: {h.detail}")
     return "\n".join(lines)
 
 
-def rule_text(rule) -> str:
+def rule_text(rule: Rule) -> str:
     """One rule's documentation, as `netdiag rules ID` prints it."""
     s = rule.sections()
     head = f"{rule.id} {rule.code}" + (f" (hop: {rule.hop})" if rule.hop else " (an error, before any rule runs)")
     out = [head, rule.title, ""]
-    for name in ("Detects", "Why it breaks", "Evidence", "Fix", "Exceptions"):
+    for name in SECTIONS:
         if s.get(name):
             out.append(f"{name}: {s[name]}")
+    if rule.needs:
+        out.append(f"Needs: {rule.needs_text()}")
     return "\n".join(out)

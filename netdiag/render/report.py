@@ -7,7 +7,8 @@ from __future__ import annotations
 import html
 
 from netdiag.diagnosis import Diagnosis
-from netdiag.facts import LOCAL, Snapshot
+from netdiag.facts import Snapshot
+from netdiag.vocab import HopStatus, Location
 
 RED, GREEN, AMBER, GREY = "#d32f2f", "#2e7d32", "#f9a825", "#607d8b"
 VERDICT_COLOUR = {"reachable": GREEN, "unreachable": RED, "unknown": AMBER}
@@ -43,7 +44,7 @@ def markdown(snapshot: Snapshot, diagnoses: list[Diagnosis], source: str) -> str
 def _svg(snapshot: Snapshot, d: Diagnosis) -> str:
     """The topology of one diagnosis: client -> boundary -> networks -> containers."""
     e = snapshot.engine
-    failed = {h.hop.split(" (")[0] for h in d.path if h.status == "fail"}
+    failed = {h.hop.split(" (")[0] for h in d.path if h.status == HopStatus.FAIL}
     target = next((c for c in snapshot.containers if c.id == d.container_id), None)
     nets = [n for n in snapshot.networks if target and n.name in {ep.network for ep in target.endpoints}]
     width, height = 900, 140 + 110 * max(1, len(nets))
@@ -59,11 +60,11 @@ def _svg(snapshot: Snapshot, d: Diagnosis) -> str:
             parts.append(f'<text x="{x + 10}" y="{y + 38}" fill="#444">{html.escape(sub)}</text>')
 
     client_fail = bool(failed & {"client", "source container"})
-    box(20, 40, 200, 80, "client" if d.attempt.origin == "host" else d.attempt.origin,
+    box(20, 40, 200, 80, "client" if d.attempt.origin.is_host else str(d.attempt.origin),
         RED if client_fail else GREY, (snapshot.client.hostname if snapshot.client else "") or "")
-    place = "this machine" if e.location == LOCAL else (f"VM {e.vm_kind}" if e.vm_kind else "remote host")
+    place = "this machine" if e.location == Location.LOCAL else (f"VM {e.vm_kind}" if e.vm_kind else "remote host")
     box(300, 20, 580, height - 40, f"Docker host: {place} {e.host_address}", RED if "boundary" in failed else GREY,
-        dash=e.location != LOCAL)
+        dash=e.location != Location.LOCAL)
     y = 70
     target_y = y
     for n in nets:
@@ -85,7 +86,7 @@ def _svg(snapshot: Snapshot, d: Diagnosis) -> str:
     parts.append(f'<line x1="220" y1="80" x2="600" y2="{target_y}" stroke="{line}" stroke-width="3"/>')
     if d.verdict != "reachable" and failed:
         # the mark sits on the first element that fails, along the line from the client
-        first = next(h.hop.split(" (")[0] for h in d.path if h.status == "fail")
+        first = next(h.hop.split(" (")[0] for h in d.path if h.status == HopStatus.FAIL)
         share = 0.12 if first in ("client", "source container") else 0.45 if first in (
             "boundary", "host binding", "forwarding") else 0.75 if first in (
             "network", "shared network", "name resolution") else 0.92

@@ -164,19 +164,20 @@ def firewall_text(f: Firewall) -> str:
     lines.append("Docker chains: " + (", ".join(docker_chains) if docker_chains else "none (flushed, or iptables off)"))
     user = f.chain("filter", "DOCKER-USER")
     if user is not None:
-        rules = [r for r in user.rules if r != "-j RETURN"]
+        rules = [r.text for r in user.rules if r.text != "-j RETURN"]
         lines.append("DOCKER-USER rules: " + ("; ".join(rules) if rules else "none"))
     return "\n".join(lines)
 
 
 def summary_text(rows) -> str:
     """explain over a folder: one row per bundle and container."""
-    return _table([(r.bundle, r.container or "-", r.verdict, ", ".join(r.causes) or r.error or "-") for r in rows],
+    return _table([(r.bundle, r.container or "-", r.verdict or "error", ", ".join(r.causes) or r.error or "-")
+                   for r in rows],
                   ["bundle", "container", "verdict", "causes"])
 
 
 def doctor_text(report) -> str:
-    lines = [_table([(r.container, r.state, ", ".join(map(str, r.ports)) or "-", r.verdict,
+    lines = [_table([(r.container, r.state, ", ".join(map(str, r.ports)) or "-", r.verdict or "-",
                       ", ".join(r.causes) or "-", r.detail[:90]) for r in report.rows],
                     ["container", "state", "ports", "verdict", "causes", "detail"])]
     lines += [f"overlap: {o}" for o in report.overlaps]

@@ -5,31 +5,25 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from typing import Iterator
 
-from netdiag.context import daemon_place, hostport, is_loopback
-from netdiag.diagnosis import (CONTAINER_IP, CONTAINER_NAME, DOCKER_HOST, LOOPBACK, OTHER, OTHER_CONTAINER_IP,
-                               UNSPECIFIED)
-from netdiag.facts import ICMP_UNREACHABLE, LOCAL
+from netdiag.context import Context, hostport, is_loopback, where_daemon_runs
+from netdiag.facts import PortBinding
 from netdiag.parsers.routes import route_for
-from netdiag.probes.engine import FORWARDS_TO_LOCALHOST
-from netdiag.rules import finding, rule
+from netdiag.rules import Found, rule
+from netdiag.rules.ports import holders_of
 from netdiag.subnets import overlaps
+from netdiag.vocab import FORWARDS_TO_LOCALHOST, AddressKind, Direction, Fact, Hop, Location, ProbeKind, ReachResult
 
 
-def where_daemon_runs(ctx) -> str:
-    if ctx.local:
-        return daemon_place(ctx.engine)
-    return f"{daemon_place(ctx.engine)} (endpoint {ctx.engine.endpoint})"
-
-
-def forwards_to_client(ctx) -> bool:
+def forwards_to_client(ctx: Context) -> bool:
     """Docker Desktop and its kind forward published ports to the client's own localhost."""
-    return ctx.engine.location == LOCAL or ctx.engine.vm_kind in FORWARDS_TO_LOCALHOST
+    return ctx.engine.location == Location.LOCAL or ctx.engine.vm_kind in FORWARDS_TO_LOCALHOST
 
 
-def reach_evidence(ctx, address: str, port) -> list[str]:
+def reach_evidence(ctx: Context, address: str, port: int | None) -> list[str]:
     out = []
-    icmp = ctx.reach(address, None, "icmp")
+    icmp = ctx.reach(address, None, ProbeKind.ICMP)
     if icmp is not None and icmp.outcome.ok:
         who = f" from {icmp.responder}" if icmp.responder and icmp.responder != address else ""
         out.append(f"ping {address}: {icmp.detail}{who}")
@@ -40,7 +34,7 @@ def reach_evidence(ctx, address: str, port) -> list[str]:
     return out
 
 
-def working_addresses(ctx) -> list[str]:
+def working_addresses(ctx: Context) -> list[str]:
     """Where the port in question is published, as a client should use it."""
     out = []
     for b in ctx.published():
@@ -53,12 +47,12 @@ def working_addresses(ctx) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _bound(b) -> str:
+def _bound(b: PortBinding) -> str:
     return f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)}"
 
 
-@rule("ND301", "wrong-address", "client")
-def this_machine_is_not_the_docker_host(ctx):
+@rule("ND301", "wrong-address", Hop.CLIENT, direction=Direction.FROM_HOST)
+def this_machine_is_not_the_docker_host(ctx: Context) -> Iterator[Found]:
     """0.0.0.0 or localhost is the client itself, while the port is published on the Docker host elsewhere.
 
     Detects: an attempt to 0.0.0.0, 127.0.0.1 or localhost from a client whose daemon runs in a
@@ -71,19 +65,19 @@ def this_machine_is_not_the_docker_host(ctx):
     localhost, so localhost is right there; a daemon on this machine.
     """
     a = ctx.attempt
-    if ctx.from_container or a.kind not in (UNSPECIFIED, LOOPBACK) or forwards_to_client(ctx):
+    if a.kind not in (AddressKind.UNSPECIFIED, AddressKind.LOOPBACK) or forwards_to_client(ctx):
         return
-    what = "0.0.0.0" if a.kind == UNSPECIFIED else (a.name or a.address)
-    evidence = [where_daemon_runs(ctx), f"{what} on the client is the client itself, not the Docker host"]
+    what = "0.0.0.0" if a.kind == AddressKind.UNSPECIFIED else (a.name or a.address)
+    evidence = [where_daemon_runs(ctx.engine), f"{what} on the client is the client itself, not the Docker host"]
     evidence += [f"{_bound(b)} of the Docker host" for b in ctx.published()]
     evidence += reach_evidence(ctx, a.address, a.port)
     fix = [f"use {w}" for w in working_addresses(ctx)] or [f"publish the port, then use {ctx.host_address}:<host port>"]
-    yield finding(ctx, "ND301", f"{a.to_text} is this machine, but the port is published on the Docker host "
+    yield Found(f"{a.to_text} is this machine, but the port is published on the Docker host "
                   f"({ctx.host_address})", evidence, fix)
 
 
-@rule("ND307", "wrong-address", "source container")
-def loopback_inside_another_container(ctx):
+@rule("ND307", "wrong-address", Hop.SOURCE_CONTAINER, direction=Direction.FROM_CONTAINER)
+def loopback_inside_another_container(ctx: Context) -> Iterator[Found]:
     """127.0.0.1 or localhost inside a container is that container itself, not the one wanted.
 
     Detects: container to container, the attempt goes to a loopback address.
@@ -95,7 +89,7 @@ def loopback_inside_another_container(ctx):
     Exceptions: containers in one namespace (`--network container:NAME`, or pods) share loopback.
     """
     a = ctx.attempt
-    if not ctx.from_container or a.kind != LOOPBACK:
+    if a.kind != AddressKind.LOOPBACK or ctx.source is None:
         return
     src, name = ctx.source.name, ctx.target.name
     target_nets = ctx.networks_of(ctx.target)
@@ -108,12 +102,12 @@ def loopback_inside_another_container(ctx):
     else:
         net = target_nets[0].name if target_nets else "bridge"
         fix.append(f"connect them first: docker network connect {net} {src}, then use {name}:{ctx.port}")
-    yield finding(ctx, "ND307", f"{a.to_text} inside {src} is {src} itself, not {name}",
+    yield Found(f"{a.to_text} inside {src} is {src} itself, not {name}",
                   [f"the attempt goes to {a.to_text} from inside {src}: that is {src} itself, not {name}"], fix)
 
 
-@rule("ND305", "wrong-address", "host binding")
-def not_where_it_is_published(ctx):
+@rule("ND305", "wrong-address", Hop.HOST_BINDING, direction=Direction.FROM_HOST)
+def not_where_it_is_published(ctx: Context) -> Iterator[Found]:
     """The host address or port tried is not where the container is published.
 
     Detects: an attempt to an address of the Docker host (or another host address) on a host port
@@ -126,10 +120,10 @@ def not_where_it_is_published(ctx):
     Exceptions: loopback-only bindings (published-on-loopback-only says so); a container with no
     binding at all (port-not-published says so).
     """
-    from netdiag.rules.ports import holders_of
-
+    # who holds the port tried is named when the port holders were read for another reason: they
+    # are not planned for this rule (reading every process's sockets is the costliest probe)
     a = ctx.attempt
-    if ctx.from_container or a.kind not in (DOCKER_HOST, OTHER, LOOPBACK) or a.port is None:
+    if a.kind not in (AddressKind.DOCKER_HOST, AddressKind.OTHER, AddressKind.LOOPBACK) or a.port is None:
         return
     name = ctx.target.name
     bindings = [b for b in ctx.target.published if b.host_port == a.port]
@@ -141,22 +135,22 @@ def not_where_it_is_published(ctx):
         evidence += reach_evidence(ctx, a.address, a.port)
         works = working_addresses(ctx) or [hostport(ctx.public_address(b), b.host_port) for b in ctx.target.published
                                            if ":" not in ctx.public_address(b)]
-        yield finding(ctx, "ND305", f"host port {a.port} does not lead to {name}", evidence,
+        yield Found(f"host port {a.port} does not lead to {name}", evidence,
                       [f"use {w}" for w in works])
         return
-    covers = ("", "0.0.0.0", "::", a.address) + ((ctx.host_address,) if a.kind == DOCKER_HOST else ())
+    covers = ("", "0.0.0.0", "::", a.address) + ((ctx.host_address,) if a.kind == AddressKind.DOCKER_HOST else ())
     if any(b.host_ip in covers for b in bindings) or all(is_loopback(b.host_ip) for b in bindings):
         return
     evidence = [f"{b.container_port}/{b.protocol} is bound to {hostport(b.host_ip, b.host_port)} only" for b in bindings]
     evidence.append(f"the attempt goes to {a.address}, which that binding does not cover")
     evidence += reach_evidence(ctx, a.address, a.port)
-    yield finding(ctx, "ND305", f"{a.address}:{a.port} is not where {name} is bound", evidence,
+    yield Found(f"{a.address}:{a.port} is not where {name} is bound", evidence,
                   [f"use {hostport(b.host_ip, b.host_port)}" for b in bindings] +
                   [f"or publish on every address: docker run -p {a.port}:{bindings[0].container_port} ..."])
 
 
-@rule("ND306", "wrong-address", "client")
-def another_containers_address(ctx):
+@rule("ND306", "wrong-address", Hop.CLIENT)
+def another_containers_address(ctx: Context) -> Iterator[Found]:
     """The address or name tried belongs to another container, or is a container name used from the host.
 
     Detects: the attempt goes to another container's IP; or, from the host, to a container's name.
@@ -169,21 +163,22 @@ def another_containers_address(ctx):
     a = ctx.attempt
     name = ctx.target.name
     works = [f"use {w}" for w in working_addresses(ctx)]
-    if a.kind == OTHER_CONTAINER_IP:
+    if a.kind == AddressKind.OTHER_CONTAINER_IP:
         owner = next((c.name for c in ctx.snapshot.containers if a.address in ctx.ipv4(c)), "?")
-        yield finding(ctx, "ND306", f"{a.address} belongs to another container, not {name}",
+        yield Found(f"{a.address} belongs to another container, not {name}",
                       [f"{a.address} is the address of container {owner}, not {name}"],
                       [f"use {ip}:{ctx.port}" for ip in ctx.ipv4()] + works)
-    elif a.kind == CONTAINER_NAME and not ctx.from_container:
+    elif a.kind == AddressKind.CONTAINER_NAME and not ctx.from_container:
         evidence = [f"{a.name} is a container name: Docker's DNS answers it inside user-defined networks only, "
                     "not on the host (unless /etc/hosts maps it)"] + [_bound(b) for b in ctx.published()]
-        yield finding(ctx, "ND306", f"{a.name} does not resolve on the host: it names a container", evidence,
+        yield Found(f"{a.name} does not resolve on the host: it names a container", evidence,
                       works or [f"publish the port (-p {a.port or ctx.port}:{ctx.port}), then use "
                                 f"{ctx.host_address}:{a.port or ctx.port}"])
 
 
-@rule("ND302", "ip-not-routable", "client")
-def ip_not_routable(ctx):
+@rule("ND302", "ip-not-routable", Hop.CLIENT, needs=((Fact.CLIENT_ROUTES, Fact.ROUTER_ANSWER),),
+      direction=Direction.FROM_HOST)
+def ip_not_routable(ctx: Context) -> Iterator[Found]:
     """The container IP lives on a bridge inside the Docker host (a VM or another machine): the client has no route to it.
 
     Detects: an attempt to the container's own IP from a client that is not the Docker host,
@@ -199,22 +194,19 @@ def ip_not_routable(ctx):
     Exceptions: the Docker host itself, and a client with a route via the Docker host.
     """
     a = ctx.attempt
-    if ctx.from_container or a.kind != CONTAINER_IP or ctx.local:
+    if a.kind != AddressKind.CONTAINER_IP or ctx.local:
         return
     client = ctx.snapshot.client
     routes_known = client is not None and client.outcome.ok
-    route = route_for(client.routes, a.address) if routes_known else None
+    route = route_for(client.routes, a.address) if client is not None and routes_known else None
     if route is not None and route.gateway and route.gateway == ctx.host_address:
         return
     if a.port and ctx.answered(a.address, a.port):
         return
-    icmp = ctx.reach(a.address, None, "icmp")
-    refused_by_router = icmp is not None and icmp.outcome.ok and icmp.result == ICMP_UNREACHABLE
-    if not routes_known and not refused_by_router:
-        return  # neither the client's routes nor a router's answer prove it: the client hop stays unknown
+    icmp = ctx.reach(a.address, None, ProbeKind.ICMP)
     ep = next((e for e in ctx.target.endpoints if e.ipv4 == a.address), None)
     net = ctx.network(ep.network) if ep else None
-    evidence = [where_daemon_runs(ctx)]
+    evidence = [where_daemon_runs(ctx.engine)]
     if net is not None:
         evidence.append(f"{a.address} is on network {net.name} ({', '.join(net.subnets)}"
                         f"{', bridge ' + net.bridge if net.bridge else ''}) inside the Docker host")
@@ -238,13 +230,13 @@ def ip_not_routable(ctx):
         fix.append(f"or route the subnet via the Docker host (reaches published container ports only): "
                    f"ip route add {net.subnets[0]} via {ctx.host_address}")
     summary = f"{a.address} is on a bridge inside the Docker host ({ctx.host_address}): the client has no route to it"
-    if icmp is not None and icmp.result == ICMP_UNREACHABLE and icmp.responder:
+    if icmp is not None and icmp.result == ReachResult.ICMP_UNREACHABLE and icmp.responder:
         summary += f" ({icmp.responder} answered {icmp.detail})"
-    yield finding(ctx, "ND302", summary, evidence, fix)
+    yield Found(summary, evidence, fix)
 
 
-@rule("ND303", "published-on-loopback-only", "host binding")
-def published_on_loopback_only(ctx):
+@rule("ND303", "published-on-loopback-only", Hop.HOST_BINDING)
+def published_on_loopback_only(ctx: Context) -> Iterator[Found]:
     """The port is published on the Docker host's loopback (127.0.0.1 or ::1) and the attempt comes from elsewhere.
 
     Detects: every binding of the port is to 127.0.0.1 or ::1 (`-p 127.0.0.1:8080:80`) while the
@@ -259,25 +251,27 @@ def published_on_loopback_only(ctx):
     if not bindings or not all(is_loopback(b.host_ip) for b in bindings):
         return
     a = ctx.attempt
-    elsewhere = ctx.from_container or not forwards_to_client(ctx) or a.kind in (DOCKER_HOST, OTHER)
+    elsewhere = ctx.from_container or not forwards_to_client(ctx) or a.kind in (AddressKind.DOCKER_HOST,
+                                                                               AddressKind.OTHER)
     if not elsewhere:
         return
     b = bindings[0]
-    origin = f"container {ctx.source.name}" if ctx.from_container else (
-        f"{a.address}, a non-loopback address" if a.kind in (DOCKER_HOST, OTHER) else "a client on another machine")
+    origin = f"container {ctx.source.name}" if ctx.source is not None else (
+        f"{a.address}, a non-loopback address" if a.kind in (AddressKind.DOCKER_HOST, AddressKind.OTHER)
+        else "a client on another machine")
     evidence = [f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip, b.host_port)} only",
                 f"the attempt comes from {origin}"]
     if not ctx.from_container:
-        evidence.insert(1, where_daemon_runs(ctx))
+        evidence.insert(1, where_daemon_runs(ctx.engine))
     evidence += reach_evidence(ctx, a.address, a.port) if a.address else []
-    yield finding(ctx, "ND303", f"{ctx.target.name} publishes {b.container_port}/{b.protocol} on "
+    yield Found(f"{ctx.target.name} publishes {b.container_port}/{b.protocol} on "
                   f"{b.host_ip} only: it answers on the Docker host itself, nowhere else", evidence,
                   [f"publish on all addresses: docker run -p {b.host_port}:{b.container_port} ...",
                    f"or keep it private and tunnel: ssh -L {b.host_port}:{hostport(b.host_ip, b.host_port)} "
                    f"<docker host>, then use 127.0.0.1:{b.host_port}"])
 
 
-def free_ranges(ctx, count: int = 2) -> list[str]:
+def free_ranges(ctx: Context, count: int = 2) -> list[str]:
     """Private ranges that no route, interface or Docker network of the snapshot uses."""
     used = []
     for host in (ctx.snapshot.client, ctx.snapshot.docker_host):
@@ -297,8 +291,8 @@ def free_ranges(ctx, count: int = 2) -> list[str]:
     return out
 
 
-@rule("ND304", "subnet-overlap", "network")
-def subnet_overlap(ctx):
+@rule("ND304", "subnet-overlap", Hop.NETWORK, needs=(Fact.CLIENT_ROUTES, Fact.NETWORKS))
+def subnet_overlap(ctx: Context) -> Iterator[Found]:
     """A Docker network overlaps a route or interface (VPN, LAN), so traffic to the container goes the wrong way.
 
     Detects: an interface or route of the client (or of the Docker host, when it is this machine)
@@ -341,6 +335,6 @@ def subnet_overlap(ctx):
                 fix.append(f"and keep Docker out of the VPN's way: /etc/docker/daemon.json "
                            f"{json.dumps({'default-address-pools': [{'base': free[-1], 'size': 24}]})}")
             fix.append(f"or narrow the {o.device} route so it leaves {o.subnet} alone")
-            yield finding(ctx, "ND304", f"{o.device} on the {o.machine} claims {o.prefix}, inside Docker network "
+            yield Found(f"{o.device} on the {o.machine} claims {o.prefix}, inside Docker network "
                           f"{o.network} ({o.subnet}): traffic to {ip} goes to {o.device}", evidence, fix)
             return

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from netdiag.context import hostport, socket_label
-from netdiag.rules import finding, rule
+from typing import Iterator
+
+from netdiag.context import Context, hostport, socket_label
+from netdiag.rules import Found, rule
+from netdiag.vocab import Fact, Hop, NetMode
 
 
-def _listening_summary(ctx) -> str:
+def _listening_summary(ctx: Context) -> str:
     socks = [s for s in ctx.listeners().sockets if s.protocol == ctx.protocol and not s.note]
     if not socks:
         return "nothing at all"
     return ", ".join(socket_label(s) for s in socks[:6])
 
 
-@rule("ND401", "nothing-listening", "listener")
-def nothing_listening(ctx):
+@rule("ND401", "nothing-listening", Hop.LISTENER, needs=(Fact.LISTENERS,))
+def nothing_listening(ctx: Context) -> Iterator[Found]:
     """Nothing in the container listens on the port the traffic is mapped to.
 
     Detects: the container runs, its sockets were read, and no socket listens on the container
@@ -26,7 +29,7 @@ def nothing_listening(ctx):
     already leads to it, or make the app listen on the port.
     Exceptions: a container whose sockets could not be read is `unknown` here, never passed.
     """
-    if ctx.port is None or not ctx.running or not ctx.listeners().outcome.ok or ctx.sockets_on():
+    if ctx.port is None or not ctx.running or ctx.sockets_on():
         return
     name = ctx.target.name
     ls = ctx.listeners()
@@ -48,12 +51,13 @@ def nothing_listening(ctx):
     ctx_r = ctx.reach(ctx.attempt.address, ctx.attempt.port) if ctx.attempt.address else None
     if ctx_r is not None and ctx_r.outcome.ok:
         evidence.append(f"connect to {hostport(ctx.attempt.address, ctx.attempt.port)}: {ctx_r.result}")
-    yield finding(ctx, "ND401", f"nothing in {name} listens on {ctx.port}/{ctx.protocol}"
+    yield Found(f"nothing in {name} listens on {ctx.port}/{ctx.protocol}"
                   + (f"; the app listens on {', '.join(str(p) for p in others)}" if others else ""), evidence, fix)
 
 
-@rule("ND402", "listening-on-loopback", "listener")
-def listening_on_loopback(ctx):
+@rule("ND402", "listening-on-loopback", Hop.LISTENER, needs=(Fact.LISTENERS,),
+      only_if=lambda c: c.mode != NetMode.HOST)
+def listening_on_loopback(ctx: Context) -> Iterator[Found]:
     """The app listens only on 127.0.0.1 or ::1 inside its own namespace.
 
     Detects: every socket on the container port is bound to a loopback address.
@@ -65,13 +69,13 @@ def listening_on_loopback(ctx):
     Exceptions: a container in the host's network namespace; anything reached from inside the
     same container.
     """
-    if ctx.port is None or not ctx.running or ctx.target.network_mode == "host":
+    if ctx.port is None or not ctx.running:
         return
     socks = ctx.sockets_on()
     if not socks or not all(s.loopback_only for s in socks):
         return
     s = socks[0]
-    yield finding(ctx, "ND402", f"{s.process or 'the app'} in {ctx.target.name} listens on "
+    yield Found(f"{s.process or 'the app'} in {ctx.target.name} listens on "
                   f"{hostport(s.address, s.port)} only: reachable from inside the container alone",
                   [f"{x.process or 'a process'}{f' (pid {x.pid})' if x.pid else ''} listens on "
                    f"{hostport(x.address, x.port)}" for x in socks],

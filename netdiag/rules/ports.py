@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
-from netdiag.context import hostport
-from netdiag.diagnosis import CONTAINER_IP, DEFAULT, DOCKER_HOST, LOOPBACK, UNSPECIFIED
-from netdiag.rules import finding, rule
+from netdiag.context import Context, hostport
+from netdiag.rules import Found, rule
 from netdiag.rules.state import failed_on_port
+from netdiag.vocab import AddressKind, Direction, Fact, Hop, NetMode, Protocol
 
 PUBLISH_ARG = re.compile(r"^(-p|--publish)(=.*)?$")
 
@@ -23,7 +24,7 @@ def misplaced_publish(command: tuple[str, ...]) -> list[str]:
     return found
 
 
-def holders_of(ctx, host_port: int, protocol: str = "tcp") -> list[str]:
+def holders_of(ctx: Context, host_port: int, protocol: Protocol = Protocol.TCP) -> list[str]:
     """Who holds a host port: another container publishing it, or a host process (by name and pid)."""
     who = []
     for c in ctx.snapshot.containers:
@@ -42,7 +43,7 @@ def holders_of(ctx, host_port: int, protocol: str = "tcp") -> list[str]:
     return who
 
 
-def free_port_near(ctx, port: int) -> int:
+def free_port_near(ctx: Context, port: int) -> int:
     taken = {b.host_port for c in ctx.snapshot.containers for b in c.published}
     if ctx.snapshot.port_holders is not None:
         taken |= {s.port for s in ctx.snapshot.port_holders.sockets}
@@ -52,8 +53,8 @@ def free_port_near(ctx, port: int) -> int:
     return candidate
 
 
-@rule("ND201", "host-port-conflict", "host binding")
-def host_port_conflict(ctx):
+@rule("ND201", "host-port-conflict", Hop.HOST_BINDING, uses=(Fact.PORT_HOLDERS,), only_if=failed_on_port)
+def host_port_conflict(ctx: Context) -> Iterator[Found]:
     """The host port is already held, by another container or a host process, so the container never started.
 
     Detects: a container left in state `created` whose start failed with "port is already
@@ -67,7 +68,7 @@ def host_port_conflict(ctx):
     Exceptions: a running container is not in conflict, whatever else binds nearby ports.
     """
     st = ctx.target.state
-    if st.running or not failed_on_port(st.error):
+    if st.running:
         return
     for b in ctx.requested():
         if f":{b.host_port}" not in st.error and "port is already allocated" not in st.error:
@@ -86,13 +87,13 @@ def host_port_conflict(ctx):
                 fix.append(f"stop {w.split(' on ')[0]}, then: docker start {ctx.target.name}")
         fix.append(f"or publish on a free port: docker rm {ctx.target.name}; docker run -p {free}:{b.container_port} ...")
         holder = who[0] if who else "another program"
-        yield finding(ctx, "ND201", f"host port {b.host_port} is already held by {holder}, so "
+        yield Found(f"host port {b.host_port} is already held by {holder}, so "
                       f"{ctx.target.name} never started", evidence, fix)
         return
 
 
-@rule("ND202", "port-not-published", "host binding")
-def port_not_published(ctx):
+@rule("ND202", "port-not-published", Hop.HOST_BINDING, uses=(Fact.LISTENERS,), direction=Direction.FROM_HOST)
+def port_not_published(ctx: Context) -> Iterator[Found]:
     """The container port exists but has no host mapping, so only the Docker host's bridge reaches it.
 
     Detects: a port the image exposes or a process listens on, with no `-p` mapping, while the
@@ -107,15 +108,15 @@ def port_not_published(ctx):
     container's IP reaches the port (netdiag says so in `notes`).
     """
     a = ctx.attempt
-    if ctx.port is None or ctx.from_container or ctx.target.network_mode in ("host", "none"):
+    if ctx.port is None or ctx.target.mode in (NetMode.HOST, NetMode.NONE):
         return
     nets = ctx.networks_of(ctx.target)
     if nets and all(n.internal for n in nets):
         return
     if ctx.published() or not ctx.target.state.running and ctx.requested():
         return
-    needs_mapping = a.kind in (UNSPECIFIED, LOOPBACK, DOCKER_HOST) or (
-        a.kind in (DEFAULT, CONTAINER_IP) and not ctx.local)
+    on_the_host = a.kind in (AddressKind.UNSPECIFIED, AddressKind.LOOPBACK, AddressKind.DOCKER_HOST)
+    needs_mapping = on_the_host or (a.kind in (AddressKind.DEFAULT, AddressKind.CONTAINER_IP) and not ctx.local)
     if not needs_mapping:
         return
     name = ctx.target.name
@@ -126,12 +127,12 @@ def port_not_published(ctx):
     if socks:
         evidence.append(f"{socks[0].process or 'a process'} listens on {hostport(socks[0].address, ctx.port)}")
     evidence.append(f"no host mapping: `docker port {name} {ctx.port}` shows nothing")
-    host_port = a.port if a.kind in (UNSPECIFIED, LOOPBACK, DOCKER_HOST) and a.port else ctx.port
+    host_port = a.port if on_the_host and a.port else ctx.port
     misplaced = misplaced_publish(ctx.target.command)
     fix = [f"docker run -p {host_port}:{ctx.port} ... {ctx.target.image} (the -p goes before the image name)"]
     if misplaced:
         evidence.append(f"the container's arguments contain `{' '.join(misplaced)}`: it came after the image "
                         "name, so docker passed it to the container's command instead of publishing")
         fix.insert(0, f"move `{misplaced[0]}` before the image name: docker run -d {misplaced[0]} {ctx.target.image} ...")
-    yield finding(ctx, "ND202", f"{ctx.port}/{ctx.protocol} of {name} is not published: "
+    yield Found(f"{ctx.port}/{ctx.protocol} of {name} is not published: "
                   "nothing on the host leads to it", evidence, fix)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from netdiag.rules import finding, rule
+from typing import Iterator
+
+from netdiag.context import Context
+from netdiag.facts import Container, PortBinding
+from netdiag.rules import Found, rule
+from netdiag.vocab import ContainerStatus, Direction, Fact, Hop, NetMode
 
 PORT_CONFLICT_ERRORS = ("port is already allocated", "address already in use")
 
 
-def failed_on_port(state_error: str) -> bool:
-    return any(e in state_error for e in PORT_CONFLICT_ERRORS)
+def failed_on_port(container: Container) -> bool:
+    """The engine could not bind one of the container's host ports when it tried to start it."""
+    return any(e in container.state.error for e in PORT_CONFLICT_ERRORS)
 
 
-@rule("ND101", "container-not-running", "container", per_port=False)
-def container_not_running(ctx):
+@rule("ND101", "container-not-running", Hop.CONTAINER, per_port=False)
+def container_not_running(ctx: Context) -> Iterator[Found]:
     """The container is not running, so nothing in it can answer.
 
     Detects: the container's state is exited (with its exit code, or killed for lack of memory),
@@ -29,7 +35,7 @@ def container_not_running(ctx):
     name = ctx.target.name
     if st.running and not st.paused and not st.restarting:
         return
-    if st.status == "created" and failed_on_port(st.error):
+    if st.status == ContainerStatus.CREATED and failed_on_port(ctx.target):
         return
     evidence = [f"state: {st.status}"]
     fix = [f"docker logs {name}"]
@@ -40,12 +46,12 @@ def container_not_running(ctx):
         summary = f"{name} keeps restarting ({st.restart_count} restarts): it is down most of the time"
         evidence.append(f"restart count: {st.restart_count}, last exit code {st.exit_code}")
         fix.append(f"fix what makes it exit, then: docker restart {name}")
-    elif st.status == "created":
+    elif st.status == ContainerStatus.CREATED:
         summary = f"{name} was created but never started"
         if st.error:
             evidence.append(f"engine error: {st.error}")
         fix = [f"docker start {name}"]
-    elif st.dead or st.status == "dead":
+    elif st.dead or st.status == ContainerStatus.DEAD:
         summary = f"{name} is dead: the engine could not stop or remove it cleanly"
         fix = [f"docker rm -f {name}, then run it again"]
     else:
@@ -61,11 +67,11 @@ def container_not_running(ctx):
             evidence.append(f"engine error: {st.error}")
         if st.finished_at and not st.finished_at.startswith("0001"):
             evidence.append(f"finished at {st.finished_at}")
-    yield finding(ctx, "ND101", summary, evidence, fix)
+    yield Found(summary, evidence, fix)
 
 
-@rule("ND102", "no-network", "network", per_port=False)
-def no_network(ctx):
+@rule("ND102", "no-network", Hop.NETWORK, per_port=False, only_if=lambda c: c.mode == NetMode.NONE)
+def no_network(ctx: Context) -> Iterator[Found]:
     """The container has no network: it was started with `--network none`.
 
     Detects: network mode `none`: the container has only a loopback interface.
@@ -75,20 +81,19 @@ def no_network(ctx):
     `--network none`, with `-p HOST:CONTAINER`.
     Exceptions: none.
     """
-    if ctx.target.network_mode != "none":
-        return
     name = ctx.target.name
     evidence = ["network mode: none (only a loopback interface)"]
     if ctx.target.requested:
         evidence.append("requested -p " + ", ".join(f"{b.host_port}:{b.container_port}" for b in ctx.target.requested)
                         + " is ignored without a network")
-    yield finding(ctx, "ND102", f"{name} has no network (--network none): nothing can reach it",
+    yield Found(f"{name} has no network (--network none): nothing can reach it",
                   evidence, [f"docker network connect bridge {name}",
                              f"or run it again without --network none, with -p {ctx.port or 8080}:{ctx.port or 80}"])
 
 
-@rule("ND103", "host-network-mode", "host binding")
-def host_network_mode(ctx):
+@rule("ND103", "host-network-mode", Hop.HOST_BINDING, needs=(Fact.LISTENERS,),
+      only_if=lambda c: c.mode == NetMode.HOST)
+def host_network_mode(ctx: Context) -> Iterator[Found]:
     """The container uses the host's network, so -p is ignored: the app's own port is the one to use.
 
     Detects: network mode `host` while a port mapping was asked for, or the attempt goes to a port
@@ -100,13 +105,11 @@ def host_network_mode(ctx):
     the container on a bridge network with `-p`.
     Exceptions: an attempt to the port the app listens on is not a fault.
     """
-    if ctx.target.network_mode != "host":
-        return
     listening = ctx.app_ports()
     ignored = ctx.requested()
     tried = ctx.attempt.port
     if tried is not None:
-        if not ctx.listeners().outcome.ok or tried in listening:
+        if tried in listening:
             return
     elif not any(b.host_port != b.container_port for b in ignored):
         return
@@ -115,17 +118,16 @@ def host_network_mode(ctx):
     for b in ignored:
         evidence.append(f"-p {b.host_port}:{b.container_port} was asked for and is ignored in host mode")
     app = _app_ports_in_host_mode(ctx, ignored, listening)
-    if ctx.listeners().outcome.ok:
-        evidence.append("the app listens on " + (", ".join(str(p) for p in app) or "no port it asked for"))
+    evidence.append("the app listens on " + (", ".join(str(p) for p in app) or "no port it asked for"))
     fix = [f"use {ctx.host_address}:{p}" for p in app[:3]] or [
         f"make the app listen on a port of the host, or run {name} on a bridge network with -p"]
     fix.append(f"or run it on a bridge network: docker run -p {tried or (ignored[0].host_port if ignored else 8080)}:"
                f"{app[0] if app else ctx.port} ...")
-    yield finding(ctx, "ND103", f"{name} uses the host's network: -p is ignored, the app's own port is the one to use",
+    yield Found(f"{name} uses the host's network: -p is ignored, the app's own port is the one to use",
                   evidence, fix)
 
 
-def _app_ports_in_host_mode(ctx, ignored, listening) -> list[int]:
+def _app_ports_in_host_mode(ctx: Context, ignored: list[PortBinding], listening: list[int]) -> list[int]:
     """In host mode every socket of the host is visible: the app's are those it asked to publish,
     exposes, or its main process holds."""
     own = [s.port for s in ctx.listeners().sockets if s.pid and s.pid == ctx.target.state.pid]
@@ -133,8 +135,9 @@ def _app_ports_in_host_mode(ctx, ignored, listening) -> list[int]:
     return [p for p in dict.fromkeys(ports) if p in listening]
 
 
-@rule("ND104", "internal-network", "network", per_port=False)
-def internal_network(ctx):
+@rule("ND104", "internal-network", Hop.NETWORK, per_port=False, needs=(Fact.NETWORKS,),
+      direction=Direction.FROM_HOST)
+def internal_network(ctx: Context) -> Iterator[Found]:
     """The container's only networks are internal: nothing is published, nothing leaves.
 
     Detects: every network the container is attached to was created with `--internal`.
@@ -146,14 +149,14 @@ def internal_network(ctx):
     Exceptions: containers that also have a non-internal network.
     """
     nets = ctx.networks_of(ctx.target)
-    if not nets or not all(n.internal for n in nets) or ctx.from_container:
+    if not nets or not all(n.internal for n in nets):
         return
     name = ctx.target.name
     evidence = [f"network {n.name} ({', '.join(n.subnets) or 'no subnet'}): internal" for n in nets]
     if ctx.target.requested:
         evidence.append("requested -p " + ", ".join(f"{b.host_port}:{b.container_port}" for b in ctx.target.requested)
                         + " is not published on an internal network")
-    yield finding(ctx, "ND104", f"{name} is only on internal networks ({', '.join(n.name for n in nets)}): "
+    yield Found(f"{name} is only on internal networks ({', '.join(n.name for n in nets)}): "
                   "nothing is published", evidence,
                   [f"docker network connect bridge {name}, and publish the port with -p",
                    f"or recreate {nets[0].name} without --internal"])

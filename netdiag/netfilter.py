@@ -1,0 +1,128 @@
+"""What a chain of firewall rules does to one packet, evaluated on the parsed match fields. Pure.
+
+Each match is true, false, or unknown (the packet's field is not known, e.g. which machine the
+client is, or the rule uses a match netdiag does not evaluate). A chain walk reports the first
+rule that decides the packet, or the first rule that might, so the firewall rules can tell "this
+rule drops it" from "this rule may drop it, depending on ..." and never claim the second.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from netdiag.facts import Chain, FirewallRule, Match
+
+TERMINAL = {"ACCEPT", "DROP", "REJECT", "RETURN"}
+BLOCKING = {"DROP", "REJECT"}
+
+
+@dataclass(frozen=True)
+class Packet:
+    """A packet as the filter table's FORWARD chain sees it (after DNAT). None: not known."""
+
+    protocol: str
+    destination: str
+    dport: int
+    source: str | None = None
+    in_interface: str | None = None
+    out_interface: str | None = None
+    ctstate: str = "NEW"
+    orig_destination: str | None = None  # before DNAT: the published host address
+    orig_dport: int | None = None  # before DNAT: the host port
+
+
+def _address(m: Match, value: str | None) -> bool | None:
+    if value is None:
+        return None
+    try:
+        return ipaddress.ip_address(value) in ipaddress.ip_network(m.value, strict=False)
+    except ValueError:
+        return None
+
+
+def _interface(m: Match, value: str | None) -> bool | None:
+    if value is None:
+        return None
+    return value.startswith(m.value[:-1]) if m.value.endswith("+") else value == m.value
+
+
+def _port(m: Match, value: int | None) -> bool | None:
+    if value is None:
+        return None
+    for part in m.value.split(","):
+        low, _, high = part.partition(":")
+        try:
+            if int(low or 0) <= value <= int(high or low or 65535):
+                return True
+        except ValueError:
+            return None  # a service name: not evaluated
+    return False
+
+
+def _protocol(m: Match, value: str) -> bool | None:
+    return m.value in ("all", "0") or m.value.lower() == value
+
+
+def _ctstate(m: Match, value: str) -> bool | None:
+    return value in m.value.upper().split(",")
+
+
+def matches(rule: FirewallRule, p: Packet) -> bool | None:
+    """True when every match of the rule holds for the packet, False when one fails, None when
+    the answer depends on what is not known."""
+    checks: list[bool | None] = []
+    for m, result in (
+            (rule.protocol, lambda m: _protocol(m, p.protocol)),
+            (rule.source, lambda m: _address(m, p.source)),
+            (rule.destination, lambda m: _address(m, p.destination)),
+            (rule.in_interface, lambda m: _interface(m, p.in_interface)),
+            (rule.out_interface, lambda m: _interface(m, p.out_interface)),
+            (rule.sports, lambda m: None),
+            (rule.dports, lambda m: _port(m, p.dport)),
+            (rule.ctstate, lambda m: _ctstate(m, p.ctstate)),
+            (rule.ctorigdst, lambda m: _address(m, p.orig_destination)),
+            (rule.ctorigdstport, lambda m: _port(m, p.orig_dport))):
+        if m is None:
+            continue
+        r = result(m)
+        checks.append(None if r is None else r != m.negated)
+    if False in checks:
+        return False
+    if None in checks or rule.other:
+        return None
+    return True
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where a chain walk ended: the deciding target, the rule (with its chain and 1-based
+    position), and whether it certainly applies."""
+
+    target: str  # ACCEPT, DROP, REJECT, RETURN, or "" when the chain ran out (its policy applies)
+    chain: str = ""
+    position: int = 0
+    rule: FirewallRule | None = None
+    certain: bool = True
+
+
+def walk(chains: dict[str, Chain], name: str, p: Packet, depth: int = 0) -> Decision:
+    """Follow a chain (and the user chains it jumps to) until a rule decides the packet.
+
+    A rule whose match is unknown and whose target would decide is reported as an uncertain
+    verdict: the walk stops there, because everything after it depends on that rule."""
+    chain = chains.get(name)
+    if chain is None or depth > 8:
+        return Decision("", name)
+    for i, rule in enumerate(chain.rules, 1):
+        m = matches(rule, p)
+        if m is False or not rule.target:
+            continue
+        if rule.target in TERMINAL:
+            return Decision(rule.target, name, i, rule, certain=bool(m))
+        if rule.target in chains:  # a jump to a user chain
+            inner = walk(chains, rule.target, p, depth + 1)
+            if inner.target in ("", "RETURN") and inner.certain:
+                continue
+            return inner if m else Decision(inner.target, inner.chain, inner.position, inner.rule, certain=False)
+    return Decision("", name)

@@ -1,0 +1,73 @@
+"""Planning the attempts: where the attempt really connects for a port, what else is worth trying
+so that `works` can say what does reach the service, and the whole reach plan to probe."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from netdiag.context import Context, is_loopback
+from netdiag.vocab import AddressKind, NetMode, ProbeKind
+
+Target = tuple[str, int]
+
+
+def attempt_target(ctx: Context) -> Target | None:
+    """The address and port the attempt really connects to, for the port in question."""
+    a = ctx.attempt
+    port = ctx.port or 0
+    if a.address and a.port:
+        return a.address, a.port
+    if a.address and a.kind in (AddressKind.CONTAINER_IP, AddressKind.CONTAINER_NAME, AddressKind.OTHER_CONTAINER_IP):
+        return a.address, port
+    if a.address:
+        b = next((b for b in ctx.published() if b.host_ip in ("", "0.0.0.0", "::", a.address)), None)
+        return (a.address, b.host_port or port) if b else (a.address, port)
+    if ctx.source is not None:
+        shared = [ep for ep in ctx.target.endpoints
+                  if ep.ipv4 and ep.network in {e.network for e in ctx.source.endpoints}]
+        ip = shared[0].ipv4 if shared else next(iter(ctx.ipv4()), "")
+        return (ip, port) if ip else None
+    b = ctx.preferred_binding()
+    if b is not None and b.host_port and not (is_loopback(b.host_ip) and not ctx.local):
+        return ctx.public_address(b), b.host_port
+    if ctx.target.mode == NetMode.HOST:
+        return ctx.host_address, port
+    if ctx.local and ctx.ipv4():
+        return ctx.ipv4()[0], port
+    return None
+
+
+def candidates(ctx: Context) -> list[Target]:
+    """Other ways to the port worth trying, so `works` can say what does reach the service."""
+    port = ctx.port or 0
+    if ctx.source is not None:
+        src_nets = {e.network for e in ctx.source.endpoints}
+        return [(ep.ipv4, port) for ep in ctx.target.endpoints if ep.ipv4 and ep.network in src_nets]
+    out = []
+    for b in ctx.published():
+        if ":" in (b.host_ip or "") or not b.host_port:
+            continue
+        if is_loopback(b.host_ip) and not ctx.local:
+            continue
+        out.append((ctx.public_address(b), b.host_port))
+    if ctx.local:
+        out += [(ip, port) for ip in ctx.ipv4()]
+    if ctx.target.mode == NetMode.HOST:
+        out.append((ctx.host_address, port))
+    return out
+
+
+def reach_plan(base: Context, ports: tuple[int, ...]) -> list[tuple[ProbeKind, str, int | None]]:
+    """Every (kind, address, port) worth probing from the attempt's origin."""
+    attempt = base.attempt
+    plan: list[tuple[ProbeKind, str, int | None]] = []
+    if attempt.address and attempt.kind not in (AddressKind.UNSPECIFIED, AddressKind.LOOPBACK) \
+            and attempt.origin.is_host:
+        plan.append((ProbeKind.ICMP, attempt.address, None))
+    for p in ports:
+        ctx = dataclasses.replace(base, port=p)
+        t = attempt_target(ctx)
+        if t and t[1]:
+            plan.append((ProbeKind.TCP, t[0], t[1]))
+        plan += [(ProbeKind.TCP, a, pp) for a, pp in candidates(ctx) if a and pp]
+    return list(dict.fromkeys(plan))

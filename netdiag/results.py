@@ -1,0 +1,50 @@
+"""What `check` and `doctor` report: a result per expectation, a row per container, and the exit
+code they make. Plain records: the renderers read them, the orchestration (netdiag.check) fills them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from netdiag.checkfile import Expectation
+from netdiag.diagnosis import Diagnosis
+from netdiag.errors import EXIT_CANNOT_DIAGNOSE, EXIT_REACHABLE, EXIT_UNREACHABLE
+from netdiag.vocab import CheckStatus, Verdict
+
+
+@dataclass(frozen=True)
+class Result:
+    """How one expectation of a netdiag.yml came out."""
+
+    expectation: Expectation
+    status: CheckStatus
+    detail: str
+    diagnosis: Diagnosis | None = None
+
+
+@dataclass(frozen=True)
+class DoctorRow:
+    container: str
+    id: str
+    state: str
+    ports: tuple[int, ...] = ()
+    verdict: Verdict | None = None  # None: nothing to check (no port)
+    causes: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    rows: tuple[DoctorRow, ...]
+    overlaps: tuple[str, ...] = ()
+    diagnoses: dict[str, Diagnosis] = field(default_factory=dict)  # container id -> diagnosis of the broken ones
+
+
+def exit_code(statuses: Iterable[CheckStatus | Verdict | None]) -> int:
+    """1 when something fails, else 3 when something could not be checked, else 0."""
+    found = set(statuses)
+    if CheckStatus.FAIL in found or Verdict.UNREACHABLE in found:
+        return EXIT_UNREACHABLE
+    if CheckStatus.UNKNOWN in found or Verdict.UNKNOWN in found:
+        return EXIT_CANNOT_DIAGNOSE
+    return EXIT_REACHABLE

@@ -1,0 +1,96 @@
+"""What a rule may declare it needs: the facts a probe gathers, and how to tell whether they were read.
+
+A rule names its inputs (`needs=`) and the engine checks them before the rule runs: a missing or
+failed input skips the rule and leaves its hop `unknown`, with the input and the reason named.
+Inputs a rule reads only for extra evidence are declared as `uses=`: they are planned (probed)
+but never required. The live source plans its probes from these declarations.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from netdiag.facts import Outcome
+from netdiag.vocab import Fact, ProbeKind, ReachResult
+
+if TYPE_CHECKING:
+    from netdiag.context import Context
+
+NOT_COLLECTED = "not collected"
+
+
+def _client_routes(ctx: Context) -> Outcome:
+    client = ctx.snapshot.client
+    return client.outcome if client is not None else Outcome.unavailable(NOT_COLLECTED)
+
+
+def _networks(ctx: Context) -> Outcome:
+    return ctx.snapshot.networks_outcome
+
+
+def _listeners(ctx: Context) -> Outcome:
+    return ctx.listeners().outcome
+
+
+def _firewall(ctx: Context) -> Outcome:
+    fw = ctx.snapshot.firewall
+    return fw.outcome if fw is not None else Outcome.unavailable(NOT_COLLECTED)
+
+
+def _firewall_rules(ctx: Context) -> Outcome:
+    fw = ctx.snapshot.firewall
+    if fw is None or not fw.outcome.ok:
+        return _firewall(ctx)
+    return fw.iptables_outcome
+
+
+def _port_holders(ctx: Context) -> Outcome:
+    holders = ctx.snapshot.port_holders
+    return holders.outcome if holders is not None else Outcome.unavailable(NOT_COLLECTED)
+
+
+def _router_answer(ctx: Context) -> Outcome:
+    address = ctx.attempt.address
+    icmp = ctx.reach(address, None, ProbeKind.ICMP) if address else None
+    if icmp is None:
+        return Outcome.unavailable(f"{address or 'the address'} was not pinged")
+    if not icmp.outcome.ok:
+        return icmp.outcome
+    if icmp.result != ReachResult.ICMP_UNREACHABLE:
+        return Outcome.unavailable(f"no router answered the ping to {address} ({icmp.result})")
+    return icmp.outcome
+
+
+# each input: what a person calls it, and how its outcome is read from the context
+INPUTS: dict[Fact, tuple[str, Callable[[Context], Outcome]]] = {
+    Fact.CLIENT_ROUTES: ("the client's interfaces and routes", _client_routes),
+    Fact.NETWORKS: ("the Docker networks", _networks),
+    Fact.LISTENERS: ("the container's listening sockets", _listeners),
+    Fact.FORWARDING: ("the Docker host's forwarding state", _firewall),
+    Fact.FIREWALL_RULES: ("the Docker host's firewall rules", _firewall_rules),
+    Fact.PORT_HOLDERS: ("who holds the Docker host's ports", _port_holders),
+    Fact.ROUTER_ANSWER: ("a router's ICMP answer to the ping", _router_answer),
+}
+
+# A need is one input, or a tuple of inputs any one of which will do.
+Need = Fact | tuple[Fact, ...]
+
+
+def describe(fact: Fact) -> str:
+    return INPUTS[fact][0]
+
+
+def outcome(ctx: Context, fact: Fact) -> Outcome:
+    return INPUTS[fact][1](ctx)
+
+
+def missing(ctx: Context, need: Need) -> tuple[str, str] | None:
+    """None when the need is met, else (what is missing, why), each in one phrase."""
+    alternatives = need if isinstance(need, tuple) else (need,)
+    why = []
+    for fact in alternatives:
+        o = outcome(ctx, fact)
+        if o.ok:
+            return None
+        why.append(o.reason or str(o.state))
+    return " or ".join(describe(f) for f in alternatives), "; ".join(dict.fromkeys(why))

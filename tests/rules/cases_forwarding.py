@@ -1,0 +1,143 @@
+"""Examples of netdiag/rules/forwarding.py: IP forwarding off, and firewall rules that drop the
+traffic, evaluated on each rule's match fields."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from netdiag.facts import Firewall, Outcome, PortBinding
+from netdiag.vocab import Protocol
+from tests.builders import LOCAL_ENGINE, answered_locally, chain, firewall, local, web
+from tests.rules.examples import args, fires, quiet, unknown
+
+BASE = firewall().chains
+
+
+def with_user(*rules: str) -> Firewall:
+    """The healthy firewall with these DOCKER-USER rules before its RETURN."""
+    return firewall(chains=tuple(c for c in BASE if c.name != "DOCKER-USER")
+                    + (chain("filter", "DOCKER-USER", "", *rules, "-j RETURN"),))
+
+
+def snap(fw: Firewall, **kw):
+    return local(fw=fw, reach=answered_locally(), **kw)
+
+
+@fires("ND501", "forwarding-off")
+def _():
+    return (snap(firewall(ip_forward=False)), args(),
+            lambda c: "net.ipv4.ip_forward = 0 on the Docker host" in c.evidence
+            and c.fix[0] == "sysctl -w net.ipv4.ip_forward=1" and c.summary.endswith("127.0.0.1:32768"))
+
+
+@quiet("ND501", "forwarding-on")
+def _():
+    return snap(firewall()), args()
+
+
+@quiet("ND501", "published-on-loopback-only")
+def _():
+    """Only the Docker host itself uses a loopback binding: nothing is forwarded."""
+    w = web(published=(PortBinding(80, Protocol.TCP, "127.0.0.1", 8080),))
+    return local(w, fw=firewall(ip_forward=False)), args(to="127.0.0.1:8080")
+
+
+@unknown("ND501", "sysctls-not-read")
+def _():
+    return local(fw=Firewall(Outcome.unavailable("the Docker daemon runs on another host"))), args()
+
+
+@fires("ND502", "docker-user-drops-the-port")
+def _():
+    return (snap(with_user("-p tcp -m tcp --dport 80 -j DROP")), args(),
+            lambda c: "rule 1 of DOCKER-USER: -A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in c.evidence
+            and c.fix[0] == "iptables -D DOCKER-USER -p tcp -m tcp --dport 80 -j DROP")
+
+
+@fires("ND502", "multiport-list-with-the-port")
+def _():
+    return (snap(with_user("-p tcp -m multiport --dports 22,80,443 -j REJECT --reject-with icmp-port-unreachable")),
+            args(), lambda c: "a DOCKER-USER rule drops the traffic to 127.0.0.1:32768" == c.summary)
+
+
+@fires("ND502", "port-range-and-bridge")
+def _():
+    return (snap(with_user("-o docker0 -p tcp -m tcp --dport 1:1024 -j DROP")), args(),
+            lambda c: "rule 1 of DOCKER-USER" in c.evidence[0])
+
+
+@fires("ND502", "in-a-chain-docker-user-jumps-to")
+def _():
+    fw = with_user("-j CUSTOM")
+    fw = dataclasses.replace(fw, chains=fw.chains + (chain("filter", "CUSTOM", "", "-p tcp --dport 80 -j DROP"),))
+    return snap(fw), args(), lambda c: "rule 1 of CUSTOM: -A CUSTOM -p tcp --dport 80 -j DROP" in c.evidence
+
+
+@fires("ND502", "conntrack-original-port")
+def _():
+    return (snap(with_user("-p tcp -m conntrack --ctorigdstport 32768 --ctstate NEW -j DROP")), args(),
+            lambda c: c.fix[0] == "iptables -D DOCKER-USER -p tcp -m conntrack --ctorigdstport 32768 --ctstate NEW "
+                                  "-j DROP")
+
+
+@fires("ND502", "flushed-forward-chain")
+def _():
+    fw = firewall(chains=(chain("filter", "FORWARD", "DROP"),) + tuple(c for c in BASE if c.name != "FORWARD"))
+    return (snap(fw), args(),
+            lambda c: "filter/FORWARD policy: DROP" in c.evidence and c.fix[0].startswith("systemctl restart docker"))
+
+
+@fires("ND502", "docker-accept-rule-missing")
+def _():
+    fw = firewall(chains=tuple(c for c in BASE if c.name != "DOCKER" or c.table != "filter")
+                  + (chain("filter", "DOCKER", ""),))
+    return snap(fw), args(), lambda c: "filter/DOCKER has no ACCEPT for 172.17.0.29:80 (the chain was flushed)" \
+        in c.evidence
+
+
+@fires("ND502", "iptables-off-and-no-proxy")
+def _():
+    engine = dataclasses.replace(LOCAL_ENGINE, iptables=False, userland_proxy=False)
+    return (dataclasses.replace(snap(firewall()), engine=engine), args(),
+            lambda c: c.evidence == ("dockerd: iptables = false", "dockerd: userland-proxy = false"))
+
+
+@quiet("ND502", "another-port")
+def _():
+    return snap(with_user("-p tcp -m tcp --dport 443 -j DROP")), args()
+
+
+@quiet("ND502", "multiport-list-without-the-port")
+def _():
+    return snap(with_user("-p tcp -m multiport --dports 5432,6379 -j DROP")), args()
+
+
+@quiet("ND502", "allow-list-by-source")
+def _():
+    """Whether this drops the client depends on which machine it is: not claimed."""
+    return snap(with_user("-i eth0 ! -s 192.168.1.0/24 -j DROP")), args()
+
+
+@quiet("ND502", "conntrack-other-original-port")
+def _():
+    return snap(with_user("-p tcp -m conntrack --ctorigdstport 5432 -j DROP")), args()
+
+
+@quiet("ND502", "established-only")
+def _():
+    return snap(with_user("-m conntrack --ctstate RELATED,ESTABLISHED -j DROP")), args()
+
+
+@quiet("ND502", "accept-before-the-drop")
+def _():
+    return snap(with_user("-p tcp --dport 80 -j ACCEPT", "-j DROP")), args()
+
+
+@quiet("ND502", "other-bridge")
+def _():
+    return snap(with_user("-o br-0123456789ab -j DROP")), args()
+
+
+@unknown("ND502", "iptables-not-read")
+def _():
+    return local(fw=firewall(iptables_outcome=Outcome.unavailable("iptables-save needs root"), chains=())), args()

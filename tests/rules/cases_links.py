@@ -1,0 +1,66 @@
+"""Examples of netdiag/rules/links.py: container to container."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from netdiag.facts import Outcome
+from netdiag.vocab import ReachResult
+from tests.builders import APP_NET, BRIDGE, ON_APP, OTHER_NET, client, local, tcp, web
+from tests.rules.examples import args, fires, quiet, unknown
+
+FROM_CLIENT = dict(origin="container:client")
+
+
+@fires("ND601", "disjoint-networks")
+def _():
+    return (local(web(**ON_APP), client("other", "172.19.0.2"), networks=(BRIDGE, APP_NET, OTHER_NET)),
+            args(to="web:80", **FROM_CLIENT),
+            lambda c: c.evidence == ("client is on: other", "web is on: app")
+            and c.fix == ("docker network connect app client, then use web:80",))
+
+
+@quiet("ND601", "shared-user-network")
+def _():
+    return local(web(**ON_APP), client("app", "172.18.0.9"), networks=(BRIDGE, APP_NET),
+                 reach=(tcp("172.18.0.5", 80, ReachResult.ANSWERED, origin="container:client"),)), \
+        args(to="web:80", **FROM_CLIENT), lambda d: d.works == ("172.18.0.5:80",)
+
+
+@quiet("ND601", "source-in-host-mode")
+def _():
+    src = dataclasses.replace(client("other", "172.19.0.2"), network_mode="host", endpoints=())
+    return local(web(**ON_APP), src, networks=(BRIDGE, APP_NET, OTHER_NET)), args(to="172.18.0.5:80", **FROM_CLIENT)
+
+
+@unknown("ND601", "networks-not-read")
+def _():
+    snap = local(web(**ON_APP), client("other", "172.19.0.2"), networks=(BRIDGE, APP_NET, OTHER_NET))
+    return dataclasses.replace(snap, networks=(), networks_outcome=Outcome.failed("API error 500")), \
+        args(to="172.18.0.5:80", **FROM_CLIENT)
+
+
+@fires("ND602", "name-on-default-bridge")
+def _():
+    return (local(web(), client("bridge", "172.17.0.3")), args(to="web:80", **FROM_CLIENT),
+            lambda c: c.fix[-1] == "or use the address for now: 172.17.0.29:80")
+
+
+@quiet("ND602", "address-on-default-bridge")
+def _():
+    return local(web(), client("bridge", "172.17.0.3"),
+                 reach=(tcp("172.17.0.29", 80, ReachResult.ANSWERED, origin="container:client"),)), \
+        args(to="172.17.0.29:80", **FROM_CLIENT)
+
+
+@quiet("ND602", "name-on-user-network")
+def _():
+    return local(web(**ON_APP), client("app", "172.18.0.9"), networks=(BRIDGE, APP_NET)), \
+        args(to="web:80", **FROM_CLIENT)
+
+
+@unknown("ND602", "networks-not-read")
+def _():
+    snap = local(web(), client("bridge", "172.17.0.3"))
+    return dataclasses.replace(snap, networks=(), networks_outcome=Outcome.failed("API error 500")), \
+        args(to="web:80", **FROM_CLIENT)
