@@ -5,17 +5,20 @@ from __future__ import annotations
 import functools
 import ipaddress
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 
 @functools.lru_cache(maxsize=8192)
-def address(text: str):
+def address(text: str) -> IPAddress:
     return ipaddress.ip_address(text)
 
 
 @functools.lru_cache(maxsize=8192)
-def network(text: str):
+def network(text: str) -> IPNetwork:
     return ipaddress.ip_network(text, strict=False)
 
 
 @functools.lru_cache(maxsize=8192)
-def interface_network(text: str):
+def interface_network(text: str) -> IPNetwork:
     return ipaddress.ip_interface(text).network

@@ -116,7 +116,7 @@ def _holds_records(hint) -> bool:
     return dataclasses.is_dataclass(hint) or any(_holds_records(a) for a in typing.get_args(hint))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _plan(cls) -> tuple[tuple[str, object], ...]:
     """The fields of a record worth visiting: those with a check, or holding records."""
     hints = typing.get_type_hints(cls)

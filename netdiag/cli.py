@@ -36,6 +36,12 @@ def command(fn):
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as e:  # the last line of defence: one line, exit 3
+            from netdiag.facts import SchemaError
+
+            if isinstance(e, SchemaError):  # the daemon answered with a value outside netdiag's vocabulary
+                err = BadInput("bad-api-answer", f"the Docker daemon's answer does not fit netdiag's model: {e}")
+                _emit_error(err, as_json)
+                sys.exit(err.exit_code)
             _emit_error(NetdiagError("internal-error", f"internal error: {type(e).__name__}: {e}"), as_json)
             sys.exit(EXIT_CANNOT_DIAGNOSE)
 
@@ -98,8 +104,8 @@ def engine_cmd(as_json):
 def port_cmd(container, port, as_json):
     """Published ports of CONTAINER, and who holds each host port (like docker port, and more)."""
     from netdiag.live import Live
-    from netdiag.reports import PortReport
     from netdiag.render.text import port_text
+    from netdiag.reports import PortReport
 
     number = _port_number(port) if port is not None else None
     live = Live()
@@ -114,8 +120,8 @@ def port_cmd(container, port, as_json):
 def ip_cmd(container, as_json):
     """CONTAINER's addresses on each network: IPv4, IPv6, gateway, MAC, subnet, aliases."""
     from netdiag.live import Live
-    from netdiag.reports import AddressReport
     from netdiag.render.text import address_text
+    from netdiag.reports import AddressReport
 
     live = Live()
     c = live.container(container)
@@ -149,8 +155,8 @@ def ping_cmd(target, port, as_json):
 def listeners_cmd(container, helper, as_json):
     """Sockets listening inside CONTAINER's namespace, without netstat in the container (alias: netstat)."""
     from netdiag.live import Live
-    from netdiag.reports import ListenerReport
     from netdiag.render.text import listeners_text
+    from netdiag.reports import ListenerReport
 
     live = Live(helper=helper)
     c = live.container(container)
@@ -163,8 +169,8 @@ def listeners_cmd(container, helper, as_json):
 def subnets_cmd(as_json):
     """Docker networks against this machine's interfaces and routes: overlaps (VPN, LAN)."""
     from netdiag.live import Live
-    from netdiag.reports import SubnetReport
     from netdiag.render.text import subnets_text
+    from netdiag.reports import SubnetReport
     from netdiag.subnets import overlaps, routes_to_containers
 
     live = Live()

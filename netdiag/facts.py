@@ -17,10 +17,24 @@ import functools
 import json
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
-from netdiag.vocab import (ContainerStatus, HostRole, Location, NetMode, Origin, OutcomeState, ProbeKind, Protocol,
-                           ReachResult, VmKind)
+from netdiag.vocab import (
+    ContainerStatus,
+    HostRole,
+    Location,
+    NetMode,
+    Origin,
+    OutcomeState,
+    ProbeKind,
+    Protocol,
+    ReachResult,
+    VmKind,
+)
+
+Decoder = Callable[[Any], Any]
 
 SCHEMA_VERSION = 2  # 2: Reach.source became Reach.origin; firewall rules are parsed records
 
@@ -353,7 +367,7 @@ class Snapshot:
 # --- JSON -------------------------------------------------------------------------------------
 
 
-def to_dict(obj):
+def to_dict(obj: Any) -> Any:
     """A dataclass (or a list of them) as plain JSON values."""
     if isinstance(obj, enum.Enum):
         return obj.value
@@ -368,15 +382,27 @@ def to_dict(obj):
     return obj
 
 
-def to_json(obj, indent: int | None = 2) -> str:
+def to_json(obj: Any, indent: int | None = 2) -> str:
     return json.dumps(to_dict(obj), indent=indent, sort_keys=False)
 
 
 class SchemaError(ValueError):
-    """The data does not fit the facts model (wrong type, missing field)."""
+    """The data does not fit the facts model (wrong type, missing field, a value outside its vocabulary)."""
 
 
-def from_dict(cls, data):
+E = typing.TypeVar("E", bound=enum.Enum)
+
+
+def member(vocabulary: type[E], value: Any, field: str) -> E:
+    """The member of a vocabulary that an API answer names, or a SchemaError naming the field."""
+    try:
+        return vocabulary(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in vocabulary)
+        raise SchemaError(f"{field}: {_quote(value)} is not one of {allowed}") from None
+
+
+def from_dict(cls: Any, data: Any) -> Any:
     """Build `cls` (a dataclass or a type hint) from plain JSON values; the inverse of to_dict."""
     name = getattr(cls, "__name__", str(cls))
     try:
@@ -385,18 +411,18 @@ def from_dict(cls, data):
         raise SchemaError(f"{name}{e}" if str(e).startswith((".", "[", ":")) else f"{name}: {e}") from None
 
 
-def _quote(value) -> str:
+def _quote(value: Any) -> str:
     """A value in an error line: its repr, cut to 80 characters."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _fail(where: str, message: str):
+def _fail(where: str, message: str) -> NoReturn:
     raise SchemaError(f"{where}: {message}" if where else f": {message}")
 
 
-@functools.lru_cache(maxsize=None)
-def _decoder(tp):
+@functools.cache
+def _decoder(tp: Any) -> Decoder:
     """A function that checks and converts JSON values to `tp`, built once per type.
 
     Errors carry the path to the bad value (".containers[0].published[0].host_port: ..."), built
@@ -407,7 +433,7 @@ def _decoder(tp):
         optional = len(args) < len(typing.get_args(tp))
         inner = [_decoder(a) for a in args]
 
-        def union(value):
+        def union(value: Any) -> Any:
             if value is None and optional:
                 return None
             errors = []
@@ -422,7 +448,7 @@ def _decoder(tp):
     if origin is tuple:
         item = _decoder(typing.get_args(tp)[0])
 
-        def tuple_of(value):
+        def tuple_of(value: Any) -> Any:
             if not isinstance(value, list):
                 _fail("", f"expected a list, got {type(value).__name__}")
             out = []
@@ -436,7 +462,7 @@ def _decoder(tp):
     if origin is dict:
         vt = _decoder(typing.get_args(tp)[1])
 
-        def dict_of(value):
+        def dict_of(value: Any) -> Any:
             if not isinstance(value, dict):
                 _fail("", f"expected an object, got {type(value).__name__}")
             out = {}
@@ -448,16 +474,11 @@ def _decoder(tp):
             return out
         return dict_of
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        members = {m.value: m for m in tp}
-        allowed = ", ".join(repr(v) for v in members)
-
-        def member(value):
-            if type(value) is not str or value not in members:
-                _fail("", f"{_quote(value)} is not one of {allowed}")
-            return members[value]
-        return member
+        def member_of(value: Any) -> Any:
+            return member(tp, value, "")
+        return member_of
     if tp is Origin:
-        def origin(value):
+        def origin(value: Any) -> Any:
             if type(value) is not str:
                 _fail("", f"expected a string, got {type(value).__name__}")
             try:
@@ -470,7 +491,7 @@ def _decoder(tp):
         fields = [(f.name, f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
                   for f in dataclasses.fields(tp)]
 
-        def record(value):
+        def record(value: Any) -> Any:
             if not isinstance(value, dict):
                 _fail("", f"expected an object, got {type(value).__name__}")
             kwargs = {}
@@ -482,27 +503,27 @@ def _decoder(tp):
                         raise SchemaError(f".{name}{e}") from None
                 elif required:
                     _fail("", f"missing field {name!r}")
-            return tp(**kwargs)
+            return tp(**kwargs)  # type: ignore[operator]
         return record
     if tp is float:
-        def number(value):
+        def number(value: Any) -> Any:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return float(value)
             _fail("", f"expected a number, got {type(value).__name__}")
         return number
     if tp in (int, str, bool):
-        def scalar(value):
+        def scalar(value: Any) -> Any:
             if type(value) is not tp:
                 _fail("", f"expected {tp.__name__}, got {type(value).__name__}")
             return value
         return scalar
     if tp is type(None):
-        def null(value):
+        def null(value: Any) -> Any:
             if value is not None:
                 _fail("", "expected null")
         return null
     raise SchemaError(f": cannot decode type {tp!r}")
 
 
-def from_json(cls, text: str):
+def from_json(cls: Any, text: str) -> Any:
     return from_dict(cls, json.loads(text))

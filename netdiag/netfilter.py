@@ -9,6 +9,7 @@ rule drops it" from "this rule may drop it, depending on ..." and never claim th
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from netdiag.facts import Chain, FirewallRule, Match
@@ -72,7 +73,7 @@ def matches(rule: FirewallRule, p: Packet) -> bool | None:
     """True when every match of the rule holds for the packet, False when one fails, None when
     the answer depends on what is not known."""
     checks: list[bool | None] = []
-    for m, result in (
+    fields: tuple[tuple[Match | None, Callable[[Match], bool | None]], ...] = (
             (rule.protocol, lambda m: _protocol(m, p.protocol)),
             (rule.source, lambda m: _address(m, p.source)),
             (rule.destination, lambda m: _address(m, p.destination)),
@@ -82,7 +83,8 @@ def matches(rule: FirewallRule, p: Packet) -> bool | None:
             (rule.dports, lambda m: _port(m, p.dport)),
             (rule.ctstate, lambda m: _ctstate(m, p.ctstate)),
             (rule.ctorigdst, lambda m: _address(m, p.orig_destination)),
-            (rule.ctorigdstport, lambda m: _port(m, p.orig_dport))):
+            (rule.ctorigdstport, lambda m: _port(m, p.orig_dport)))
+    for m, result in fields:
         if m is None:
             continue
         r = result(m)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from netdiag.facts import Reach
-from netdiag.vocab import Location, NetMode
 from netdiag.reports import PingReport
+from netdiag.vocab import Location, NetMode
 
 
 def _run(plan: list[tuple[str, str, int | None]]) -> tuple[Reach, ...]:

@@ -3,8 +3,8 @@ code they make. Plain records: the renderers read them, the orchestration (netdi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from netdiag.checkfile import Expectation
 from netdiag.diagnosis import Diagnosis

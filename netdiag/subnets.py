@@ -7,10 +7,10 @@ towards the ISP (the boot2docker case).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from netdiag.addr import interface_network, network
-
 from netdiag.facts import Container, HostNet, Network, Route
 from netdiag.parsers.routes import route_for
 
@@ -42,7 +42,7 @@ class RouteChoice:
     via_default: bool = False
 
 
-def docker_devices(networks) -> set[str]:
+def docker_devices(networks: Iterable[Network]) -> set[str]:
     return {n.bridge for n in networks if n.bridge} | {"docker0", "docker_gwbridge"}
 
 

@@ -5,16 +5,20 @@ Only what a diagnosis needs is kept: no environment, and command lines with secr
 
 from __future__ import annotations
 
-from netdiag.facts import Container, ContainerState, Endpoint, Network, PortBinding
+from typing import Any
+
+from netdiag.facts import Container, ContainerState, Endpoint, Network, PortBinding, member
 from netdiag.redact import mask_argv, mask_value
+from netdiag.vocab import ContainerStatus, Protocol
 
 
-def _port_key(key: str) -> tuple[int, str]:
+def _port_key(key: str) -> tuple[int, Protocol]:
+    """"80/tcp" -> (80, tcp); ValueError for what is not a port and a protocol netdiag knows."""
     port, _, proto = key.partition("/")
-    return int(port), proto or "tcp"
+    return int(port), Protocol(proto or "tcp")
 
 
-def _bindings(ports: dict | None) -> tuple[PortBinding, ...]:
+def _bindings(ports: dict[str, Any] | None) -> tuple[PortBinding, ...]:
     out = []
     for key, binds in sorted((ports or {}).items()):
         try:
@@ -31,19 +35,19 @@ def _bindings(ports: dict | None) -> tuple[PortBinding, ...]:
     return tuple(out)
 
 
-def bridge_device(net: dict) -> str:
+def bridge_device(net: dict[str, Any]) -> str:
     """The Linux bridge behind a bridge network: its option, docker0 for the default, else br-<id>."""
     if net.get("Driver") != "bridge":
         return ""
     opts = net.get("Options") or {}
     if opts.get("com.docker.network.bridge.name"):
-        return opts["com.docker.network.bridge.name"]
+        return str(opts["com.docker.network.bridge.name"])
     if net.get("Name") == "bridge":
         return "docker0"
     return "br-" + (net.get("Id") or "")[:12]
 
 
-def network_from_inspect(net: dict) -> Network:
+def network_from_inspect(net: dict[str, Any]) -> Network:
     ipam = (net.get("IPAM") or {}).get("Config") or []
     return Network(
         id=net.get("Id", ""),
@@ -59,7 +63,7 @@ def network_from_inspect(net: dict) -> Network:
     )
 
 
-def container_from_inspect(c: dict) -> Container:
+def container_from_inspect(c: dict[str, Any]) -> Container:
     state = c.get("State") or {}
     config = c.get("Config") or {}
     host = c.get("HostConfig") or {}
@@ -84,7 +88,7 @@ def container_from_inspect(c: dict) -> Container:
         name=(c.get("Name") or "").lstrip("/"),
         image=config.get("Image") or c.get("Image", ""),
         state=ContainerState(
-            status=state.get("Status", ""),
+            status=member(ContainerStatus, state.get("Status", ""), "State.Status"),
             running=bool(state.get("Running")),
             paused=bool(state.get("Paused")),
             restarting=bool(state.get("Restarting")),
@@ -108,7 +112,7 @@ def container_from_inspect(c: dict) -> Container:
     )
 
 
-def _port_sort(key: str):
+def _port_sort(key: str) -> tuple[int, str]:
     try:
         return _port_key(key)
     except ValueError:

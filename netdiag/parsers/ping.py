@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from netdiag.vocab import ReachResult
 
@@ -20,7 +21,7 @@ UNREACHABLE_CODES = {
 }
 
 
-def parse_ping(text: str) -> dict:
+def parse_ping(text: str) -> dict[str, Any]:
     """{"result", "responder", "icmp_type", "icmp_code", "rtt_ms", "detail"} from one ping run."""
     m = _REPLY.search(text)
     if m:

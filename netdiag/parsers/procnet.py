@@ -11,6 +11,7 @@ import socket
 import struct
 
 from netdiag.facts import Socket
+from netdiag.vocab import Protocol
 
 TCP_LISTEN = "0A"
 UDP_UNCONNECTED = "07"
@@ -30,7 +31,7 @@ def decode_address(hex_addr: str) -> str:
     raise ValueError(f"bad address {hex_addr!r}")
 
 
-def parse_sockets(text: str, protocol: str, family: int) -> list[tuple[Socket, str]]:
+def parse_sockets(text: str, protocol: Protocol, family: int) -> list[tuple[Socket, str]]:
     """Every socket in one /proc/net file, with its state code (e.g. "0A" for LISTEN)."""
     out: list[tuple[Socket, str]] = []
     for line in text.splitlines():
@@ -52,13 +53,14 @@ def parse_sockets(text: str, protocol: str, family: int) -> list[tuple[Socket, s
     return out
 
 
-def parse_listeners(text: str, protocol: str, family: int) -> list[Socket]:
+def parse_listeners(text: str, protocol: Protocol, family: int) -> list[Socket]:
     """The listening sockets of one file: TCP in LISTEN, UDP bound and unconnected."""
     want = TCP_LISTEN if protocol == "tcp" else UDP_UNCONNECTED
     return [s for s, state in parse_sockets(text, protocol, family) if state == want]
 
 
-PROC_NET_FILES = (("tcp", "tcp", 4), ("tcp6", "tcp", 6), ("udp", "udp", 4), ("udp6", "udp", 6))
+PROC_NET_FILES = (("tcp", Protocol.TCP, 4), ("tcp6", Protocol.TCP, 6), ("udp", Protocol.UDP, 4),
+                  ("udp6", Protocol.UDP, 6))
 
 
 def listeners_from_files(files: dict[str, str]) -> list[Socket]:

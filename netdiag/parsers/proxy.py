@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netdiag.facts import ProxyProcess
+from netdiag.vocab import Protocol
 
 
 def parse_proxy_cmdline(pid: int, argv: list[str]) -> ProxyProcess | None:
@@ -14,7 +15,7 @@ def parse_proxy_cmdline(pid: int, argv: list[str]) -> ProxyProcess | None:
         if word.startswith("-") and i + 1 < len(argv):
             opts[word.lstrip("-")] = argv[i + 1]
     try:
-        return ProxyProcess(pid, opts.get("proto", "tcp"), opts.get("host-ip", ""),
+        return ProxyProcess(pid, Protocol(opts.get("proto", "tcp")), opts.get("host-ip", ""),
                             int(opts["host-port"]), opts.get("container-ip", ""),
                             int(opts["container-port"]))
     except (KeyError, ValueError):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 import struct
+from collections.abc import Iterable
 
-from netdiag.addr import address as parse_address, network
+from netdiag.addr import address as parse_address
+from netdiag.addr import network
 from netdiag.facts import Route
 
 RTF_UP = 0x1
@@ -62,7 +64,7 @@ def parse_ipv6_routes(text: str) -> list[Route]:
     return routes
 
 
-def route_for(routes, address: str) -> Route | None:
+def route_for(routes: Iterable[Route], address: str) -> Route | None:
     """The route a packet to `address` takes: longest prefix first, then the lowest metric."""
     ip = parse_address(address)
     best: Route | None = None

@@ -11,6 +11,7 @@ import struct
 
 from netdiag.facts import Socket
 from netdiag.parsers.procnet import EMBEDDED_DNS
+from netdiag.vocab import Protocol
 
 SOCK_DIAG_BY_FAMILY = 20
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
@@ -30,7 +31,7 @@ def request(family: int, protocol: int, seq: int = 1) -> bytes:
     return NLMSGHDR.pack(NLMSGHDR.size + len(body), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body
 
 
-def parse(data: bytes, protocol: str) -> tuple[list[Socket], bool]:
+def parse(data: bytes, protocol: Protocol) -> tuple[list[Socket], bool]:
     """(sockets, done) from one or more reply datagrams; raises OSError on a netlink error."""
     out, pos, done = [], 0, False
     while pos + NLMSGHDR.size <= len(data):

@@ -15,8 +15,8 @@ import shutil
 import subprocess
 import sys
 
-from netdiag.vocab import Origin, ProbeKind, ReachResult
 from netdiag.facts import Container, Outcome, Reach, from_dict, to_dict
+from netdiag.vocab import Origin, ProbeKind, ReachResult
 
 
 def probe_from_container(source: Container, address: str, port: int, timeout: float = 6.0) -> Reach:
@@ -24,7 +24,8 @@ def probe_from_container(source: Container, address: str, port: int, timeout: fl
     nsenter = shutil.which("nsenter")
     ns = f"/proc/{source.state.pid}/ns/net"
     if not nsenter:
-        return Reach(Outcome.unavailable("nsenter (util-linux) is not installed"), ProbeKind.TCP, address, port, origin=origin)
+        return Reach(Outcome.unavailable("nsenter (util-linux) is not installed"), ProbeKind.TCP, address, port,
+                     origin=origin)
     if not source.state.running or not os.path.exists(ns):
         return Reach(Outcome.unavailable(f"{source.name} is not running, or its namespace is not visible here"),
                      ProbeKind.TCP, address, port, origin=origin)
@@ -33,7 +34,8 @@ def probe_from_container(source: Container, address: str, port: int, timeout: fl
         p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         data = json.loads(p.stdout)
     except (OSError, subprocess.TimeoutExpired, ValueError) as e:
-        return Reach(Outcome.failed(f"probe inside {source.name} failed: {e}"), ProbeKind.TCP, address, port, origin=origin)
+        return Reach(Outcome.failed(f"probe inside {source.name} failed: {e}"), ProbeKind.TCP, address, port,
+                     origin=origin)
     r = from_dict(Reach, data)
     method = f"{r.outcome.method}, inside {source.name}'s namespace (nsenter)"
     return Reach(Outcome(r.outcome.state, r.outcome.reason, method), r.kind, r.address, r.port, r.result,

@@ -14,9 +14,9 @@ import threading
 import time
 
 from netdiag.facts import Container, Listeners, Outcome
-from netdiag.vocab import NetMode
 from netdiag.parsers.procnet import PROC_NET_FILES, listeners_from_files, split_cat
 from netdiag.probes.runner import read_text
+from netdiag.vocab import NetMode
 
 PROCFS = os.environ.get("NETDIAG_PROCFS", "/proc")
 EXEC_WAIT = 2.0  # seconds for a `docker exec cat` to report its exit

@@ -8,6 +8,7 @@ import socket
 from netdiag.facts import Chain, Outcome, PortHolders, ProxyProcess, Socket
 from netdiag.parsers.iptables import docker_nat_rules
 from netdiag.parsers.proxy import parse_proxy_cmdline
+from netdiag.vocab import Protocol
 
 
 def _listening_sockets() -> list[Socket]:
@@ -32,7 +33,7 @@ def _listening_sockets() -> list[Socket]:
                     names[c.pid] = ""
             name = names[c.pid]
         family = 6 if c.family == socket.AF_INET6 else 4
-        out.append(Socket("tcp" if is_tcp else "udp", family, c.laddr.ip, c.laddr.port,
+        out.append(Socket(Protocol.TCP if is_tcp else Protocol.UDP, family, c.laddr.ip, c.laddr.port,
                           pid=c.pid, process=name))
     out.sort(key=lambda s: (s.protocol, s.port, s.family, s.address))
     return out

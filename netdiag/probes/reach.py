@@ -18,9 +18,9 @@ import socket
 import subprocess
 import time
 
-from netdiag.vocab import ProbeKind, ReachResult
 from netdiag.facts import Outcome, Reach
 from netdiag.parsers.ping import UNREACHABLE_CODES, parse_ping
+from netdiag.vocab import ProbeKind, ReachResult
 
 ICMP_TIMEOUT = 1.5
 TCP_TIMEOUT = 1.5
@@ -107,7 +107,7 @@ def _exchange(sock: socket.socket, host: str) -> tuple[str, str, str]:
         sock.sendall(f"HEAD / HTTP/1.0\r\nHost: {host}\r\nUser-Agent: netdiag\r\n\r\n".encode())
         sock.settimeout(REPLY_WAIT)
         data = sock.recv(256)
-    except socket.timeout:
+    except TimeoutError:
         return ReachResult.SILENT, "", f"accepted; no reply within {REPLY_WAIT:g}s"
     except (ConnectionResetError, BrokenPipeError):
         # a peer that closes before our request arrives answers it with a reset: the same
@@ -127,14 +127,15 @@ def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT) -> Reach:
     start = time.monotonic()
     try:
         sock.connect((address, port))
-    except socket.timeout:
+    except TimeoutError:
         sock.close()
         return Reach(Outcome(method=method), ProbeKind.TCP, address, port, ReachResult.TIMEOUT,
                      detail=f"no answer to the SYN within {timeout:g}s")
     except OSError as e:
         sock.close()
         result, detail = {
-            errno.ECONNREFUSED: (ReachResult.REFUSED, "connection refused: nothing listens there, or a firewall rejects"),
+            errno.ECONNREFUSED: (ReachResult.REFUSED,
+                                 "connection refused: nothing listens there, or a firewall rejects"),
             errno.ENETUNREACH: (ReachResult.ICMP_UNREACHABLE, "network unreachable"),
             errno.EHOSTUNREACH: (ReachResult.ICMP_UNREACHABLE, "host unreachable"),
             errno.ETIMEDOUT: (ReachResult.TIMEOUT, "connection timed out"),

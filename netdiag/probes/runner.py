@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import subprocess
-from typing import Callable
+from collections.abc import Callable
 
 STEP_TIMEOUT = 5.0  # seconds, for one command or call
 

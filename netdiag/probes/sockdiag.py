@@ -17,6 +17,7 @@ import threading
 
 from netdiag.facts import Socket
 from netdiag.parsers import sockdiag
+from netdiag.vocab import Protocol
 
 CLONE_NEWNET = 0x40000000
 NETLINK_SOCK_DIAG = 4
@@ -70,9 +71,9 @@ def listening(netns_path: str, udp: bool = False) -> tuple[list[Socket], dict[st
     sock.settimeout(TIMEOUT)
     found: list[Socket] = []
     raw: dict[str, str] = {}
-    queries = [(socket.AF_INET, socket.IPPROTO_TCP, "tcp"), (socket.AF_INET6, socket.IPPROTO_TCP, "tcp")]
+    queries = [(family, socket.IPPROTO_TCP, Protocol.TCP) for family in (socket.AF_INET, socket.AF_INET6)]
     if udp:
-        queries += [(socket.AF_INET, socket.IPPROTO_UDP, "udp"), (socket.AF_INET6, socket.IPPROTO_UDP, "udp")]
+        queries += [(family, socket.IPPROTO_UDP, Protocol.UDP) for family in (socket.AF_INET, socket.AF_INET6)]
     try:
         for seq, (family, proto, name) in enumerate(queries, 1):
             sock.send(sockdiag.request(family, proto, seq))

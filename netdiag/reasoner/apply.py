@@ -22,7 +22,8 @@ class Skip:
 
     rule: str
     hop: Hop
-    lacking: tuple[tuple[str, str], ...]  # (what, why): ("the Docker host's firewall rules", "iptables-save needs root")
+    # (what, why) per missing input: ("the Docker host's firewall rules", "iptables-save needs root")
+    lacking: tuple[tuple[str, str], ...]
 
 
 def applicable(r: Rule, ctx: Context) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Callable
+from collections.abc import Callable
 
 from netdiag.diagnosis import Attempt
 from netdiag.errors import BadInput

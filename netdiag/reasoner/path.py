@@ -8,7 +8,7 @@ process, is the attempt itself: it is ok only when the service answered.
 from __future__ import annotations
 
 import ipaddress
-from typing import Callable
+from collections.abc import Callable
 
 from netdiag.context import Context, hostport, socket_label, where_daemon_runs
 from netdiag.diagnosis import Finding, PathStep

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from netdiag.render.diagnosis import render
 from netdiag.results import Result
 from netdiag.vocab import CheckStatus
 
 PASS, FAIL = CheckStatus.PASS, CheckStatus.FAIL
-from netdiag.render.diagnosis import render
 
 
 def check_text(results: list[Result]) -> str:

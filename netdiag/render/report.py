@@ -8,10 +8,11 @@ import html
 
 from netdiag.diagnosis import Diagnosis
 from netdiag.facts import Snapshot
-from netdiag.vocab import HopStatus, Location
+from netdiag.vocab import HopStatus, Location, Verdict
 
 RED, GREEN, AMBER, GREY = "#d32f2f", "#2e7d32", "#f9a825", "#607d8b"
-VERDICT_COLOUR = {"reachable": GREEN, "unreachable": RED, "unknown": AMBER}
+VERDICT_COLOUR = {Verdict.REACHABLE: GREEN, Verdict.UNREACHABLE: RED, Verdict.UNKNOWN: AMBER}
+HOP_COLOUR = {HopStatus.OK: GREEN, HopStatus.FAIL: RED, HopStatus.UNKNOWN: AMBER}
 
 
 def markdown(snapshot: Snapshot, diagnoses: list[Diagnosis], source: str) -> str:
@@ -116,7 +117,7 @@ def html_report(snapshot: Snapshot, diagnoses: list[Diagnosis], source: str) -> 
         if d.works:
             body.append("<p>Works: " + ", ".join(f"<code>{esc(w)}</code>" for w in d.works) + "</p>")
         body.append("<table><tr><th>hop</th><th>status</th><th>detail</th></tr>" + "".join(
-            f'<tr><td>{esc(h.hop)}</td><td style="color:{ {"ok": GREEN, "fail": RED, "unknown": AMBER}.get(h.status, GREY)}">'
+            f'<tr><td>{esc(h.hop)}</td><td style="color:{HOP_COLOUR.get(h.status, GREY)}">'
             f"{esc(h.status)}</td><td>{esc(h.detail)}</td></tr>" for h in d.path) + "</table>")
     style = ("body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"

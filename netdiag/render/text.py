@@ -52,7 +52,8 @@ def port_text(r: PortReport) -> str:
     for b in want:
         holder = ""
         for s in r.holders.sockets:
-            if s.port == b.host_port and s.protocol == b.protocol and s.address in (b.host_ip or "0.0.0.0", "0.0.0.0", "::"):
+            on = (b.host_ip or "0.0.0.0", "0.0.0.0", "::")
+            if s.port == b.host_port and s.protocol == b.protocol and s.address in on:
                 holder = f"{s.process or '?'} (pid {s.pid})" if s.pid else (s.process or "?")
                 break
         nat = [n for n in r.holders.nat if n.host_port == b.host_port and n.protocol == b.protocol]
@@ -132,7 +133,8 @@ def subnets_text(r: SubnetReport) -> str:
                              for o in r.overlaps],
                             ["network", "subnet", "on", "claimed by", "prefix", "gateway"]))
     elif not r.client.outcome.ok:
-        lines.append(f"overlaps unknown: the client's interfaces or routes could not be read ({r.client.outcome.reason})")
+        lines.append("overlaps unknown: the client's interfaces or routes could not be read "
+                     f"({r.client.outcome.reason})")
     else:
         lines.append("no overlap between Docker networks and the client's interfaces or routes")
     if r.docker_host is not None and not r.docker_host.outcome.ok:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from netdiag.rules.inputs import Need, describe
 from netdiag.vocab import Direction, Fact, Hop
@@ -74,7 +75,7 @@ class Rule:
         """The docstring's fixed sections, by name."""
         found: dict[str, str] = {}
         current = None
-        heading = re.compile(r"^(%s):\s*(.*)$" % "|".join(re.escape(s) for s in SECTIONS))
+        heading = re.compile(r"^({}):\s*(.*)$".format("|".join(re.escape(s) for s in SECTIONS)))
         for line in self.doc.splitlines()[1:]:
             m = heading.match(line)
             if m:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 from netdiag.context import Context, hostport, is_loopback, where_daemon_runs
 from netdiag.facts import PortBinding
@@ -141,7 +141,8 @@ def not_where_it_is_published(ctx: Context) -> Iterator[Found]:
     covers = ("", "0.0.0.0", "::", a.address) + ((ctx.host_address,) if a.kind == AddressKind.DOCKER_HOST else ())
     if any(b.host_ip in covers for b in bindings) or all(is_loopback(b.host_ip) for b in bindings):
         return
-    evidence = [f"{b.container_port}/{b.protocol} is bound to {hostport(b.host_ip, b.host_port)} only" for b in bindings]
+    evidence = [f"{b.container_port}/{b.protocol} is bound to {hostport(b.host_ip, b.host_port)} only"
+                for b in bindings]
     evidence.append(f"the attempt goes to {a.address}, which that binding does not cover")
     evidence += reach_evidence(ctx, a.address, a.port)
     yield Found(f"{a.address}:{a.port} is not where {name} is bound", evidence,
@@ -179,7 +180,7 @@ def another_containers_address(ctx: Context) -> Iterator[Found]:
 @rule("ND302", "ip-not-routable", Hop.CLIENT, needs=((Fact.CLIENT_ROUTES, Fact.ROUTER_ANSWER),),
       direction=Direction.FROM_HOST)
 def ip_not_routable(ctx: Context) -> Iterator[Found]:
-    """The container IP lives on a bridge inside the Docker host (a VM or another machine): the client has no route to it.
+    """The container IP is on a bridge inside the Docker host (a VM or another machine): the client has no route to it.
 
     Detects: an attempt to the container's own IP from a client that is not the Docker host,
     whose route to that IP does not go through the Docker host.
@@ -211,7 +212,8 @@ def ip_not_routable(ctx: Context) -> Iterator[Found]:
         evidence.append(f"{a.address} is on network {net.name} ({', '.join(net.subnets)}"
                         f"{', bridge ' + net.bridge if net.bridge else ''}) inside the Docker host")
     if not routes_known:
-        evidence.append(f"the client's routes could not be read: {client.outcome.reason if client else 'not collected'}")
+        why = client.outcome.reason if client else "not collected"
+        evidence.append(f"the client's routes could not be read: {why}")
     elif route is None:
         evidence.append(f"the client has no route to {a.address}")
     elif route.gateway:

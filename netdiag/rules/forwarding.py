@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from netdiag.context import Context, hostport, is_loopback
 from netdiag.facts import Chain, PortBinding

@@ -8,7 +8,8 @@ but never required. The live source plans its probes from these declarations.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from netdiag.facts import Outcome
 from netdiag.vocab import Fact, ProbeKind, ReachResult

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from netdiag.context import Context, hostport
 from netdiag.rules import Found, rule
@@ -71,6 +71,8 @@ def host_port_conflict(ctx: Context) -> Iterator[Found]:
     if st.running:
         return
     for b in ctx.requested():
+        if b.host_port is None:
+            continue
         if f":{b.host_port}" not in st.error and "port is already allocated" not in st.error:
             continue
         who = holders_of(ctx, b.host_port, b.protocol)
@@ -85,7 +87,8 @@ def host_port_conflict(ctx: Context) -> Iterator[Found]:
                 fix.append(f"docker stop {w.split()[1]}  (frees {b.host_port}), then: docker start {ctx.target.name}")
             else:
                 fix.append(f"stop {w.split(' on ')[0]}, then: docker start {ctx.target.name}")
-        fix.append(f"or publish on a free port: docker rm {ctx.target.name}; docker run -p {free}:{b.container_port} ...")
+        fix.append(f"or publish on a free port: docker rm {ctx.target.name}; "
+                   f"docker run -p {free}:{b.container_port} ...")
         holder = who[0] if who else "another program"
         yield Found(f"host port {b.host_port} is already held by {holder}, so "
                       f"{ctx.target.name} never started", evidence, fix)
@@ -133,6 +136,7 @@ def port_not_published(ctx: Context) -> Iterator[Found]:
     if misplaced:
         evidence.append(f"the container's arguments contain `{' '.join(misplaced)}`: it came after the image "
                         "name, so docker passed it to the container's command instead of publishing")
-        fix.insert(0, f"move `{misplaced[0]}` before the image name: docker run -d {misplaced[0]} {ctx.target.image} ...")
+        fix.insert(0, f"move `{misplaced[0]}` before the image name: "
+                      f"docker run -d {misplaced[0]} {ctx.target.image} ...")
     yield Found(f"{ctx.port}/{ctx.protocol} of {name} is not published: "
                   "nothing on the host leads to it", evidence, fix)
