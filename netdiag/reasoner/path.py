@@ -8,6 +8,7 @@ process, is the attempt itself: it is ok only when the service answered.
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Callable
 
 from netdiag.context import Context, hostport, socket_label, where_daemon_runs
@@ -139,11 +140,14 @@ SEEN: dict[Hop, Callable[[Context, Target | None], Seen]] = {
 
 
 def unchecked(skips: list[Skip]) -> str:
-    """What a hop's skipped rules lacked, in one line: the inputs, why, and the rules not checked."""
-    what = dict.fromkeys(w for s in skips for w, _ in s.lacking)
+    """What a hop's skipped rules lacked, in one line: the rules not checked, the inputs, why."""
+    what = list(dict.fromkeys(w for s in skips for w, _ in s.lacking))
     why = dict.fromkeys(y for s in skips for _, y in s.lacking)
     rules = ", ".join(dict.fromkeys(s.rule for s in skips))
-    return f"{' and '.join(what)} not read: {'; '.join(why)} ({rules} not checked)"
+    words = [w.split(" ") for w in what]
+    shared = len(os.path.commonprefix(words)) if len(words) > 1 else 0  # "the Docker host's" said once
+    what = [what[0]] + [" ".join(w[shared:]) for w in words[1:] if w[shared:]]
+    return f"not checked ({rules}): {' and '.join(what)} not read: {'; '.join(why)}"
 
 
 def build_path(ctx: Context, findings: list[Finding], skips: list[Skip], label: str) -> list[PathStep]:

@@ -67,7 +67,7 @@ INPUTS: dict[Fact, tuple[str, Callable[[Context], Outcome]]] = {
     Fact.CLIENT_ROUTES: ("the client's interfaces and routes", _client_routes),
     Fact.NETWORKS: ("the Docker networks", _networks),
     Fact.LISTENERS: ("the container's listening sockets", _listeners),
-    Fact.FORWARDING: ("the Docker host's forwarding state", _firewall),
+    Fact.FORWARDING: ("the Docker host's forwarding sysctls", _firewall),
     Fact.FIREWALL_RULES: ("the Docker host's firewall rules", _firewall_rules),
     Fact.PORT_HOLDERS: ("who holds the Docker host's ports", _port_holders),
     Fact.ROUTER_ANSWER: ("a router's ICMP answer to the ping", _router_answer),
