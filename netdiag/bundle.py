@@ -175,8 +175,8 @@ def parse(data: bytes, path: str = "bundle") -> Bundle:
         doc = dict(doc, snapshot=upgrade_from_1(doc["snapshot"]))
         schema = SCHEMA_VERSION
     try:
-        snapshot = from_dict(Snapshot, doc["snapshot"])
-        attempts = from_dict(tuple[AttemptSpec, ...], doc["attempts"])
+        snapshot = from_dict(Snapshot, doc["snapshot"], "snapshot")
+        attempts = from_dict(tuple[AttemptSpec, ...], doc["attempts"], "attempts")
         validate(snapshot)
         validate(attempts, "attempts")
     except SchemaError as e:
@@ -189,14 +189,18 @@ def parse(data: bytes, path: str = "bundle") -> Bundle:
 
 
 def upgrade_from_1(snapshot: object) -> object:
-    """A schema 1 snapshot as schema 2 has it: `Reach.source` is `origin`, and each firewall rule,
-    a line of iptables-save text in 1, is its parsed record. What does not fit is left for the
-    decoder to report."""
+    """A schema 1 snapshot as schema 2 has it: `Reach.source` is `origin`, `Engine.source` is
+    `chosen_by`, and each firewall rule, a line of iptables-save text in 1, is its parsed record.
+    What does not fit is left for the decoder to report."""
     from netdiag.parsers.iptables import parse_rule
 
     if not isinstance(snapshot, dict):
         return snapshot
     out = dict(snapshot, schema=SCHEMA_VERSION)
+    if isinstance(out.get("engine"), dict) and "source" in out["engine"]:
+        engine = dict(out["engine"])
+        engine["chosen_by"] = engine.pop("source")
+        out["engine"] = engine
     if isinstance(out.get("reach"), list):
         out["reach"] = [{("origin" if k == "source" else k): v for k, v in r.items()} if isinstance(r, dict) else r
                         for r in out["reach"]]

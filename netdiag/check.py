@@ -13,7 +13,7 @@ from netdiag.diagnosis import AttemptSpec
 from netdiag.errors import NetdiagError
 from netdiag.facts import Snapshot
 from netdiag.results import DoctorReport, DoctorRow, Result
-from netdiag.vocab import CheckStatus, Verdict
+from netdiag.vocab import CheckStatus, ExpectationKind, Verdict
 
 PASS, FAIL, UNKNOWN = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.UNKNOWN
 
@@ -30,7 +30,7 @@ def _static(e: Expectation, snapshot: Snapshot) -> Result:
     from netdiag.subnets import overlaps
     from netdiag.why import find
 
-    if e.kind == "no-overlap":
+    if e.kind == ExpectationKind.NO_OVERLAP:
         found = []
         for host in (snapshot.client, snapshot.docker_host):
             if host is not None and host.outcome.ok:
@@ -43,7 +43,7 @@ def _static(e: Expectation, snapshot: Snapshot) -> Result:
         return Result(e, FAIL, f"network {o.network} ({o.subnet}) overlaps {o.kind} {o.prefix} dev {o.device} "
                                f"on the {o.machine}" + (f" (+{len(found) - 1} more)" if len(found) > 1 else ""))
     c = find(snapshot, e.params["container"])
-    if e.kind == "on-network":
+    if e.kind == ExpectationKind.ON_NETWORK:
         nets = [ep.network for ep in c.endpoints]
         ok = e.params["network"] in nets
         return Result(e, PASS if ok else FAIL, f"{c.name} is on: {', '.join(nets) or 'no network'}")
@@ -65,7 +65,7 @@ def evaluate(expectations: list[Expectation]) -> list[Result]:
     results: dict[int, Result] = {}
     for i, e in enumerate(expectations):
         try:
-            if e.kind == "reachable":
+            if e.kind == ExpectationKind.REACHABLE:
                 specs[i] = _reach_spec(e, snapshot)
             else:
                 results[i] = _static(e, snapshot)

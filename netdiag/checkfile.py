@@ -17,19 +17,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netdiag.errors import BadInput
+from netdiag.vocab import ExpectationKind
 
-KINDS = {
+KINDS: dict[str, tuple[set[str], set[str]]] = {
     # kind: (required keys, optional keys)
-    "reachable": ({"container"}, {"port", "to", "from"}),
-    "not-published": ({"container"}, {"address"}),
-    "no-overlap": (set(), set()),
-    "on-network": ({"container", "network"}, set()),
+    ExpectationKind.REACHABLE: ({"container"}, {"port", "to", "from"}),
+    ExpectationKind.NOT_PUBLISHED: ({"container"}, {"address"}),
+    ExpectationKind.NO_OVERLAP: (set(), set()),
+    ExpectationKind.ON_NETWORK: ({"container", "network"}, set()),
 }
 
 
 @dataclass(frozen=True)
 class Expectation:
-    kind: str
+    kind: ExpectationKind
     line: int
     params: dict = field(default_factory=dict)
     name: str = ""
@@ -39,13 +40,13 @@ class Expectation:
         if self.name:
             return self.name
         p = self.params
-        if self.kind == "reachable":
+        if self.kind == ExpectationKind.REACHABLE:
             how = f" via {p['to']}" if p.get("to") else ""
             port = f" port {p['port']}" if p.get("port") else ""
             return f"{p['container']}{port} reachable from {p.get('from', 'host')}{how}"
-        if self.kind == "not-published":
+        if self.kind == ExpectationKind.NOT_PUBLISHED:
             return f"{p['container']} publishes nothing on {p.get('address', '0.0.0.0')}"
-        if self.kind == "on-network":
+        if self.kind == ExpectationKind.ON_NETWORK:
             return f"{p['container']} is on network {p['network']}"
         return "no Docker network overlaps the host's routes or interfaces"
 
@@ -117,4 +118,4 @@ def _expectation(node, path: str) -> Expectation:
         params["port"] = int(port)
     if "from" in params and params["from"] != "host" and not str(params["from"]).startswith("container:"):
         raise _error(path, line, f"{kind}: from must be host or container:NAME, not {params['from']!r}")
-    return Expectation(kind, line, params, name.value if name is not None else "")
+    return Expectation(ExpectationKind(kind), line, params, name.value if name is not None else "")

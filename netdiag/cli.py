@@ -105,7 +105,7 @@ def port_cmd(container, port, as_json):
     """Published ports of CONTAINER, and who holds each host port (like docker port, and more)."""
     from netdiag.live import Live
     from netdiag.render.text import port_text
-    from netdiag.reports import PortReport
+    from netdiag.views import PortReport
 
     number = _port_number(port) if port is not None else None
     live = Live()
@@ -121,7 +121,7 @@ def ip_cmd(container, as_json):
     """CONTAINER's addresses on each network: IPv4, IPv6, gateway, MAC, subnet, aliases."""
     from netdiag.live import Live
     from netdiag.render.text import address_text
-    from netdiag.reports import AddressReport
+    from netdiag.views import AddressReport
 
     live = Live()
     c = live.container(container)
@@ -156,7 +156,7 @@ def listeners_cmd(container, helper, as_json):
     """Sockets listening inside CONTAINER's namespace, without netstat in the container (alias: netstat)."""
     from netdiag.live import Live
     from netdiag.render.text import listeners_text
-    from netdiag.reports import ListenerReport
+    from netdiag.views import ListenerReport
 
     live = Live(helper=helper)
     c = live.container(container)
@@ -170,8 +170,8 @@ def subnets_cmd(as_json):
     """Docker networks against this machine's interfaces and routes: overlaps (VPN, LAN)."""
     from netdiag.live import Live
     from netdiag.render.text import subnets_text
-    from netdiag.reports import SubnetReport
     from netdiag.subnets import overlaps, routes_to_containers
+    from netdiag.views import SubnetReport
 
     live = Live()
     nets = live.networks()

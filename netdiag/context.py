@@ -51,7 +51,7 @@ class Context:
     attempt: Attempt
     port: int | None = None  # the target's container port in question
     protocol: Protocol = Protocol.TCP
-    source: Container | None = None  # the container the attempt starts in (--from container:NAME)
+    source_container: Container | None = None  # where the attempt starts (--from container:NAME)
 
     # --- the engine and the client -------------------------------------------------------------
     @property
@@ -68,7 +68,7 @@ class Context:
 
     @property
     def from_container(self) -> bool:
-        return self.source is not None
+        return self.source_container is not None
 
     # --- the target ----------------------------------------------------------------------------
     @property

@@ -17,36 +17,38 @@ DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class DaemonEndpoint:
+    """Where the client reaches the daemon, and what chose it."""
+
     url: str
-    source: str  # DOCKER_HOST | DOCKER_CONTEXT | docker context | default
+    chosen_by: str  # DOCKER_HOST | DOCKER_CONTEXT | docker context | default
     context: str = ""
     tls: object = None
 
 
-def resolve_endpoint(env: dict | None = None) -> Endpoint:
+def resolve_endpoint(env: dict | None = None) -> DaemonEndpoint:
     """Where the docker CLI would connect, and what decided it."""
     env = os.environ if env is None else env
     if env.get("DOCKER_HOST"):
-        return Endpoint(env["DOCKER_HOST"], "DOCKER_HOST")
+        return DaemonEndpoint(env["DOCKER_HOST"], "DOCKER_HOST")
     name = env.get("DOCKER_CONTEXT", "")
-    source = "DOCKER_CONTEXT"
+    chosen_by = "DOCKER_CONTEXT"
     if not name:
         from docker.context.config import get_current_context_name
 
         name = get_current_context_name()
-        source = "docker context"
+        chosen_by = "docker context"
     if name and name != "default":
         from docker.context import ContextAPI
 
         try:
             ctx = ContextAPI.get_context(name)
         except Exception as e:  # docker-py raises its own errors for broken context files
-            raise CannotDiagnose("daemon-unreachable", f"docker context {name!r} ({source}) cannot be read: {e}")
+            raise CannotDiagnose("daemon-unreachable", f"docker context {name!r} ({chosen_by}) cannot be read: {e}")
         if ctx is None:
-            raise CannotDiagnose("daemon-unreachable", f"docker context {name!r} ({source}) does not exist")
-        return Endpoint(ctx.Host or DEFAULT_SOCKET, source, name, ctx.TLSConfig)
-    return Endpoint(DEFAULT_SOCKET, "default")
+            raise CannotDiagnose("daemon-unreachable", f"docker context {name!r} ({chosen_by}) does not exist")
+        return DaemonEndpoint(ctx.Host or DEFAULT_SOCKET, chosen_by, name, ctx.TLSConfig)
+    return DaemonEndpoint(DEFAULT_SOCKET, "default")
 
 
 def _reason(exc: Exception) -> str:
@@ -63,13 +65,13 @@ def _reason(exc: Exception) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
-def connect(endpoint: Endpoint | None = None):
+def connect(endpoint: DaemonEndpoint | None = None):
     """A docker-py low-level APIClient for the endpoint, or a daemon-unreachable error."""
     import docker
     import requests
 
     endpoint = endpoint or resolve_endpoint()
-    where = f"{endpoint.url} (from {endpoint.source}{' ' + endpoint.context if endpoint.context else ''})"
+    where = f"{endpoint.url} (from {endpoint.chosen_by}{' ' + endpoint.context if endpoint.context else ''})"
     try:
         kwargs = {"base_url": endpoint.url, "timeout": API_TIMEOUT, "version": "auto"}
         if endpoint.tls:

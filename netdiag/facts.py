@@ -36,7 +36,7 @@ from netdiag.vocab import (
 
 Decoder = Callable[[Any], Any]
 
-SCHEMA_VERSION = 2  # 2: Reach.source became Reach.origin; firewall rules are parsed records
+SCHEMA_VERSION = 2  # 2: Reach.source became origin, Engine.source chosen_by; firewall rules are records
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Engine:
 
     outcome: Outcome
     endpoint: str = ""  # unix:///var/run/docker.sock, tcp://192.168.59.103:2375, ssh://...
-    source: str = ""  # what chose the endpoint: DOCKER_HOST, DOCKER_CONTEXT, docker context, default
+    chosen_by: str = ""  # what chose the endpoint: DOCKER_HOST, DOCKER_CONTEXT, docker context, default
     context: str = ""  # the docker context name, when one was used
     location: Location = Location.UNKNOWN
     vm_kind: VmKind = VmKind.NONE
@@ -402,9 +402,10 @@ def member(vocabulary: type[E], value: Any, field: str) -> E:
         raise SchemaError(f"{field}: {_quote(value)} is not one of {allowed}") from None
 
 
-def from_dict(cls: Any, data: Any) -> Any:
-    """Build `cls` (a dataclass or a type hint) from plain JSON values; the inverse of to_dict."""
-    name = getattr(cls, "__name__", str(cls))
+def from_dict(cls: Any, data: Any, where: str = "") -> Any:
+    """Build `cls` (a dataclass or a type hint) from plain JSON values; the inverse of to_dict.
+    Errors name the path to the bad value, starting at `where` (by default the type's name)."""
+    name = where or getattr(cls, "__name__", str(cls))
     try:
         return _decoder(cls)(data)
     except SchemaError as e:

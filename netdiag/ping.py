@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netdiag.facts import Reach
-from netdiag.reports import PingReport
+from netdiag.views import PingReport
 from netdiag.vocab import Location, NetMode
 
 

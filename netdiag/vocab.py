@@ -225,6 +225,15 @@ class Direction(Vocab):
         return self == Direction.BOTH or (self == Direction.FROM_HOST) == origin.is_host
 
 
+class ExpectationKind(Vocab):
+    """What one entry of a netdiag.yml expects."""
+
+    REACHABLE = "reachable"
+    NOT_PUBLISHED = "not-published"
+    NO_OVERLAP = "no-overlap"
+    ON_NETWORK = "on-network"
+
+
 class CheckStatus(Vocab):
     """How one expectation of `netdiag check` came out."""
 

@@ -38,7 +38,8 @@ def _context(snapshot: Snapshot, spec: AttemptSpec, resolve) -> Context:
     source = find(snapshot, origin.container) if not origin.is_host else None
     if source is not None and source.id == target.id:
         raise BadInput("bad-argument", f"--from {origin} is the target itself")
-    return Context(snapshot, target, resolve_attempt(snapshot, target, origin, spec.to, resolve), source=source)
+    attempt = resolve_attempt(snapshot, target, origin, spec.to, resolve)
+    return Context(snapshot, target, attempt, source_container=source)
 
 
 def explain(snapshot: Snapshot, spec: AttemptSpec, resolve=None) -> Diagnosis:
@@ -55,7 +56,7 @@ def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve, api=
     for spec in specs:
         base = _context(snapshot, spec, resolve)
         steps = reach_plan(base, ports_in_question(base, spec.port)[0])
-        plan += [(base.source, kind, address, port) for kind, address, port in steps]
+        plan += [(base.source_container, kind, address, port) for kind, address, port in steps]
     exec_api = api if snapshot.engine.location != Location.LOCAL else None
     return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + run_attempts(plan, exec_api))
 

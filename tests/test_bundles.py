@@ -144,6 +144,34 @@ def test_bad_bundle_is_one_line_exit_2(tmp_path, data, why):
     assert "\n" not in line and why in line and "Traceback" not in line
 
 
+def _edited(change) -> bytes:
+    doc = json.loads(SEED_IP.read_bytes())
+    change(doc)
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize("change, why", [
+    (lambda d: d["snapshot"]["engine"].update(location="LOCAL"),
+     "snapshot.engine.location: 'LOCAL' is not one of '', 'local', 'vm', 'remote'"),
+    (lambda d: d["snapshot"]["containers"][0]["state"].update(status="up"), "containers[0].state.status: 'up'"),
+    (lambda d: d["attempts"][0].update(origin="container:"), "attempts[0].origin: 'container:'"),
+    (lambda d: d["snapshot"]["reach"][0].update(kind="udp"), "reach[0].kind: 'udp' is not one of 'icmp', 'tcp'"),
+])
+def test_a_value_outside_its_vocabulary_is_bad_input_naming_the_field(tmp_path, change, why):
+    r = bad(tmp_path, _edited(change))
+    assert r.exit_code == 2, r.output
+    assert why in r.output and r.output.count("\n") == 1
+
+
+def test_a_schema_1_bundle_is_upgraded_when_read():
+    """The recorded bundles are schema 1: origin was `source`, firewall rules were text."""
+    doc = json.loads(SEED_5000.read_bytes())
+    assert doc["schema"] == 1 and "source" in doc["snapshot"]["reach"][0]
+    b = bundles.load(str(SEED_5000))
+    assert b.snapshot.schema == 2 and b.snapshot.reach[0].origin.is_host
+    assert b.snapshot.engine.chosen_by == "DOCKER_HOST"
+
+
 def test_huge_bundle_is_refused_without_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(bundles, "MAX_BYTES", 1000)
     r = bad(tmp_path, SEED_IP.read_bytes())

@@ -36,7 +36,7 @@ def test_classify_location(url, info, local, env, resolved, want):
 
 
 def test_endpoint_precedence(tmp_path, monkeypatch):
-    assert resolve_endpoint({"DOCKER_HOST": "tcp://1.2.3.4:2375", "DOCKER_CONTEXT": "x"}).source == "DOCKER_HOST"
+    assert resolve_endpoint({"DOCKER_HOST": "tcp://1.2.3.4:2375", "DOCKER_CONTEXT": "x"}).chosen_by == "DOCKER_HOST"
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     assert resolve_endpoint({}).url == "unix:///var/run/docker.sock"
 
@@ -53,9 +53,9 @@ def test_docker_context_is_followed(tmp_path, monkeypatch):
                                                 "Endpoints": {"docker": {"Host": "tcp://192.168.59.103:2376",
                                                                          "SkipTLSVerify": False}}}))
     ep = resolve_endpoint({})
-    assert (ep.url, ep.source, ep.context) == ("tcp://192.168.59.103:2376", "docker context", "b2d")
+    assert (ep.url, ep.chosen_by, ep.context) == ("tcp://192.168.59.103:2376", "docker context", "b2d")
     ep = resolve_endpoint({"DOCKER_CONTEXT": "b2d"})
-    assert ep.source == "DOCKER_CONTEXT"
+    assert ep.chosen_by == "DOCKER_CONTEXT"
 
 
 def test_missing_context_is_daemon_unreachable(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from netdiag import facts, reports
+from netdiag import facts, views
 from netdiag.subnets import Overlap
 from examples import lab
 from examples.lab import netdiag, netdiag_laptop
@@ -36,7 +36,7 @@ def test_random_mapping_matches_docker_port(clean):
 
     p = netdiag("port", cid[:12], "80", "--json")
     assert p.returncode == 0, p.stderr
-    report = facts.from_dict(reports.PortReport, _json(p))
+    report = facts.from_dict(views.PortReport, _json(p))
     v4 = [b for b in report.container.published if b.host_ip == "0.0.0.0"]
     assert [(b.container_port, b.host_port) for b in v4] == [(80, host_port)]
     assert set(report.container.exposed) == {"80/tcp", "5000/tcp"}  # EXPOSE, and -p implies it
@@ -61,7 +61,7 @@ def test_listeners_without_netstat_including_loopback(clean):
 
     p = netdiag("listeners", "ndt-listen", "--json")
     assert p.returncode == 0, p.stderr
-    report = facts.from_dict(reports.ListenerReport, _json(p))
+    report = facts.from_dict(views.ListenerReport, _json(p))
     got = {(s.protocol, s.address, s.port) for s in report.listeners.sockets}
     assert ("tcp", "::", 80) in got or ("tcp", "0.0.0.0", 80) in got
     assert ("tcp", "127.0.0.1", 8081) in got
@@ -94,7 +94,7 @@ def test_embedded_dns_listener_is_recognised(clean):
     lab.network("ndt-net-dns")
     lab.run("ndt-dns", "--network", "ndt-net-dns", cmd=("sleep", "600"))
     p = netdiag("listeners", "ndt-dns", "--json")
-    report = facts.from_dict(reports.ListenerReport, _json(p))
+    report = facts.from_dict(views.ListenerReport, _json(p))
     dns = [s for s in report.listeners.sockets if s.address == "127.0.0.11"]
     assert dns and all(s.note == "Docker embedded DNS" for s in dns)
 
@@ -106,7 +106,7 @@ def test_seed_boot2docker_ping_from_laptop(clean, laptop):
 
     p = netdiag_laptop("ping", ip, "--json")
     assert p.returncode == 0, p.stderr
-    report = facts.from_dict(reports.PingReport, _json(p))
+    report = facts.from_dict(views.PingReport, _json(p))
     (icmp,) = report.attempts
     assert icmp.result == ReachResult.ICMP_UNREACHABLE
     assert icmp.responder == lab.ISP_IP
@@ -115,7 +115,7 @@ def test_seed_boot2docker_ping_from_laptop(clean, laptop):
 
     # the container by name from the laptop: the published port on the VM answers
     p = netdiag_laptop("ping", "ndt-b2d", "--port", "80", "--json")
-    report = facts.from_dict(reports.PingReport, _json(p))
+    report = facts.from_dict(views.PingReport, _json(p))
     published = [a for a in report.attempts if a.address == lab.VM_IP and a.port == host_port]
     assert published and published[0].result == ReachResult.ANSWERED
     assert published[0].banner.startswith("HTTP/1")
@@ -130,7 +130,7 @@ def test_engine_from_laptop_is_another_host(laptop):
     engine = facts.from_dict(facts.Engine, _json(p))
     assert engine.location == Location.REMOTE
     assert engine.host_address == lab.VM_IP
-    assert engine.source == "DOCKER_HOST" and engine.endpoint == lab.DOCKER_TCP
+    assert engine.chosen_by == "DOCKER_HOST" and engine.endpoint == lab.DOCKER_TCP
     assert "another host" in netdiag_laptop("engine").stdout
 
     local = facts.from_dict(facts.Engine, _json(netdiag("engine", "--json")))
@@ -140,7 +140,7 @@ def test_engine_from_laptop_is_another_host(laptop):
 def test_listeners_through_docker_exec_when_daemon_is_remote(clean, laptop):
     lab.run("ndt-remote-l", cmd=("httpd", "-f", "-p", "127.0.0.1:8082", "-h", "/www"))
     lab.wait_listening("ndt-remote-l", 8082)
-    report = facts.from_dict(reports.ListenerReport, _json(netdiag_laptop("listeners", "ndt-remote-l", "--json")))
+    report = facts.from_dict(views.ListenerReport, _json(netdiag_laptop("listeners", "ndt-remote-l", "--json")))
     assert report.listeners.outcome.method == "docker exec cat /proc/net"
     assert [(s.address, s.port) for s in report.listeners.sockets if s.protocol == "tcp"] == [("127.0.0.1", 8082)]
 
@@ -153,7 +153,7 @@ def test_vpn_tun_claiming_docker_subnet_is_an_overlap(clean, laptop):
         lab.laptop("ip", "link", "set", "ndt-tun0", "up")
         p = netdiag_laptop("subnets", "--json")
         assert p.returncode == 0, p.stderr
-        report = facts.from_dict(reports.SubnetReport, _json(p))
+        report = facts.from_dict(views.SubnetReport, _json(p))
         assert Overlap("ndt-net-vpn", "10.213.0.0/16", "client", "interface", "ndt-tun0",
                        "10.213.5.1/24") in report.overlaps
         assert report.docker_host is not None and report.docker_host.outcome.state == OutcomeState.UNAVAILABLE
@@ -165,18 +165,18 @@ def test_vpn_tun_claiming_docker_subnet_is_an_overlap(clean, laptop):
 
 def test_default_route_to_container_ip_is_shown_from_laptop(clean, laptop):
     seed_webapp("ndt-route", "-p", "80")
-    report = facts.from_dict(reports.SubnetReport, _json(netdiag_laptop("subnets", "--json")))
+    report = facts.from_dict(views.SubnetReport, _json(netdiag_laptop("subnets", "--json")))
     (choice,) = [r for r in report.routes if r.container == "ndt-route"]
     assert choice.via_default and choice.gateway == lab.ISP_IP
 
 
 @pytest.mark.parametrize("argv, kind", [
     (("engine",), facts.Engine),
-    (("port", "ndt-json"), reports.PortReport),
-    (("ip", "ndt-json"), reports.AddressReport),
-    (("ping", "ndt-json", "--port", "80"), reports.PingReport),
-    (("listeners", "ndt-json"), reports.ListenerReport),
-    (("subnets",), reports.SubnetReport),
+    (("port", "ndt-json"), views.PortReport),
+    (("ip", "ndt-json"), views.AddressReport),
+    (("ping", "ndt-json", "--port", "80"), views.PingReport),
+    (("listeners", "ndt-json"), views.ListenerReport),
+    (("subnets",), views.SubnetReport),
     (("firewall",), facts.Firewall),
 ])
 def test_json_of_each_command_round_trips(clean, argv, kind):
@@ -191,7 +191,7 @@ def test_ip_lists_every_network(clean):
     lab.network("ndt-net-a", "--subnet", "10.214.0.0/24")
     seed_webapp("ndt-ip", "-p", "80")
     lab.docker("network", "connect", "ndt-net-a", "ndt-ip")
-    report = facts.from_dict(reports.AddressReport, _json(netdiag("ip", "ndt-ip", "--json")))
+    report = facts.from_dict(views.AddressReport, _json(netdiag("ip", "ndt-ip", "--json")))
     eps = {ep.network: ep for ep in report.container.endpoints}
     assert set(eps) == {"bridge", "ndt-net-a"}
     assert eps["ndt-net-a"].ipv4.startswith("10.214.0.") and eps["ndt-net-a"].prefix_len == 24
@@ -259,16 +259,16 @@ def test_helper_reads_sockets_of_a_container_without_cat_and_is_removed(clean, l
     """Only with --helper IMAGE: one labelled container in the target's namespace, removed at once."""
     lab.run("ndt-nocat", image=lab.BARE, cmd=("httpd", "-f", "-p", "8084", "-h", "/www"))
     lab.wait_listening("ndt-nocat", 8084)
-    without = facts.from_dict(reports.ListenerReport, _json(netdiag_laptop("listeners", "ndt-nocat", "--json")))
+    without = facts.from_dict(views.ListenerReport, _json(netdiag_laptop("listeners", "ndt-nocat", "--json")))
     assert without.listeners.outcome.state == OutcomeState.UNAVAILABLE and "no `cat`" in without.listeners.outcome.reason
     before = lab.docker("ps", "-aq", "--no-trunc").split()
     p = netdiag_laptop("listeners", "ndt-nocat", "--helper", lab.IMAGE, "--json")
-    report = facts.from_dict(reports.ListenerReport, _json(p))
+    report = facts.from_dict(views.ListenerReport, _json(p))
     assert report.listeners.outcome.method == f"helper container from {lab.IMAGE} in ndt-nocat's network namespace"
     assert [(s.address, s.port) for s in report.listeners.sockets if s.protocol == "tcp"] == [("::", 8084)]
     assert lab.docker("ps", "-aq", "--no-trunc").split() == before
     assert lab.docker("ps", "-aq", "--filter", "label=netdiag.helper") == ""
-    missing = facts.from_dict(reports.ListenerReport, _json(netdiag_laptop(
+    missing = facts.from_dict(views.ListenerReport, _json(netdiag_laptop(
         "listeners", "ndt-nocat", "--helper", "ndt-no-such-image:1", "--json")))
     assert "is not on the daemon (netdiag pulls nothing)" in missing.listeners.outcome.reason
 

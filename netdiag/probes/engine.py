@@ -13,7 +13,7 @@ import os
 import socket
 from urllib.parse import urlparse
 
-from netdiag.engine_api import Endpoint
+from netdiag.engine_api import DaemonEndpoint
 from netdiag.facts import Engine, Outcome
 from netdiag.vocab import Location, VmKind
 
@@ -91,14 +91,14 @@ def classify_location(url: str, info: dict, local_addrs: set[str], env: dict,
     return Location.REMOTE, VmKind.NONE, addr, evidence
 
 
-def probe_engine(api, endpoint: Endpoint, local_addrs: set[str], env: dict | None = None) -> Engine:
+def probe_engine(api, endpoint: DaemonEndpoint, local_addrs: set[str], env: dict | None = None) -> Engine:
     """The daemon's place and settings, from the endpoint and `docker info` / `docker version`."""
     env = os.environ if env is None else env
     try:
         info = api.info()
         version = api.version()
     except Exception as e:  # the API client raises requests' and docker's errors alike
-        return Engine(Outcome.failed(f"docker info failed: {e}"), endpoint.url, endpoint.source, endpoint.context)
+        return Engine(Outcome.failed(f"docker info failed: {e}"), endpoint.url, endpoint.chosen_by, endpoint.context)
     host = endpoint_host(endpoint.url)
     resolved = resolve_host(host) if host else ""
     location, vm_kind, host_address, evidence = classify_location(
@@ -106,7 +106,7 @@ def probe_engine(api, endpoint: Endpoint, local_addrs: set[str], env: dict | Non
     return Engine(
         outcome=Outcome(method="docker info"),
         endpoint=endpoint.url,
-        source=endpoint.source,
+        chosen_by=endpoint.chosen_by,
         context=endpoint.context,
         location=location,
         vm_kind=vm_kind,

@@ -102,14 +102,14 @@ def _process(ctx: Context, t: Target | None) -> Seen:
 
 
 def _source_container(ctx: Context, t: Target | None) -> Seen:
-    src = ctx.source
+    src = ctx.source_container
     assert src is not None
     return OK, f"{src.name}: {src.state.status}, on " + (", ".join(e.network for e in src.endpoints) or "no network")
 
 
 def _shared_networks(ctx: Context) -> list[str]:
-    assert ctx.source is not None
-    theirs = {x.network for x in ctx.source.endpoints}
+    assert ctx.source_container is not None
+    theirs = {x.network for x in ctx.source_container.endpoints}
     return [e.network for e in ctx.target.endpoints if e.network in theirs]
 
 

@@ -22,9 +22,9 @@ def attempt_target(ctx: Context) -> Target | None:
     if a.address:
         b = next((b for b in ctx.published() if b.host_ip in ("", "0.0.0.0", "::", a.address)), None)
         return (a.address, b.host_port or port) if b else (a.address, port)
-    if ctx.source is not None:
+    if ctx.source_container is not None:
         shared = [ep for ep in ctx.target.endpoints
-                  if ep.ipv4 and ep.network in {e.network for e in ctx.source.endpoints}]
+                  if ep.ipv4 and ep.network in {e.network for e in ctx.source_container.endpoints}]
         ip = shared[0].ipv4 if shared else next(iter(ctx.ipv4()), "")
         return (ip, port) if ip else None
     b = ctx.preferred_binding()
@@ -40,8 +40,8 @@ def attempt_target(ctx: Context) -> Target | None:
 def candidates(ctx: Context) -> list[Target]:
     """Other ways to the port worth trying, so `works` can say what does reach the service."""
     port = ctx.port or 0
-    if ctx.source is not None:
-        src_nets = {e.network for e in ctx.source.endpoints}
+    if ctx.source_container is not None:
+        src_nets = {e.network for e in ctx.source_container.endpoints}
         return [(ep.ipv4, port) for ep in ctx.target.endpoints if ep.ipv4 and ep.network in src_nets]
     out = []
     for b in ctx.published():

@@ -8,16 +8,16 @@ import html
 
 from netdiag.diagnosis import Diagnosis
 from netdiag.facts import Snapshot
-from netdiag.vocab import HopStatus, Location, Verdict
+from netdiag.vocab import Hop, HopStatus, Location, Verdict
 
 RED, GREEN, AMBER, GREY = "#d32f2f", "#2e7d32", "#f9a825", "#607d8b"
 VERDICT_COLOUR = {Verdict.REACHABLE: GREEN, Verdict.UNREACHABLE: RED, Verdict.UNKNOWN: AMBER}
 HOP_COLOUR = {HopStatus.OK: GREEN, HopStatus.FAIL: RED, HopStatus.UNKNOWN: AMBER}
 
 
-def markdown(snapshot: Snapshot, diagnoses: list[Diagnosis], source: str) -> str:
+def markdown(snapshot: Snapshot, diagnoses: list[Diagnosis], bundle_name: str) -> str:
     e = snapshot.engine
-    out = [f"# netdiag report: {source}", "",
+    out = [f"# netdiag report: {bundle_name}", "",
            f"- collected: {snapshot.created or 'unknown'} by netdiag {snapshot.netdiag_version or '?'}",
            f"- Docker daemon: {e.location}{' (' + e.vm_kind + ')' if e.vm_kind else ''} at {e.host_address}, "
            f"endpoint {e.endpoint}, engine {e.server_version}", ""]
@@ -60,7 +60,7 @@ def _svg(snapshot: Snapshot, d: Diagnosis) -> str:
         if sub:
             parts.append(f'<text x="{x + 10}" y="{y + 38}" fill="#444">{html.escape(sub)}</text>')
 
-    client_fail = bool(failed & {"client", "source container"})
+    client_fail = bool(failed & {Hop.CLIENT, Hop.SOURCE_CONTAINER})
     box(20, 40, 200, 80, "client" if d.attempt.origin.is_host else str(d.attempt.origin),
         RED if client_fail else GREY, (snapshot.client.hostname if snapshot.client else "") or "")
     place = "this machine" if e.location == Location.LOCAL else (f"VM {e.vm_kind}" if e.vm_kind else "remote host")
@@ -74,7 +74,7 @@ def _svg(snapshot: Snapshot, d: Diagnosis) -> str:
         if target is not None:
             ep = next(x for x in target.endpoints if x.network == n.name)
             ccol = RED if failed & {"container", "listener", "process"} else (
-                GREEN if d.verdict == "reachable" else GREY)
+                GREEN if d.verdict == Verdict.REACHABLE else GREY)
             box(600, y + 25, 240, 55, target.name, ccol, ep.ipv4)
             target_y = y + 50
         y += 110
@@ -85,12 +85,12 @@ def _svg(snapshot: Snapshot, d: Diagnosis) -> str:
                  f'{html.escape(bindings or "nothing")}</text>')
     line = VERDICT_COLOUR.get(d.verdict, GREY)
     parts.append(f'<line x1="220" y1="80" x2="600" y2="{target_y}" stroke="{line}" stroke-width="3"/>')
-    if d.verdict != "reachable" and failed:
+    if d.verdict != Verdict.REACHABLE and failed:
         # the mark sits on the first element that fails, along the line from the client
         first = next(h.hop.split(" (")[0] for h in d.path if h.status == HopStatus.FAIL)
-        share = 0.12 if first in ("client", "source container") else 0.45 if first in (
-            "boundary", "host binding", "forwarding") else 0.75 if first in (
-            "network", "shared network", "name resolution") else 0.92
+        share = 0.12 if first in (Hop.CLIENT, Hop.SOURCE_CONTAINER) else 0.45 if first in (
+            Hop.BOUNDARY, Hop.HOST_BINDING, Hop.FORWARDING) else 0.75 if first in (
+            Hop.NETWORK, Hop.SHARED_NETWORK, Hop.NAME_RESOLUTION) else 0.92
         mid_x, mid_y = 220 + share * 380, 80 + share * (target_y - 80)
         parts.append(f'<circle cx="{mid_x}" cy="{mid_y}" r="16" fill="{RED}"/>'
                      f'<text x="{mid_x - 6}" y="{mid_y + 6}" fill="white" font-size="18" font-weight="bold">X</text>')
@@ -100,9 +100,9 @@ def _svg(snapshot: Snapshot, d: Diagnosis) -> str:
     return "".join(parts)
 
 
-def html_report(snapshot: Snapshot, diagnoses: list[Diagnosis], source: str) -> str:
+def html_report(snapshot: Snapshot, diagnoses: list[Diagnosis], bundle_name: str) -> str:
     esc = html.escape
-    body = [f"<h1>netdiag report: {esc(source)}</h1>",
+    body = [f"<h1>netdiag report: {esc(bundle_name)}</h1>",
             f"<p>collected {esc(snapshot.created or 'at an unknown time')} by netdiag "
             f"{esc(snapshot.netdiag_version or '?')}; Docker daemon: {esc(snapshot.engine.location)} "
             f"{esc(snapshot.engine.vm_kind)} at {esc(snapshot.engine.host_address)}</p>"]
@@ -122,5 +122,5 @@ def html_report(snapshot: Snapshot, diagnoses: list[Diagnosis], source: str) -> 
     style = ("body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
              "code{background:#f4f4f4;padding:1px 4px}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>netdiag report: {esc(source)}</title>"
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>netdiag report: {esc(bundle_name)}</title>"
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>")

@@ -6,7 +6,7 @@ from tabulate import tabulate
 
 from netdiag.context import hostport
 from netdiag.facts import Engine, Firewall, Listeners, Outcome
-from netdiag.reports import AddressReport, ListenerReport, PingReport, PortReport, SubnetReport
+from netdiag.views import AddressReport, ListenerReport, PingReport, PortReport, SubnetReport
 
 
 def _table(rows, headers) -> str:
@@ -28,7 +28,7 @@ def engine_text(e: Engine) -> str:
         e.location, e.location)
     rows = [
         ("daemon runs on", place),
-        ("endpoint", f"{e.endpoint} (from {e.source}{' ' + e.context if e.context else ''})"),
+        ("endpoint", f"{e.endpoint} (from {e.chosen_by}{' ' + e.context if e.context else ''})"),
         ("published ports reached at", e.host_address),
         ("engine", f"{e.server_version} (API {e.api_version})"),
         ("daemon host", f"{e.daemon_name}: {e.operating_system}, kernel {e.kernel_version}"),

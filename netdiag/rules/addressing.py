@@ -89,11 +89,11 @@ def loopback_inside_another_container(ctx: Context) -> Iterator[Found]:
     Exceptions: containers in one namespace (`--network container:NAME`, or pods) share loopback.
     """
     a = ctx.attempt
-    if a.kind != AddressKind.LOOPBACK or ctx.source is None:
+    if a.kind != AddressKind.LOOPBACK or ctx.source_container is None:
         return
-    src, name = ctx.source.name, ctx.target.name
+    src, name = ctx.source_container.name, ctx.target.name
     target_nets = ctx.networks_of(ctx.target)
-    shared = [n for n in ctx.networks_of(ctx.source) if n in target_nets]
+    shared = [n for n in ctx.networks_of(ctx.source_container) if n in target_nets]
     user_defined = [n for n in shared if n.name != "bridge"]
     address = {e.network: e.ipv4 for e in ctx.target.endpoints}
     fix = [f"{name}:{ctx.port} (by name on network {user_defined[0].name})"] if user_defined else []
@@ -258,7 +258,7 @@ def published_on_loopback_only(ctx: Context) -> Iterator[Found]:
     if not elsewhere:
         return
     b = bindings[0]
-    origin = f"container {ctx.source.name}" if ctx.source is not None else (
+    origin = f"container {ctx.source_container.name}" if ctx.source_container is not None else (
         f"{a.address}, a non-loopback address" if a.kind in (AddressKind.DOCKER_HOST, AddressKind.OTHER)
         else "a client on another machine")
     evidence = [f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip, b.host_port)} only",

@@ -11,8 +11,8 @@ from netdiag.vocab import AddressKind, Direction, Fact, Hop, NetMode
 
 
 def shared_networks(ctx: Context) -> list[Network]:
-    assert ctx.source is not None
-    mine = {n.id for n in ctx.networks_of(ctx.source)}
+    assert ctx.source_container is not None
+    mine = {n.id for n in ctx.networks_of(ctx.source_container)}
     return [n for n in ctx.networks_of(ctx.target) if n.id in mine]
 
 
@@ -29,7 +29,7 @@ def different_networks(ctx: Context) -> Iterator[Found]:
     Fix: `docker network connect <target's network> <source>`, then use the target's name.
     Exceptions: a source in the host's network namespace reaches container IPs like the host does.
     """
-    src, dst = ctx.source, ctx.target
+    src, dst = ctx.source_container, ctx.target
     assert src is not None
     if NetMode.HOST in (src.mode, dst.mode) or shared_networks(ctx):
         return
@@ -61,7 +61,7 @@ def no_dns_on_default_bridge(ctx: Context) -> Iterator[Found]:
     shared = shared_networks(ctx)
     if not shared or any(n.name != "bridge" for n in shared):
         return
-    src, dst = ctx.source, ctx.target
+    src, dst = ctx.source_container, ctx.target
     assert src is not None
     ip = next((ep.ipv4 for ep in dst.endpoints if ep.network == "bridge"), "")
     port = ctx.attempt.port or ctx.port

@@ -7,8 +7,7 @@ import dataclasses
 
 from netdiag.facts import Engine, Interface, Outcome, PortBinding, Route
 from netdiag.vocab import Location, Protocol, ReachResult, VmKind
-from tests.builders import (APP_NET, BRIDGE, HOST, LAPTOP, ON_APP, answered_locally, b2d, client, icmp,
-                            local, tcp, web)
+from tests.builders import APP_NET, BRIDGE, HOST, LAPTOP, ON_APP, answered_locally, b2d, client, icmp, local, tcp, web
 from tests.rules.examples import args, fires, quiet, unknown
 
 DESKTOP = Engine(Outcome(), "unix:///Users/me/.docker/run/docker.sock", "default", location=Location.VM,

@@ -13,8 +13,9 @@ input: its hop must be `unknown`, naming the rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 Build = Callable[[], tuple]
 
@@ -55,8 +56,7 @@ def unknown(rule: str, name: str) -> Callable[[Build], Build]:
 
 def load() -> list[Case]:
     """Every case of every cases module."""
-    from tests.rules import (cases_addressing, cases_forwarding, cases_links, cases_listening,  # noqa: F401
-                             cases_ports, cases_state)
+    from tests.rules import cases_addressing, cases_forwarding, cases_links, cases_listening, cases_ports, cases_state  # noqa: F401
 
     return list(CASES)
 

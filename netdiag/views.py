@@ -1,4 +1,5 @@
-"""What each inspection command prints with --json: facts records, so the JSON round-trips."""
+"""What each inspection command (port, ip, ping, listeners, subnets) prints with --json: facts
+records, so the JSON round-trips."""
 
 from __future__ import annotations
 
