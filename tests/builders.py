@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import (Chain, Container, ContainerState, Endpoint, Engine, Firewall, HostNet, Interface,
-                           Listeners, Network, Outcome, PortBinding, PortHolders, Reach, Route, Snapshot,
-                           Socket)
+from netdiag.facts import (
+    Chain,
+    Container,
+    ContainerState,
+    Endpoint,
+    Engine,
+    Firewall,
+    HostNet,
+    Interface,
+    Listeners,
+    Network,
+    Outcome,
+    PortBinding,
+    PortHolders,
+    Reach,
+    Route,
+    Snapshot,
+    Socket,
+)
 from netdiag.parsers.iptables import parse_rule
 from netdiag.vocab import ContainerStatus, HostRole, Location, Origin, ProbeKind, ReachResult, VmKind
 

@@ -7,11 +7,25 @@ import json
 import pytest
 
 from netdiag import facts
-from netdiag.facts import (Container, ContainerState, Endpoint, Engine, Firewall, Chain, HostNet, Interface,
-                           Listeners, Outcome, PortBinding, Reach, Route, Snapshot, Socket)
+from netdiag.facts import (
+    Chain,
+    Container,
+    ContainerState,
+    Endpoint,
+    Engine,
+    Firewall,
+    HostNet,
+    Interface,
+    Listeners,
+    Outcome,
+    PortBinding,
+    Reach,
+    Route,
+    Snapshot,
+    Socket,
+)
 from netdiag.parsers.iptables import parse_rule
-from netdiag.vocab import (ContainerStatus, HostRole, Location, Origin, OutcomeState, ProbeKind, Protocol,
-                           ReachResult)
+from netdiag.vocab import ContainerStatus, HostRole, Location, Origin, OutcomeState, ProbeKind, Protocol, ReachResult
 
 
 def sample() -> Snapshot:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from netdiag.engine_api import resolve_endpoint
-from netdiag.vocab import Location
-from netdiag.probes.engine import classify_location, refine_local_settings
 from netdiag.facts import Engine, Outcome
+from netdiag.probes.engine import classify_location, refine_local_settings
+from netdiag.vocab import Location
 
 LINUX = {"OperatingSystem": "Debian GNU/Linux 12 (bookworm)", "Name": "vm", "KernelVersion": "6.1.0"}
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from netdiag.vocab import ReachResult
-
 import json
 from pathlib import Path
 
-from netdiag.facts import (NatRule, Route)
+from netdiag.facts import NatRule, Route
 from netdiag.parsers.inspect import container_from_inspect, network_from_inspect
 from netdiag.parsers.iptables import docker_nat_rules, parse_iptables_save
 from netdiag.parsers.ping import parse_ping
 from netdiag.parsers.procnet import decode_address, listeners_from_files, parse_listeners
 from netdiag.parsers.proxy import parse_proxy_cmdline
 from netdiag.parsers.routes import parse_ipv4_routes, parse_ipv6_routes, route_for
+from netdiag.vocab import ReachResult
 
 DATA = Path(__file__).parent / "data"
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from netdiag.vocab import Location, OutcomeState, ReachResult
-
 import json
 import subprocess
 
 import pytest
 
-from netdiag import facts, views
-from netdiag.subnets import Overlap
 from examples import lab
 from examples.lab import netdiag, netdiag_laptop
+from netdiag import facts, views
+from netdiag.subnets import Overlap
+from netdiag.vocab import Location, OutcomeState, ReachResult
 
 pytestmark = pytest.mark.engine
 

@@ -3,16 +3,14 @@ exchange tells apart."""
 
 from __future__ import annotations
 
-from netdiag.vocab import ReachResult
-
 import os
 import socket
 import threading
 
 import pytest
 
-
 from netdiag.probes import reach
+from netdiag.vocab import ReachResult
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="raw sockets need root")

@@ -3,19 +3,18 @@ on recorded-style snapshots. Each rule's own examples are in tests/rules/."""
 
 from __future__ import annotations
 
-from netdiag.vocab import ReachResult
-
 import dataclasses
 
 import pytest
 
-from netdiag.vocab import Hop, Origin, Verdict
-from netdiag.facts import (Chain, Container, ContainerState, Endpoint, Interface, Listeners, Network, Outcome, PortBinding, Route, Socket)
-from netdiag.diagnosis import AttemptSpec
-from netdiag.why import explain
 import netdiag.rules as rules_module
+from netdiag.diagnosis import AttemptSpec
+from netdiag.facts import Listeners, Outcome, PortBinding
 from netdiag.rules import REGISTRY, RuleError, contract_codes, load_rules, rule
-from tests.builders import (BRIDGE, answered_locally, chain, HOST, LAPTOP, WEB_ID, b2d, firewall, icmp, listening, local, tcp, web)
+from netdiag.vocab import Hop, Origin, ReachResult, Verdict
+from netdiag.why import explain
+from tests.builders import LAPTOP, WEB_ID, answered_locally, b2d, icmp, local, tcp, web
+
 
 def run(snap, target=None, to="", origin="host", port=None):
     target = target or snap.containers[0]
