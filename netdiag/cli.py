@@ -370,8 +370,10 @@ def report_cmd(path, output):
 @command
 def check_cmd(path, wait, junit_path, as_json):
     """Check the expectations of a netdiag.yml (schema: docs/netdiag.schema.json) against the
-    engine. A failing expectation carries the full why-unreachable diagnosis. GitHub Actions
-    annotations are printed when GITHUB_ACTIONS is set.
+    engine. A failing expectation carries the full why-unreachable diagnosis. On GitHub Actions,
+    annotations are printed (GITHUB_ACTIONS) and a summary table is added to the job's page
+    (GITHUB_STEP_SUMMARY). --junit is written whatever happens: on a bad file or an unreachable
+    daemon it holds one failed test case naming the error.
 
     Exit 0 all hold, 1 some fail, 2 bad file or arguments, 3 could not check.
     """
@@ -382,26 +384,41 @@ def check_cmd(path, wait, junit_path, as_json):
     from netdiag.render import ci
     from netdiag.results import exit_code
 
+    def report(results=None, error=None) -> None:
+        """The files CI reads, written even when the check could not run."""
+        if junit_path:
+            try:
+                with open(junit_path, "w", encoding="utf-8") as f:
+                    f.write(ci.junit(results, path) if error is None else ci.junit_error(error, path))
+            except OSError as e:
+                raise BadInput("bad-argument", f"cannot write {junit_path}: {e.strerror or e}")
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            try:
+                with open(summary, "a", encoding="utf-8") as f:
+                    f.write(ci.step_summary(results, path) if error is None else ci.step_summary_error(error, path))
+            except OSError as e:
+                click.echo(f"netdiag: cannot write the step summary {summary}: {e.strerror or e}", err=True)
+
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise BadInput("bad-check-file", f"{path}: {e.strerror or e}")
-    except UnicodeDecodeError:
-        raise BadInput("bad-check-file", f"{path}:1: not UTF-8 text")
-    if wait < 0:
-        raise BadInput("bad-argument", "--wait takes a number of seconds, 0 or more")
-    expectations = parse(text, path)
-    if wait:
-        results = check.wait_for(expectations, wait, say=lambda line: click.echo(line, err=True))
-    else:
-        results = check.evaluate(expectations)
-    if junit_path:
+        if wait < 0 or wait != wait or wait == float("inf"):
+            raise BadInput("bad-argument", "--wait takes a finite number of seconds, 0 or more")
         try:
-            with open(junit_path, "w", encoding="utf-8") as f:
-                f.write(ci.junit(results, path))
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
         except OSError as e:
-            raise BadInput("bad-argument", f"cannot write {junit_path}: {e.strerror or e}")
+            raise BadInput("bad-check-file", f"{path}: {e.strerror or e}")
+        except UnicodeDecodeError:
+            raise BadInput("bad-check-file", f"{path}:1: not UTF-8 text")
+        expectations = parse(text, path)
+        if wait:
+            results = check.wait_for(expectations, wait, say=lambda line: click.echo(line, err=True))
+        else:
+            results = check.evaluate(expectations)
+    except NetdiagError as e:
+        report(error=e)
+        raise
+    report(results)
     click.echo(json.dumps(ci.check_json(results), indent=2) if as_json else ci.check_text(results))
     if os.environ.get("GITHUB_ACTIONS"):
         for line in ci.github_annotations(results, path):

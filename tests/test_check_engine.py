@@ -72,9 +72,14 @@ def test_some_hold_some_fail(clean, tmp_path):
     assert failure is not None and "[nothing-listening]" in failure.text and "docker run -p" in failure.text
     assert cases[0].find("failure") is None
 
-    gha = netdiag("check", "-f", str(yml), env_extra={"GITHUB_ACTIONS": "true"})
+    summary = tmp_path / "summary.md"
+    gha = netdiag("check", "-f", str(yml), env_extra={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
     errors = [line for line in gha.stdout.splitlines() if line.startswith("::error ")]
     assert len(errors) == 4 and errors[0].startswith(f"::error file={yml},line=4,title=")
+    table = summary.read_text().splitlines()
+    assert table[0] == f"### netdiag check ({yml}): 1 of 5 hold"
+    assert table[4].startswith("| 3 | ndt-chk-ok port 80 reachable from host | pass | reachable at ")
+    assert table[5].startswith("| 4 | ndt-chk-empty port 5000 reachable from host | fail | nothing-listening: ")
 
 
 def test_wait_until_the_app_listens(clean, tmp_path):

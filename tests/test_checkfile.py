@@ -50,3 +50,42 @@ def test_schema_documents_every_kind_and_parameter():
         props = set(items[kind].get("properties", {}))
         assert props == required | optional, kind
         assert set(items[kind].get("required", [])) == required, kind
+
+
+def _check(tmp_path, monkeypatch, yml_text: str, *extra: str):
+    from click.testing import CliRunner
+
+    from netdiag.cli import cli
+
+    yml = tmp_path / "netdiag.yml"
+    yml.write_text(yml_text)
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")
+    junit = tmp_path / "netdiag.xml"
+    r = CliRunner().invoke(cli, ["check", "-f", str(yml), "--junit", str(junit), *extra])
+    return r, junit, summary
+
+
+@pytest.mark.parametrize("text, exit_code, code", [
+    ("version: 2\nexpect: []\n", 2, "bad-check-file"),
+    ("version: 1\nexpect:\n  - reachable: {container: web}\n", 3, "daemon-unreachable"),
+])
+def test_junit_and_step_summary_are_written_even_when_the_check_cannot_run(tmp_path, monkeypatch, text, exit_code,
+                                                                          code):
+    """CI needs its report exactly when netdiag could not check: a bad file (2), no daemon (3)."""
+    import xml.etree.ElementTree as ET
+
+    r, junit, summary = _check(tmp_path, monkeypatch, text)
+    assert r.exit_code == exit_code, r.output
+    case = ET.parse(junit).getroot().find("testsuite").find("testcase")
+    error = case.find("error")
+    assert error is not None and error.get("type") == code and error.text.startswith(f"exit {exit_code}: ")
+    assert summary.read_text().startswith("### netdiag check (") and f"`{code}`" in summary.read_text()
+
+
+def test_wait_must_be_a_finite_number(tmp_path, monkeypatch):
+    for value in ("nan", "inf", "-1"):
+        r, junit, _ = _check(tmp_path, monkeypatch, "version: 1\nexpect: []\n", "--wait", value)
+        assert r.exit_code == 2 and "--wait takes a finite number of seconds" in r.output, (value, r.output)
+        assert junit.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from netdiag.errors import NetdiagError
 from netdiag.render.diagnosis import render
 from netdiag.results import Result
 from netdiag.vocab import CheckStatus
@@ -49,6 +50,35 @@ def junit(results: list[Result], path: str) -> str:
     root = ET.Element("testsuites")
     root.append(suite)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def junit_error(error: NetdiagError, path: str) -> str:
+    """JUnit XML when the check could not run at all: one test case, failed, naming the error."""
+    suite = ET.Element("testsuite", name="netdiag check", tests="1", failures="0", errors="1")
+    case = ET.SubElement(suite, "testcase", classname="netdiag.check", name=f"netdiag check -f {path}", file=path)
+    ET.SubElement(case, "error", message=f"{error.code}: {error.message}"[:500],
+                  type=error.code).text = f"exit {error.exit_code}: {error.message}"
+    root = ET.Element("testsuites")
+    root.append(suite)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def step_summary(results: list[Result], path: str) -> str:
+    """Markdown for GitHub's job summary page: a table of the expectations."""
+    held = sum(r.status == PASS for r in results)
+    lines = [f"### netdiag check ({path}): {held} of {len(results)} hold", "",
+             "| line | expectation | status | detail |", "|---|---|---|---|"]
+    lines += [f"| {r.expectation.line} | {_cell(r.expectation.title)} | {r.status} | {_cell(r.detail)[:300]} |"
+              for r in results]
+    return "\n".join(lines) + "\n\n"
+
+
+def step_summary_error(error: NetdiagError, path: str) -> str:
+    return f"### netdiag check ({path}): could not check\n\n`{error.code}`: {_cell(error.message)}\n\n"
 
 
 def _escape(text: str, prop: bool = False) -> str:
