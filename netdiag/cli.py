@@ -15,7 +15,9 @@ from netdiag.errors import EXIT_CANNOT_DIAGNOSE, BadInput, NetdiagError
 
 def _emit_error(err: NetdiagError, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps({"error": {"code": err.code, "message": err.message}}))
+        from netdiag.render.jsondoc import error_document
+
+        click.echo(json.dumps(error_document(err.code, err.message)))
     click.echo(f"netdiag: {err.message}", err=True)
 
 
@@ -48,13 +50,14 @@ def command(fn):
     return wrapper
 
 
-def _print(report, as_json: bool, text_fn) -> None:
+def _print(kind: str, view, as_json: bool, text_fn) -> None:
+    """An inspection command's view: as text, or as its documented JSON document (docs/schemas/)."""
     if as_json:
-        from netdiag.facts import to_json
+        from netdiag.render.jsondoc import dumps, view_document
 
-        click.echo(to_json(report))
+        click.echo(dumps(view_document(kind, view)))
     else:
-        click.echo(text_fn(report))
+        click.echo(text_fn(view))
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
@@ -93,7 +96,7 @@ def engine_cmd(as_json):
     from netdiag.live import Live
     from netdiag.render.text import engine_text
 
-    _print(Live().engine, as_json, engine_text)
+    _print("engine", Live().engine, as_json, engine_text)
 
 
 @cli.command("port", short_help="Published ports and who holds each host port.")
@@ -105,12 +108,12 @@ def port_cmd(container, port, as_json):
     """Published ports of CONTAINER, and who holds each host port (like docker port, and more)."""
     from netdiag.live import Live
     from netdiag.render.text import port_text
-    from netdiag.views import PortReport
+    from netdiag.views import port_view
 
     number = _port_number(port) if port is not None else None
     live = Live()
     c = live.container(container)
-    _print(PortReport(c, live.port_holders(), number), as_json, port_text)
+    _print("port", port_view(c, live.port_holders(), number), as_json, port_text)
 
 
 @cli.command("ip", short_help="A container's addresses on each network.")
@@ -121,12 +124,12 @@ def ip_cmd(container, as_json):
     """CONTAINER's addresses on each network: IPv4, IPv6, gateway, MAC, subnet, aliases."""
     from netdiag.live import Live
     from netdiag.render.text import address_text
-    from netdiag.views import AddressReport
+    from netdiag.views import AddressView, ContainerRef
 
     live = Live()
     c = live.container(container)
     nets = tuple(n for n in live.networks() if n.name in {ep.network for ep in c.endpoints})
-    _print(AddressReport(c, nets), as_json, address_text)
+    _print("ip", AddressView(ContainerRef.of(c), c.endpoints, nets), as_json, address_text)
 
 
 @cli.command("ping", short_help="ICMP and TCP to a container or address: who answered.")
@@ -144,7 +147,7 @@ def ping_cmd(target, port, as_json):
     from netdiag.render.text import ping_text
 
     number = _port_number(port) if port is not None else None
-    _print(ping(target, number, _is_address(target)), as_json, ping_text)
+    _print("ping", ping(target, number, _is_address(target)), as_json, ping_text)
 
 
 @cli.command("listeners", short_help="Sockets listening inside a container (alias: netstat).")
@@ -160,7 +163,7 @@ def listeners_cmd(container, helper, as_json):
 
     live = Live(helper=helper)
     c = live.container(container)
-    _print(ListenerReport(c.name, live.listeners(c)), as_json, listeners_text)
+    _print("listeners", ListenerReport(c.name, live.listeners(c)), as_json, listeners_text)
 
 
 @cli.command("subnets", short_help="Docker networks against host routes: overlaps.")
@@ -182,7 +185,7 @@ def subnets_cmd(as_json):
         overlaps=tuple(overlaps(nets, live.client, live.engine.host_address)),
         routes=tuple(routes_to_containers(live.containers(), live.client)),
     )
-    _print(report, as_json, subnets_text)
+    _print("subnets", report, as_json, subnets_text)
 
 
 @cli.command("firewall", short_help="Forwarding and iptables state of the Docker host.")
@@ -193,7 +196,7 @@ def firewall_cmd(as_json):
     from netdiag.live import Live
     from netdiag.render.text import firewall_text
 
-    _print(Live().firewall(), as_json, firewall_text)
+    _print("firewall", Live().firewall(), as_json, firewall_text)
 
 
 @cli.command("why-unreachable", short_help="Why a container does not answer: causes, evidence, fix.")
@@ -223,7 +226,9 @@ def _print_diagnosis(diagnosis, as_json: bool) -> None:
     from netdiag.vocab import Verdict
 
     if as_json:
-        click.echo(json.dumps(diagnosis.to_contract(), indent=2))
+        from netdiag.render.jsondoc import diagnosis_document, dumps
+
+        click.echo(dumps(diagnosis_document(diagnosis)))
     else:
         from netdiag.render.diagnosis import render
 
@@ -295,11 +300,11 @@ def explain_cmd(path, container, port, to, origin, as_json):
 
 
 def _print_summary(rows, as_json: bool) -> None:
-    from netdiag.facts import to_dict
+    from netdiag.render.jsondoc import dumps, summary_document
     from netdiag.render.text import summary_text
     from netdiag.results import exit_code
 
-    click.echo(json.dumps([to_dict(r) for r in rows], indent=2) if as_json else summary_text(rows))
+    click.echo(dumps(summary_document(rows)) if as_json else summary_text(rows))
     if any(r.error for r in rows):
         sys.exit(BadInput.exit_code)
     sys.exit(exit_code(r.verdict for r in rows) if rows else EXIT_CANNOT_DIAGNOSE)
@@ -419,7 +424,12 @@ def check_cmd(path, wait, junit_path, as_json):
         report(error=e)
         raise
     report(results)
-    click.echo(json.dumps(ci.check_json(results), indent=2) if as_json else ci.check_text(results))
+    if as_json:
+        from netdiag.render.jsondoc import check_document, dumps
+
+        click.echo(dumps(check_document(results, path)))
+    else:
+        click.echo(ci.check_text(results))
     if os.environ.get("GITHUB_ACTIONS"):
         for line in ci.github_annotations(results, path):
             click.echo(line)
@@ -445,10 +455,9 @@ def doctor_cmd(as_json):
 
     report = doctor(progress if tty else None)
     if as_json:
-        from netdiag.facts import to_dict
+        from netdiag.render.jsondoc import doctor_document, dumps
 
-        click.echo(json.dumps({"containers": [to_dict(r) for r in report.rows], "overlaps": list(report.overlaps)},
-                              indent=2))
+        click.echo(dumps(doctor_document(report)))
     else:
         from netdiag.render.text import doctor_text
 
@@ -475,8 +484,9 @@ def rules_cmd(rule_id, as_json):
     else:
         chosen = list(catalog.values())
     if as_json:
-        click.echo(json.dumps([{"id": r.id, "code": r.code, "hop": r.hop, "title": r.title, **{
-            k.lower().replace(" ", "_"): v for k, v in r.sections().items()}} for r in chosen], indent=2))
+        from netdiag.render.jsondoc import dumps, rules_document
+
+        click.echo(dumps(rules_document(chosen)))
     elif rule_id:
         click.echo("\n\n".join(rule_text(r) for r in chosen))
     else:

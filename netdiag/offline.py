@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from netdiag.bundle import Bundle, load
 from netdiag.diagnosis import AttemptSpec, Diagnosis
 from netdiag.errors import BadInput, NetdiagError
 from netdiag.reasoner import parse_origin
-from netdiag.vocab import Verdict
+from netdiag.results import BundleRow
 from netdiag.why import explain, find
-
-
-@dataclass(frozen=True)
-class Row:
-    bundle: str
-    container: str
-    verdict: Verdict | None  # None when the bundle could not be explained: `error` says why
-    causes: tuple[str, ...] = ()
-    error: str = ""
 
 
 def spec_for(bundle: Bundle, ref: str | None, port: int | None, to: str, origin: str | None) -> AttemptSpec:
@@ -47,7 +37,7 @@ def bundle_files(folder: str) -> list[str]:
     return [os.path.join(folder, n) for n in names]
 
 
-def summary(paths: list[str]) -> list[Row]:
+def summary(paths: list[str]) -> list[BundleRow]:
     """One row per recorded attempt of each bundle; a bad bundle is a row with its error."""
     rows = []
     for path in paths:
@@ -56,7 +46,7 @@ def summary(paths: list[str]) -> list[Row]:
             bundle = load(path)
             for spec in bundle.attempts:
                 d = explain(bundle.snapshot, spec)
-                rows.append(Row(name, d.container, d.verdict, tuple(c.code for c in d.causes)))
+                rows.append(BundleRow(name, d.container, d.verdict, tuple(c.code for c in d.causes)))
         except NetdiagError as e:
-            rows.append(Row(name, "", None, (), e.message))
+            rows.append(BundleRow(name, "", None, (), e.message))
     return rows

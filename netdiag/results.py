@@ -23,6 +23,17 @@ class Result:
 
 
 @dataclass(frozen=True)
+class BundleRow:
+    """explain over bundles: one recorded attempt of one bundle."""
+
+    bundle: str
+    container: str
+    verdict: Verdict | None  # None when the bundle could not be explained: `error` says why
+    causes: tuple[str, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class DoctorRow:
     container: str
     id: str

@@ -50,7 +50,7 @@ def test_explain_a_folder_summarises_each_bundle(tmp_path):
         (tmp_path / f.name).write_bytes(f.read_bytes())
     (tmp_path / "broken.json").write_text('{"netdiag_bundle": 1')
     r = invoke("explain", str(tmp_path), "--json")
-    rows = {row["bundle"]: row for row in json.loads(r.output)}
+    rows = {row["bundle"]: row for row in json.loads(r.stdout)["bundles"]}
     assert rows["seed-telnet-0000-5000.json"]["causes"] == ["wrong-address", "nothing-listening"]
     assert rows["healthy-published-port.json"]["verdict"] == "reachable"
     assert rows["broken.json"]["verdict"] is None and "truncated" in rows["broken.json"]["error"]

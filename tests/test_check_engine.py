@@ -13,6 +13,7 @@ import pytest
 
 from examples import lab
 from examples.lab import netdiag
+from tests.schemas import validate
 
 pytestmark = pytest.mark.engine
 
@@ -39,7 +40,8 @@ def test_the_documented_example_holds(stack, tmp_path):
     junit = tmp_path / "netdiag.xml"
     p = netdiag("check", "-f", str(ROOT / "examples/ci/netdiag.yml"), "--junit", str(junit), "--json")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert [r["status"] for r in json.loads(p.stdout)] == ["pass"] * 5
+    document = json.loads(p.stdout)
+    assert validate(document) == "check" and [r["status"] for r in document["results"]] == ["pass"] * 5
     suite = ET.parse(junit).getroot().find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("5", "0", "0")
 
@@ -61,7 +63,9 @@ def test_some_hold_some_fail(clean, tmp_path):
     junit = tmp_path / "out.xml"
     p = netdiag("check", "-f", str(yml), "--json", "--junit", str(junit))
     assert p.returncode == 1, p.stderr
-    results = json.loads(p.stdout)
+    document = json.loads(p.stdout)
+    assert validate(document) == "check" and document["file"] == str(yml)
+    results = document["results"]
     assert [r["status"] for r in results] == ["pass", "fail", "fail", "fail", "fail"]
     assert [c["code"] for c in results[1]["diagnosis"]["causes"]] == ["nothing-listening"]
     assert results[2]["detail"].startswith("ndt-chk-db publishes 5432/tcp on 0.0.0.0:")
@@ -128,7 +132,9 @@ def test_doctor_finds_exactly_the_broken_ones(clean):
     lab.sh("docker", "wait", "ndt-doc-dead", "ndt-doc-job")
     p = netdiag("doctor", "--json")
     assert p.returncode == 1, p.stderr
-    rows = {r["container"]: r for r in json.loads(p.stdout)["containers"] if r["container"].startswith("ndt-doc")}
+    document = json.loads(p.stdout)
+    assert validate(document) == "doctor"
+    rows = {r["container"]: r for r in document["containers"] if r["container"].startswith("ndt-doc")}
     broken = {name for name, r in rows.items() if r["verdict"] not in ("reachable", None)}
     assert broken == {"ndt-doc-empty", "ndt-doc-lo", "ndt-doc-dead"}
     assert rows["ndt-doc-empty"]["causes"] == ["nothing-listening"]

@@ -65,8 +65,8 @@ def test_the_installed_command_runs_offline(installed):
     assert rules.returncode == 0 and "ND302" in rules.stdout
     summary = run(installed, "explain", str(ROOT / "examples/bundles"), "--json")
     assert summary.returncode == 1, summary.stderr  # the recorded seed bundles are unreachable
-    rows = json.loads(summary.stdout)
-    assert {r["bundle"]: r["verdict"] for r in (rows["bundles"] if isinstance(rows, dict) else rows)} == {
+    rows = json.loads(summary.stdout)["bundles"]
+    assert {r["bundle"]: r["verdict"] for r in rows} == {
         "healthy-published-port.json": "reachable", "seed-ping-container-ip.json": "unreachable",
         "seed-telnet-0000-5000.json": "unreachable"}
 

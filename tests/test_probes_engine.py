@@ -12,13 +12,17 @@ from examples.lab import netdiag, netdiag_laptop
 from netdiag import facts, views
 from netdiag.subnets import Overlap
 from netdiag.vocab import Location, OutcomeState, ReachResult
+from tests.schemas import validate
 
 pytestmark = pytest.mark.engine
 
 
 def _json(p: subprocess.CompletedProcess) -> dict:
+    """The command's JSON document, checked against the schema it names (docs/schemas/)."""
     assert p.stdout, f"no output; stderr: {p.stderr}"
-    return json.loads(p.stdout)
+    document = json.loads(p.stdout)
+    validate(document)
+    return document
 
 
 def seed_webapp(name: str, *publish: str) -> str:
@@ -35,16 +39,16 @@ def test_random_mapping_matches_docker_port(clean):
 
     p = netdiag("port", cid[:12], "80", "--json")
     assert p.returncode == 0, p.stderr
-    report = facts.from_dict(views.PortReport, _json(p))
-    v4 = [b for b in report.container.published if b.host_ip == "0.0.0.0"]
+    view = facts.from_dict(views.PortView, _json(p))
+    v4 = [b for b in view.bindings if b.host_ip == "0.0.0.0"]
     assert [(b.container_port, b.host_port) for b in v4] == [(80, host_port)]
-    assert set(report.container.exposed) == {"80/tcp", "5000/tcp"}  # EXPOSE, and -p implies it
+    assert view.exposed_not_published == ()  # asked about port 80 only
     # who holds the host port, and the NAT rule that implements it
-    holders = [s for s in report.holders.sockets if s.port == host_port]
-    assert holders and holders[0].process == "docker-proxy"
+    assert v4[0].held_by.startswith("docker-proxy (pid ")
     ip = lab.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", cid)
-    assert any(n.host_port == host_port and n.container_ip == ip and n.container_port == 80
-               for n in report.holders.nat)
+    assert v4[0].nat == (f"{ip}:80",)
+    everything = facts.from_dict(views.PortView, _json(netdiag("port", cid[:12], "--json")))
+    assert everything.exposed_not_published == ("5000/tcp",)  # EXPOSE 5000; -p 80 implies 80
 
     text = netdiag("port", "ndt-seed").stdout
     assert f"0.0.0.0:{host_port}" in text and "exposed, not published: 5000/tcp" in text
@@ -170,28 +174,31 @@ def test_default_route_to_container_ip_is_shown_from_laptop(clean, laptop):
 
 
 @pytest.mark.parametrize("argv, kind", [
-    (("engine",), facts.Engine),
-    (("port", "ndt-json"), views.PortReport),
-    (("ip", "ndt-json"), views.AddressReport),
-    (("ping", "ndt-json", "--port", "80"), views.PingReport),
-    (("listeners", "ndt-json"), views.ListenerReport),
-    (("subnets",), views.SubnetReport),
-    (("firewall",), facts.Firewall),
+    (("engine",), "engine"),
+    (("port", "ndt-json"), "port"),
+    (("ip", "ndt-json"), "ip"),
+    (("ping", "ndt-json", "--port", "80"), "ping"),
+    (("listeners", "ndt-json"), "listeners"),
+    (("subnets",), "subnets"),
+    (("firewall",), "firewall"),
+    (("why-unreachable", "ndt-json"), "diagnosis"),
+    (("doctor",), "doctor"),
 ])
-def test_json_of_each_command_round_trips(clean, argv, kind):
+def test_json_of_each_command_is_its_documented_shape(clean, argv, kind):
     seed_webapp("ndt-json", "-p", "80")
     p = netdiag(*argv, "--json")
     assert p.returncode == 0, p.stderr
-    data = _json(p)
-    assert facts.to_dict(facts.from_dict(kind, data)) == data
+    data = json.loads(p.stdout)
+    assert validate(data) == kind and data["schema"] == f"netdiag.{kind}/1"
+    assert '"raw":' not in p.stdout  # the source text a probe read stays in bundles
 
 
 def test_ip_lists_every_network(clean):
     lab.network("ndt-net-a", "--subnet", "10.214.0.0/24")
     seed_webapp("ndt-ip", "-p", "80")
     lab.docker("network", "connect", "ndt-net-a", "ndt-ip")
-    report = facts.from_dict(views.AddressReport, _json(netdiag("ip", "ndt-ip", "--json")))
-    eps = {ep.network: ep for ep in report.container.endpoints}
+    report = facts.from_dict(views.AddressView, _json(netdiag("ip", "ndt-ip", "--json")))
+    eps = {ep.network: ep for ep in report.endpoints}
     assert set(eps) == {"bridge", "ndt-net-a"}
     assert eps["ndt-net-a"].ipv4.startswith("10.214.0.") and eps["ndt-net-a"].prefix_len == 24
     assert eps["bridge"].ipv4 == lab.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "ndt-ip")

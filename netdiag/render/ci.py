@@ -24,12 +24,6 @@ def check_text(results: list[Result]) -> str:
     return "\n".join(out)
 
 
-def check_json(results: list[Result]) -> list[dict]:
-    return [{"name": r.expectation.title, "kind": r.expectation.kind, "line": r.expectation.line,
-             "status": r.status, "detail": r.detail,
-             "diagnosis": r.diagnosis.to_contract() if r.diagnosis else None} for r in results]
-
-
 def failure_text(r: Result) -> str:
     return render(r.diagnosis) if r.diagnosis is not None else r.detail
 

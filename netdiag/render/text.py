@@ -6,7 +6,7 @@ from tabulate import tabulate
 
 from netdiag.context import hostport
 from netdiag.facts import Engine, Firewall, Listeners, Outcome
-from netdiag.views import AddressReport, ListenerReport, PingReport, PortReport, SubnetReport
+from netdiag.views import AddressView, ListenerReport, PingReport, PortView, SubnetReport
 
 
 def _table(rows, headers) -> str:
@@ -45,49 +45,36 @@ def _addr(ip: str, port) -> str:
     return hostport(ip or "0.0.0.0", port)
 
 
-def port_text(r: PortReport) -> str:
-    c = r.container
-    want = [b for b in c.published if r.port is None or b.container_port == r.port]
-    rows = []
-    for b in want:
-        holder = ""
-        for s in r.holders.sockets:
-            on = (b.host_ip or "0.0.0.0", "0.0.0.0", "::")
-            if s.port == b.host_port and s.protocol == b.protocol and s.address in on:
-                holder = f"{s.process or '?'} (pid {s.pid})" if s.pid else (s.process or "?")
-                break
-        nat = [n for n in r.holders.nat if n.host_port == b.host_port and n.protocol == b.protocol]
-        rows.append((f"{b.container_port}/{b.protocol}", _addr(b.host_ip, b.host_port),
-                     holder or ("-" if r.holders.outcome.ok else "unknown"),
-                     ", ".join(f"DNAT -> {n.container_ip}:{n.container_port}" for n in nat)
-                     or ("none" if r.holders.nat_outcome.ok and r.holders.outcome.ok else "unknown")))
-    lines = [f"{c.name} ({c.id[:12]}), {c.state.status}"]
+def port_text(v: PortView) -> str:
+    c = v.container
+    unknown = "unknown" if not v.holders.ok else ""
+    rows = [(f"{r.container_port}/{r.protocol}", _addr(r.host_ip, r.host_port), r.held_by or unknown or "-",
+             ", ".join(f"DNAT -> {n}" for n in r.nat) or ("none" if v.nat.ok and v.holders.ok else "unknown"))
+            for r in v.bindings]
+    lines = [f"{c.name} ({c.id[:12]}), {c.status}"]
     lines.append(_table(rows, ["container port", "host binding", "held by", "NAT"]))
-    published = {(b.container_port, b.protocol) for b in c.published}
-    for b in c.requested:
-        if (b.container_port, b.protocol) not in published and (r.port is None or b.container_port == r.port):
-            lines.append(f"requested -p {b.host_ip + ':' if b.host_ip else ''}{b.host_port or ''}:"
-                         f"{b.container_port}/{b.protocol} is not bound (container {c.state.status})")
-    unpublished = [p for p in c.exposed if (int(p.split("/")[0]), p.partition("/")[2] or "tcp") not in published]
-    if unpublished and r.port is None:
-        lines.append("exposed, not published: " + ", ".join(unpublished))
-    gap = _gap("port holders", r.holders.outcome)
+    for b in v.requested_not_bound:
+        lines.append(f"requested -p {b.host_ip + ':' if b.host_ip else ''}{b.host_port or ''}:"
+                     f"{b.container_port}/{b.protocol} is not bound (container {c.status})")
+    if v.exposed_not_published:
+        lines.append("exposed, not published: " + ", ".join(v.exposed_not_published))
+    gap = _gap("port holders", v.holders)
     if gap:
         lines.append(gap)
     return "\n".join(lines)
 
 
-def address_text(r: AddressReport) -> str:
-    c = r.container
-    nets = {n.name: n for n in r.networks}
+def address_text(v: AddressView) -> str:
+    c = v.container
+    nets = {n.name: n for n in v.networks}
     rows = []
-    for ep in c.endpoints:
+    for ep in v.endpoints:
         n = nets.get(ep.network)
         rows.append((ep.network, n.driver if n else "", f"{ep.ipv4}/{ep.prefix_len}" if ep.ipv4 else "-",
                      ep.ipv6 or "-", ep.gateway or "-", ep.mac or "-",
                      ", ".join(n.subnets) if n else "", "yes" if n and n.internal else "no",
                      ", ".join(a for a in ep.aliases if not c.id.startswith(a)) or "-"))
-    head = f"{c.name} ({c.id[:12]}), network mode {c.network_mode or 'default'}, {c.state.status}"
+    head = f"{c.name} ({c.id[:12]}), network mode {c.network_mode or 'default'}, {c.status}"
     return head + "\n" + _table(rows, ["network", "driver", "IPv4", "IPv6", "gateway", "MAC", "subnet",
                                       "internal", "aliases"])
 
