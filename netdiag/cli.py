@@ -61,6 +61,26 @@ def _print(kind: str, view, as_json: bool, text_fn) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+
+
+def _complete_containers(ctx, param, incomplete):
+    from netdiag.completion import container_names
+
+    return container_names(incomplete)
+
+
+def _complete_origin(ctx, param, incomplete):
+    from netdiag.completion import container_names
+
+    if not incomplete.startswith("container:"):
+        return [w for w in ("host", "container:") if w.startswith(incomplete)]
+    return [f"container:{n}" for n in container_names(incomplete[len("container:"):])]
+
+
+def _complete_rules(ctx, param, incomplete):
+    from netdiag.completion import rule_names
+
+    return rule_names(incomplete)
 helper_option = click.option(
     "--helper", "helper", default="", metavar="IMAGE",
     help="When the daemon is elsewhere and the container has no cat: allow one short-lived container "
@@ -100,7 +120,7 @@ def engine_cmd(as_json):
 
 
 @cli.command("port", short_help="Published ports and who holds each host port.")
-@click.argument("container")
+@click.argument("container", shell_complete=_complete_containers)
 @click.argument("port", required=False)
 @json_option
 @command
@@ -117,7 +137,7 @@ def port_cmd(container, port, as_json):
 
 
 @cli.command("ip", short_help="A container's addresses on each network.")
-@click.argument("container")
+@click.argument("container", shell_complete=_complete_containers)
 @json_option
 @command
 def ip_cmd(container, as_json):
@@ -133,7 +153,7 @@ def ip_cmd(container, as_json):
 
 
 @cli.command("ping", short_help="ICMP and TCP to a container or address: who answered.")
-@click.argument("target")
+@click.argument("target", shell_complete=_complete_containers)
 @click.option("--port", "port", help="Also try a TCP connection to this port.")
 @json_option
 @command
@@ -151,7 +171,7 @@ def ping_cmd(target, port, as_json):
 
 
 @cli.command("listeners", short_help="Sockets listening inside a container (alias: netstat).")
-@click.argument("container")
+@click.argument("container", shell_complete=_complete_containers)
 @helper_option
 @json_option
 @command
@@ -200,10 +220,11 @@ def firewall_cmd(as_json):
 
 
 @cli.command("why-unreachable", short_help="Why a container does not answer: causes, evidence, fix.")
-@click.argument("container")
+@click.argument("container", shell_complete=_complete_containers)
 @click.option("--port", "port", help="The container port in question (default: every exposed or published one).")
 @click.option("--to", "to", default="", help="What was tried: ADDR[:PORT] (172.17.0.29, 0.0.0.0:5000, web:80).")
-@click.option("--from", "origin", default="host", show_default=True, help="host, or container:NAME.")
+@click.option("--from", "origin", default="host", show_default=True, help="host, or container:NAME.",
+              shell_complete=_complete_origin)
 @helper_option
 @json_option
 @command
@@ -239,11 +260,12 @@ def _print_diagnosis(diagnosis, as_json: bool) -> None:
 
 
 @cli.command("collect", short_help="Save every fact to a bundle, to explain offline.")
-@click.argument("containers", nargs=-1)
+@click.argument("containers", nargs=-1, shell_complete=_complete_containers)
 @click.option("-o", "--output", "output", required=True, help="The bundle file (.json, or .json.gz to compress).")
 @click.option("--port", "port", help="The container port in question, as for why-unreachable.")
 @click.option("--to", "to", default="", help="The attempt to record, as for why-unreachable.")
-@click.option("--from", "origin", default="host", show_default=True, help="host, or container:NAME.")
+@click.option("--from", "origin", default="host", show_default=True, help="host, or container:NAME.",
+              shell_complete=_complete_origin)
 @helper_option
 @command
 def collect_cmd(containers, output, port, to, origin, helper):
@@ -273,10 +295,10 @@ def collect_cmd(containers, output, port, to, origin, helper):
 
 @cli.command("explain", short_help="why-unreachable offline, from bundles.")
 @click.argument("path")
-@click.argument("container", required=False)
+@click.argument("container", required=False, shell_complete=_complete_containers)
 @click.option("--port", "port", help="The container port in question.")
 @click.option("--to", "to", default="", help="The attempt to explain: ADDR[:PORT].")
-@click.option("--from", "origin", default=None, help="host, or container:NAME.")
+@click.option("--from", "origin", default=None, help="host, or container:NAME.", shell_complete=_complete_origin)
 @json_option
 @command
 def explain_cmd(path, container, port, to, origin, as_json):
@@ -466,7 +488,7 @@ def doctor_cmd(as_json):
 
 
 @cli.command("rules", short_help="The rule catalog, or one rule explained.")
-@click.argument("rule_id", required=False)
+@click.argument("rule_id", required=False, shell_complete=_complete_rules)
 @json_option
 @command
 def rules_cmd(rule_id, as_json):
