@@ -60,7 +60,7 @@ def test_collect_all_containers_keeps_raw_text(clean, tmp_path):
         lab.docker("inspect", "-f", "{{.Id}}", "ndt-bdl-a")))
     assert ls.raw.get("sock_diag tcp6") and ls.outcome.method.startswith("sock_diag")
     summary = json.loads(netdiag("explain", str(out), "--json").stdout)
-    rows = {r["container"]: r for r in summary}
+    rows = {r["container"]: r for r in summary["bundles"]}
     assert rows["ndt-bdl-b"]["causes"] == ["container-not-running"]
     assert rows["ndt-bdl-a"]["verdict"] == "reachable"
 
