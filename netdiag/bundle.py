@@ -22,11 +22,12 @@ import json
 import typing
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from netdiag.diagnosis import AttemptSpec
 from netdiag.errors import BadInput
 from netdiag.facts import SCHEMA_VERSION, SchemaError, Snapshot, from_dict, to_dict
+from netdiag.untrusted import Unusable, port, quote, read_regular
+from netdiag.vocab import Protocol
 
 BUNDLE_FORMAT = 1
 MAX_BYTES = 64 * 1024 * 1024  # a bundle larger than this (unpacked) is refused, not read
@@ -59,17 +60,11 @@ def _bad(path: str, why: str) -> BadInput:
 
 
 def read_bytes(path: str) -> bytes:
-    p = Path(path)
+    """A bundle file's bytes, unpacked: a regular file only, bounded before and after unpacking."""
     try:
-        if p.is_dir():
-            raise _bad(path, "it is a folder")
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise _bad(path, f"{size} bytes is more than the {MAX_BYTES} a bundle may have")
-        with open(p, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise _bad(path, e.strerror or str(e))
+        data = read_regular(path, MAX_BYTES)
+    except Unusable as e:
+        raise _bad(path, str(e))
     if data[:2] == GZIP_MAGIC:
         try:
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -90,7 +85,7 @@ def _ip(v: str) -> None:
 
 @functools.lru_cache(maxsize=8192)
 def _net(v: str) -> None:
-    ipaddress.ip_network(v, strict=False)
+    ipaddress.ip_network(v)  # strict: Docker and the kernel write networks without host bits
 
 
 @functools.lru_cache(maxsize=8192)
@@ -103,12 +98,19 @@ def _port(v) -> None:
         raise ValueError(f"{v} is not a port")
 
 
+def _port_spec(v: str) -> None:
+    """"5000/tcp", as Docker writes an exposed port."""
+    number, _, proto = v.partition("/")
+    port(number)
+    Protocol(proto or "tcp")
+
+
 # field name -> check of its value, for every record of the snapshot that has such a field
 CHECKS = {
     "destination": _net, "subnets": _net, "gateways": _ip, "addresses": _iface, "container_ip": _ip,
     "gateway": _ip, "ipv4": _ip, "ipv6": _ip, "host_ip": _ip, "address": _ip, "responder": _ip,
     "host_address": _ip, "port": _port, "host_port": _port, "container_port": _port,
-    "prefix_len": lambda v: _port(v if 0 <= v <= 128 else -1),
+    "prefix_len": lambda v: _port(v if 0 <= v <= 128 else -1), "exposed": _port_spec,
 }
 
 
@@ -141,7 +143,7 @@ def validate(obj, where: str = "snapshot") -> None:
                 try:
                     check(v)
                 except (ValueError, TypeError) as e:
-                    raise SchemaError(f"{where}.{name}: {v!r} is not valid ({e})")
+                    raise SchemaError(f"{where}.{name}: {quote(v)} is not valid ({quote(str(e))[1:-1]})")
         if isinstance(value, tuple) or dataclasses.is_dataclass(value):
             validate(value, f"{where}.{name}")
 
@@ -158,6 +160,12 @@ def parse(data: bytes, path: str = "bundle") -> Bundle:
         raise _bad(path, f"{what} (line {e.lineno}, column {e.colno}: {e.msg})")
     except RecursionError:
         raise _bad(path, "nested too deeply")
+    except ValueError as e:  # a number Python will not read (thousands of digits)
+        raise _bad(path, f"not JSON netdiag can read ({quote(str(e))[1:-1]})")
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad(path, "a string holds a lone surrogate, which no terminal or file can show")
     if not isinstance(doc, dict) or "netdiag_bundle" not in doc:
         raise _bad(path, "no netdiag_bundle header: this is JSON, but not a bundle netdiag wrote")
     schema = doc.get("schema")

@@ -430,11 +430,13 @@ def check_cmd(path, wait, junit_path, as_json):
     try:
         if wait < 0 or wait != wait or wait == float("inf"):
             raise BadInput("bad-argument", "--wait takes a finite number of seconds, 0 or more")
+        from netdiag.checkfile import MAX_BYTES
+        from netdiag.untrusted import Unusable, read_regular
+
         try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except OSError as e:
-            raise BadInput("bad-check-file", f"{path}: {e.strerror or e}")
+            text = read_regular(path, MAX_BYTES).decode("utf-8")
+        except Unusable as e:
+            raise BadInput("bad-check-file", f"{path}: {e}")
         except UnicodeDecodeError:
             raise BadInput("bad-check-file", f"{path}:1: not UTF-8 text")
         expectations = parse(text, path)

@@ -224,10 +224,8 @@ def test_fuzzed_bundles_never_crash(tmp_path):
         r = CliRunner().invoke(cli, ["explain", str(p), "--json"])
         assert r.exit_code in (0, 1, 2, 3), r.output
         assert r.exception is None or isinstance(r.exception, SystemExit), (r.exception, data[:200])
-        if r.exit_code in (2, 3):
-            err = json.loads(r.stdout.splitlines()[0])["error"] if r.stdout.startswith('{"error"') else None
-            assert err is None or err["code"] in ("bad-bundle", "bad-argument", "container-not-found",
-                                                  "internal-error") and err["code"] != "internal-error", err
+        err = json.loads(r.stdout).get("error") if r.stdout.startswith("{") else None
+        assert err is None or err["code"] in ("bad-bundle", "bad-argument", "container-not-found"), err
 
 
 def test_colour_on_a_terminal_none_when_piped_or_no_color():

@@ -10,17 +10,22 @@ from netdiag.rules import Found, rule
 from netdiag.rules.state import failed_on_port
 from netdiag.vocab import AddressKind, Direction, Fact, Hop, NetMode, Protocol
 
-PUBLISH_ARG = re.compile(r"^(-p|--publish)(=.*)?$")
+# a -p value: [ip:][host port:]container port[/protocol]; a single digit ends the address part, so
+# matching is linear, and nothing longer than a real mapping is looked at
+PUBLISH_VALUE = re.compile(r"[\d.:\[\]a-fA-F]{0,60}\d(?:/[a-z]{1,5})?")
+PUBLISH_FLAGS = ("-p", "--publish")
 
 
 def misplaced_publish(command: tuple[str, ...]) -> list[str]:
     """`-p 8080:80` found among the container's arguments: it came after the image name."""
     found = []
     for i, word in enumerate(command):
-        if PUBLISH_ARG.match(word):
-            value = word.split("=", 1)[1] if "=" in word else (command[i + 1] if i + 1 < len(command) else "")
-            if re.match(r"^[\d.:\[\]a-fA-F]*\d+(/\w+)?$", value):
-                found.append(f"-p {value}")
+        flag, eq, attached = word.partition("=")
+        if flag not in PUBLISH_FLAGS:
+            continue
+        value = attached if eq else (command[i + 1] if i + 1 < len(command) else "")
+        if len(value) <= 70 and PUBLISH_VALUE.fullmatch(value):
+            found.append(f"-p {value}")
     return found
 
 
