@@ -12,13 +12,18 @@ import click
 from netdiag import __version__
 from netdiag.errors import EXIT_CANNOT_DIAGNOSE, BadInput, NetdiagError
 
+MAX_ERROR = 500  # characters of an error line on the terminal; values inside it are quoted shorter still
+
 
 def _emit_error(err: NetdiagError, as_json: bool) -> None:
+    from netdiag.untrusted import one_line
+
     if as_json:
         from netdiag.render.jsondoc import error_document
 
         click.echo(json.dumps(error_document(err.code, err.message)))
-    click.echo(f"netdiag: {err.message}", err=True)
+    line = one_line(err.message)
+    click.echo(f"netdiag: {line if len(line) <= MAX_ERROR else line[:MAX_ERROR - 3] + '...'}", err=True)
 
 
 def command(fn):
@@ -50,6 +55,14 @@ def command(fn):
     return wrapper
 
 
+def _text(render, record, *args) -> str:
+    """Text for the terminal, rendered from the record with every string's control characters made
+    visible: names and values from a stranger's bundle cannot drive the engineer's terminal."""
+    from netdiag.untrusted import visible_record
+
+    return render(visible_record(record), *args)
+
+
 def _print(kind: str, view, as_json: bool, text_fn) -> None:
     """An inspection command's view: as text, or as its documented JSON document (docs/schemas/)."""
     if as_json:
@@ -57,7 +70,7 @@ def _print(kind: str, view, as_json: bool, text_fn) -> None:
 
         click.echo(dumps(view_document(kind, view)))
     else:
-        click.echo(text_fn(view))
+        click.echo(_text(text_fn, view))
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
@@ -237,6 +250,7 @@ def why_cmd(container, port, to, origin, helper, as_json):
     from netdiag.why import why_unreachable
 
     number = _port_number(port) if port is not None else None
+    _check_attempt(to, origin)
     _print_diagnosis(why_unreachable(container, number, to, origin, helper), as_json)
 
 
@@ -254,7 +268,7 @@ def _print_diagnosis(diagnosis, as_json: bool) -> None:
         from netdiag.render.diagnosis import render
 
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        click.echo(render(diagnosis, colour))
+        click.echo(_text(render, diagnosis, colour))
     sys.exit({Verdict.REACHABLE: EXIT_REACHABLE, Verdict.UNREACHABLE: EXIT_UNREACHABLE}.get(diagnosis.verdict,
                                                                                           EXIT_CANNOT_DIAGNOSE))
 
@@ -279,6 +293,7 @@ def collect_cmd(containers, output, port, to, origin, helper):
     from netdiag.why import collect
 
     number = _port_number(port) if port is not None else None
+    _check_attempt(to, origin)
     tty = sys.stderr.isatty()
     if tty:
         click.echo("netdiag: collecting facts and probing...", err=True, nl=False)
@@ -311,6 +326,10 @@ def explain_cmd(path, container, port, to, origin, as_json):
 
     number = _port_number(port) if port is not None else None
     if os.path.isdir(path):
+        given = [f for f, v in (("CONTAINER", container), ("--port", port), ("--to", to), ("--from", origin)) if v]
+        if given:
+            raise BadInput("bad-argument", f"{', '.join(given)} cannot apply to a folder of bundles: "
+                                           "name one bundle to explain another attempt")
         rows = offline.summary(offline.bundle_files(path))
         _print_summary(rows, as_json)
         return
@@ -326,7 +345,7 @@ def _print_summary(rows, as_json: bool) -> None:
     from netdiag.render.text import summary_text
     from netdiag.results import exit_code
 
-    click.echo(dumps(summary_document(rows)) if as_json else summary_text(rows))
+    click.echo(dumps(summary_document(rows)) if as_json else _text(summary_text, rows))
     if any(r.error for r in rows):
         sys.exit(BadInput.exit_code)
     sys.exit(exit_code(r.verdict for r in rows) if rows else EXIT_CANNOT_DIAGNOSE)
@@ -453,7 +472,7 @@ def check_cmd(path, wait, junit_path, as_json):
 
         click.echo(dumps(check_document(results, path)))
     else:
-        click.echo(ci.check_text(results))
+        click.echo(_text(ci.check_text, results))
     if os.environ.get("GITHUB_ACTIONS"):
         for line in ci.github_annotations(results, path):
             click.echo(line)
@@ -485,7 +504,7 @@ def doctor_cmd(as_json):
     else:
         from netdiag.render.text import doctor_text
 
-        click.echo(doctor_text(report))
+        click.echo(_text(doctor_text, report))
     sys.exit(exit_code(r.verdict for r in report.rows))
 
 
@@ -521,10 +540,22 @@ def rules_cmd(rule_id, as_json):
 
 
 def _port_number(text: str) -> int:
-    value = str(text).split("/")[0]
-    if not value.isdigit() or not 0 < int(value) < 65536:
-        raise BadInput("bad-argument", f"{text!r} is not a port: give a number from 1 to 65535")
-    return int(value)
+    """--port N (or N/tcp), ASCII digits only."""
+    from netdiag.untrusted import Unusable, port
+
+    try:
+        return port(str(text).split("/")[0])
+    except Unusable as e:
+        raise BadInput("bad-argument", str(e))
+
+
+def _check_attempt(to: str, origin: str) -> None:
+    """--to and --from are checked before any daemon is contacted."""
+    from netdiag.reasoner import parse_origin, parse_to
+
+    if to:
+        parse_to(to)
+    parse_origin(origin)
 
 
 def _is_address(text: str) -> bool:

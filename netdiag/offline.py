@@ -33,7 +33,10 @@ def explain_one(bundle: Bundle, ref: str | None, port: int | None = None, to: st
 
 
 def bundle_files(folder: str) -> list[str]:
-    names = sorted(n for n in os.listdir(folder) if n.endswith((".json", ".gz")))
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith((".json", ".gz")))
+    except OSError as e:
+        raise BadInput("bad-bundle", f"{folder}: the folder cannot be read: {e.strerror or e}")
     return [os.path.join(folder, n) for n in names]
 
 

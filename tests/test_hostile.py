@@ -6,6 +6,7 @@ broke netdiag live in tests/data/hostile/ as regression cases."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,56 @@ def test_a_device_or_fifo_is_refused_without_reading(tmp_path, special):
     assert r.exit_code == 2 and "not a regular file" in r.output
     yml = CliRunner().invoke(cli, ["check", "-f", path])
     assert yml.exit_code == 2 and "not a regular file" in yml.output
+
+
+def test_names_from_a_bundle_cannot_drive_the_terminal(tmp_path):
+    """OSC hyperlinks, title changes, clear screen: shown as text, never sent to the terminal."""
+    doc = json.loads(json.dumps(DOC))
+    doc["snapshot"]["containers"][0]["name"] = "web\x1b]0;pwned\x07\x1b[2J\x1b]8;;http://evil\x07"
+    data = json.dumps(doc).encode()
+    r = explain_bytes(tmp_path, data)
+    assert json.loads(r.stdout)["target"]["container"].startswith("web\x1b]0;")  # JSON stays lossless
+    p = tmp_path / "b.json"
+    text = CliRunner().invoke(cli, ["explain", str(p)]).stdout
+    assert "\x1b" not in text and "\x07" not in text and "web\\x1b]0;pwned\\x07" in text
+    report = tmp_path / "r.md"
+    CliRunner().invoke(cli, ["report", str(p), "-o", str(report)])
+    assert "\x1b" not in report.read_text() and "\\[2J" in report.read_text()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["why-unreachable", "web", "--port", "２"], "'２' is not a port"),
+    (["why-unreachable", "web", "--to", "web:http"], "--to 'web:http': 'http' is not a port"),
+    (["why-unreachable", "web", "--from", "container:"], "--from 'container:'"),
+    (["collect", "web", "-o", "x.json", "--to", "[::1"], "expected [ADDRESS]:PORT"),
+    (["explain", str(ROOT / "examples" / "bundles"), "--port", "80"], "--port cannot apply to a folder"),
+    (["explain", str(ROOT / "examples" / "bundles"), "web"], "CONTAINER cannot apply to a folder"),
+    (["check", "--wait", "nan", "-f", "x.yml"], "--wait takes a finite number"),
+])
+def test_arguments_are_checked_before_any_daemon_is_asked(monkeypatch, tmp_path, args, message):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")  # it would be exit 3
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 2 and message in r.output and r.output.count("\n") == 1, r.output
+
+
+def test_an_error_line_is_one_bounded_line(tmp_path):
+    doc = json.loads(json.dumps(DOC))
+    doc["snapshot"]["engine"]["location"] = "x\n" * 1_000_000
+    r = explain_bytes(tmp_path, json.dumps(doc).encode())
+    assert r.exit_code == 2
+    line = r.stderr if hasattr(r, "stderr") else r.output
+    assert line.count("\n") == 1 and len(line) < 700
+
+
+def test_an_unreadable_folder_is_bad_input(tmp_path):
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    folder.chmod(0)
+    try:
+        r = CliRunner().invoke(cli, ["explain", str(folder)])
+    finally:
+        folder.chmod(0o700)
+    if os.geteuid() == 0:  # root reads it anyway: then it is an empty folder
+        assert r.exit_code == 3
+    else:
+        assert r.exit_code == 2 and "cannot be read" in r.output

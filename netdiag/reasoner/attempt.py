@@ -8,6 +8,8 @@ from collections.abc import Callable
 from netdiag.diagnosis import Attempt
 from netdiag.errors import BadInput
 from netdiag.facts import Container, Snapshot
+from netdiag.untrusted import Unusable, quote
+from netdiag.untrusted import port as ascii_port
 from netdiag.vocab import AddressKind, Location, Origin
 
 
@@ -19,16 +21,17 @@ def parse_to(text: str) -> tuple[str, int | None]:
         host, bracket, rest = text[1:].partition("]")
         port = rest[1:] if rest.startswith(":") else ""
         if not bracket or rest and not rest.startswith(":"):
-            raise BadInput("bad-argument", f"--to {text!r}: expected [ADDRESS]:PORT")
+            raise BadInput("bad-argument", f"--to {quote(text)}: expected [ADDRESS]:PORT")
     elif text.count(":") == 1:
         host, port = text.split(":")
     if not host:
-        raise BadInput("bad-argument", f"--to {text!r}: no address")
+        raise BadInput("bad-argument", f"--to {quote(text)}: no address")
     if port == "":
         return host, None
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise BadInput("bad-argument", f"--to {text!r}: {port!r} is not a port (1-65535)")
-    return host, int(port)
+    try:
+        return host, ascii_port(port)
+    except Unusable as e:
+        raise BadInput("bad-argument", f"--to {quote(text)}: {e}") from None
 
 
 def parse_origin(text: str | Origin) -> Origin:
@@ -78,7 +81,7 @@ def resolve_attempt(snapshot: Snapshot, target: Container, origin: Origin, to: s
         if not address:
             why = "does not resolve on this machine" if resolve else "is no container's name, and a bundle " \
                                                                    "cannot look names up: give an address"
-            raise BadInput("bad-argument", f"--to {to!r}: {name!r} {why}") from None
+            raise BadInput("bad-argument", f"--to {quote(to)}: {quote(name)} {why}") from None
         ip = ipaddress.ip_address(address)
     return Attempt(origin, to, address, name, port, _kind(snapshot, target, ip))
 

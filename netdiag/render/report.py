@@ -5,9 +5,11 @@ failing hop is marked."""
 from __future__ import annotations
 
 import html
+import re
 
 from netdiag.diagnosis import Diagnosis
 from netdiag.facts import Snapshot
+from netdiag.untrusted import visible
 from netdiag.vocab import Hop, HopStatus, Location, Verdict
 
 RED, GREEN, AMBER, GREY = "#d32f2f", "#2e7d32", "#f9a825", "#607d8b"
@@ -15,29 +17,42 @@ VERDICT_COLOUR = {Verdict.REACHABLE: GREEN, Verdict.UNREACHABLE: RED, Verdict.UN
 HOP_COLOUR = {HopStatus.OK: GREEN, HopStatus.FAIL: RED, HopStatus.UNKNOWN: AMBER}
 
 
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md(text: object) -> str:
+    """Text from a bundle as Markdown shows it literally: specials escaped, one line, no controls."""
+    return MD_SPECIAL.sub(r"\\\1", visible(" ".join(str(text).splitlines())))
+
+
+def code(text: object) -> str:
+    """Text in a code span: backticks cannot close it early."""
+    return "`" + visible(" ".join(str(text).splitlines())).replace("`", "'") + "`"
+
+
 def markdown(snapshot: Snapshot, diagnoses: list[Diagnosis], bundle_name: str) -> str:
     e = snapshot.engine
-    out = [f"# netdiag report: {bundle_name}", "",
-           f"- collected: {snapshot.created or 'unknown'} by netdiag {snapshot.netdiag_version or '?'}",
-           f"- Docker daemon: {e.location}{' (' + e.vm_kind + ')' if e.vm_kind else ''} at {e.host_address}, "
-           f"endpoint {e.endpoint}, engine {e.server_version}", ""]
+    out = [f"# netdiag report: {md(bundle_name)}", "",
+           f"- collected: {md(snapshot.created or 'unknown')} by netdiag {md(snapshot.netdiag_version or '?')}",
+           f"- Docker daemon: {e.location}{' (' + e.vm_kind + ')' if e.vm_kind else ''} at {md(e.host_address)}, "
+           f"endpoint {md(e.endpoint)}, engine {md(e.server_version)}", ""]
     for d in diagnoses:
-        out += [f"## {d.container}: {d.verdict}", ""]
+        out += [f"## {md(d.container)}: {d.verdict}", ""]
         a = d.attempt
-        out.append(f"Attempt: {a.to_text or d.tried or 'the published ports'} from {a.origin}; "
+        out.append(f"Attempt: {md(a.to_text or d.tried or 'the published ports')} from {md(a.origin)}; "
                    f"ports {', '.join(map(str, d.ports)) or 'none'}.")
         out.append("")
         for i, c in enumerate(d.causes, 1):
-            out += [f"### {i}. `{c.code}` ({c.rule}): {c.summary}", "", "Evidence:", ""]
-            out += [f"- {x}" for x in c.evidence]
-            out += ["", "Fix:", ""] + [f"- `{x}`" if x.startswith(("docker ", "sysctl ", "iptables ", "ip "))
-                                       else f"- {x}" for x in c.fix] + [""]
+            out += [f"### {i}. `{c.code}` ({c.rule}): {md(c.summary)}", "", "Evidence:", ""]
+            out += [f"- {md(x)}" for x in c.evidence]
+            out += ["", "Fix:", ""] + [f"- {code(x)}" if x.startswith(("docker ", "sysctl ", "iptables ", "ip "))
+                                       else f"- {md(x)}" for x in c.fix] + [""]
         if d.works:
-            out += ["Works: " + ", ".join(f"`{w}`" for w in d.works), ""]
-        out += [f"- note: {n}" for n in d.notes]
-        out += [f"- unknown: {u}" for u in d.unknown_reasons]
+            out += ["Works: " + ", ".join(code(w) for w in d.works), ""]
+        out += [f"- note: {md(n)}" for n in d.notes]
+        out += [f"- unknown: {md(u)}" for u in d.unknown_reasons]
         out += ["", "| hop | status | detail |", "|---|---|---|"]
-        out += [f"| {h.hop} | {h.status} | {h.detail.replace('|', '/')} |" for h in d.path]
+        out += [f"| {md(h.hop)} | {h.status} | {md(h.detail)} |" for h in d.path]
         out.append("")
     return "\n".join(out)
 
