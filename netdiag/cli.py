@@ -365,12 +365,15 @@ def scrub_cmd(path, output, map_path):
     from netdiag import bundle as bundles
     from netdiag.scrub import scrub_document
 
-    if os.path.abspath(path) == os.path.abspath(output):
-        raise BadInput("bad-argument", "the scrubbed bundle must go to another file than the original")
+    map_path = map_path or (output[:-3] if output.endswith(".gz") else output).removesuffix(".json") + ".map.json"
+    where = {"the original": os.path.realpath(path), "the scrubbed bundle": os.path.realpath(output),
+             "the mapping": os.path.realpath(map_path)}  # links resolved: a symlink to the original is the original
+    if len(set(where.values())) < 3:
+        same = [k for k, v in where.items() if list(where.values()).count(v) > 1]
+        raise BadInput("bad-argument", f"{' and '.join(same)} would be one file: give each its own path")
     original = bundles.load(path)
     doc, mapping = scrub_document(bundles.to_document(original))
     scrubbed = bundles.parse(json.dumps(doc).encode(), output)
-    map_path = map_path or (output[:-3] if output.endswith(".gz") else output).removesuffix(".json") + ".map.json"
     try:
         bundles.write(scrubbed, output)
         with open(map_path, "w", encoding="utf-8") as f:

@@ -1,5 +1,14 @@
 """Scrubbing a bundle: IPs, MACs, host names and container/network names replaced consistently.
 
+Values are replaced by what their field means, walking the bundle along the facts' own types:
+names where names live (containers, images, aliases, networks, host and daemon names, the docker
+context, the user and host of the endpoint, label keys), addresses wherever they appear (in
+address fields, and inside free text such as command lines, at sentence ends too; IPv4-mapped
+IPv6 addresses stay valid), and never an enumerated field (a location, a VM kind, a protocol), so a
+daemon named `docker-desktop` or a container named `tcp` changes nothing but itself. Interface
+and bridge names, process names, ids and ports are kept: they identify nothing of the customer's
+and the diagnosis speaks of them. Label values are replaced whole.
+
 Addresses are mapped prefix-preservingly (each bit is flipped by a keyed hash of the bits before
 it, in the manner of Crypto-PAn), so two addresses share a prefix after scrubbing exactly when
 they did before: subnet membership, gateways and routes still line up, and the diagnosis of the
@@ -12,18 +21,43 @@ The mapping goes to a separate file that stays with the customer.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import hashlib
 import hmac
 import ipaddress
 import re
 import secrets
+import types
+import typing
+from typing import Any
+from urllib.parse import urlsplit
 
-KEEP_NAMES = {"bridge", "host", "none", "default"}
+from netdiag import vocab
+from netdiag.diagnosis import AttemptSpec
+from netdiag.facts import Snapshot
+from netdiag.vocab import Origin
 
-IPV4 = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(/\d{1,2})?(?![\w.])")
-IPV6 = re.compile(r"(?<![\w:.])([0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})(/\d{1,3})?(?![\w:])")
+# the names Docker gives its own networks: kept
+KEEP_NAMES = {"bridge", "host", "none", "default", "ingress", "docker_gwbridge"}
+# words that keep their meaning in free text whatever a container or host is called: the
+# vocabularies' words (tcp, remote, docker-desktop ...) and localhost
+TEXT_WORDS = {"localhost"} | {m.value for v in vars(vocab).values()
+                              if isinstance(v, type) and issubclass(v, enum.Enum) for m in v}
+
+# an IPv4 address (a full stop after it ends a sentence, it is not part of the address)
+IPV4 = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(/\d{1,2})?(?!\w|\.\d)")
+IPV6 = re.compile(r"(?<![\w:.])([0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})(/\d{1,3})?(?![\w:.])")
+MAPPED = re.compile(r"(?<![\w:])(::ffff:)(\d{1,3}(?:\.\d{1,3}){3})(?!\w|\.\d)", re.I)
+
+# the fields whose value is a name, an address (or a CIDR), a docker endpoint URL
+NAME_FIELDS = {"name", "image", "network", "aliases", "hostname", "daemon_name", "context"}
+ADDRESS_FIELDS = {"ipv4", "ipv6", "gateway", "gateways", "host_ip", "address", "responder", "host_address",
+                  "container_ip", "destination", "subnets", "addresses"}
+KEPT_FIELDS = {"id", "network_id", "container_id", "process", "device", "bridge"}
 MAC = re.compile(r"(?<![\w:])((?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2})(?![\w:])")
 TOKEN = re.compile(r"[A-Za-z0-9_.-]+")
+LABEL_SEGMENT = re.compile(r"[^./]+")  # label keys are dotted or slashed paths: com.example.<name>.rule
 
 
 def _kept_bits_v4(ip: ipaddress.IPv4Address) -> int:
@@ -96,16 +130,65 @@ class Scrubber:
         if name and name not in KEEP_NAMES and name not in self.names:
             self.names[name] = f"{kind}-{sum(1 for v in self.names.values() if v.startswith(kind + '-')) + 1}"
 
+    def name(self, s: str) -> str:
+        return self.names.get(s, s)
+
+    def address(self, s: str) -> str:
+        """An address field: an address, an address with a prefix, or empty."""
+        return self.addresses(s)
+
+    def addresses(self, s: str) -> str:
+        """Every address and MAC in a string replaced; nothing else."""
+        s = MAC.sub(lambda m: self.mac(m.group(1)), s)
+        s = MAPPED.sub(lambda m: m.group(1) + self.ip(m.group(2)), s)
+        s = IPV4.sub(self._sub_ip, s)
+        return IPV6.sub(self._sub_ip, s)
+
     def text(self, s: str) -> str:
-        """A string with every address, MAC and known name in it replaced."""
+        """Free text (a command line, a reason, a banner): addresses, MACs and known names replaced."""
         if s in self.names:
             return self.names[s]
-        s = MAC.sub(lambda m: self.mac(m.group(1)), s)
-        s = IPV4.sub(self._sub_ip, s)
-        s = IPV6.sub(self._sub_ip, s)
+        s = self.addresses(s)
         if self.names:
-            s = TOKEN.sub(lambda m: self.names.get(m.group(0), m.group(0)), s)
+            s = TOKEN.sub(self._sub_name, s)
         return s
+
+    def _sub_name(self, m: re.Match[str]) -> str:
+        word = m.group(0)
+        return word if word in TEXT_WORDS else self.names.get(word, word)
+
+    def endpoint(self, url: str) -> str:
+        """tcp://192.168.59.103:2375, ssh://deploy@build-07: the host (and user) replaced."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return self.text(url)
+        if not parts.hostname:
+            return self.text(url)
+        try:
+            host = self.ip(parts.hostname)
+        except ValueError:  # a host name
+            self.add_name(parts.hostname, "host")
+            host = self.name(parts.hostname)
+        if parts.username:
+            self.add_name(parts.username, "user")
+        host = f"[{host}]" if ":" in host else host
+        user = f"{self.name(parts.username)}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        return parts._replace(netloc=f"{user}{host}{port}").geturl()
+
+    def label_key(self, key: str) -> str:
+        """A label key with the names in it replaced (traefik.http.routers.<container>.rule)."""
+        return LABEL_SEGMENT.sub(self._sub_name, key) if self.names else key
+
+    def origin(self, text: str) -> str:
+        o = Origin.parse(text)
+        return str(Origin(self.name(o.container))) if o.container else text
+
+    def attempt_to(self, text: str) -> str:
+        """--to as recorded: the host part is a name (replaced as a name) or an address; the port stays."""
+        host, sep, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
+        return self.name(host) + sep + port if host in self.names else self.addresses(text)
 
     def _sub_ip(self, m: re.Match) -> str:
         address, prefix = m.group(1), m.group(2)
@@ -120,29 +203,55 @@ class Scrubber:
                 return m.group(0)
         return self.ip(address)
 
-    def walk(self, value):
+    def walk(self, tp: Any, value: Any, field: str = "") -> Any:
+        """A decoded document's value scrubbed by what its field means (`tp` is its type hint)."""
+        origin = typing.get_origin(tp)
+        if value is None:
+            return None
+        if origin in (typing.Union, types.UnionType):
+            inner = [a for a in typing.get_args(tp) if a is not type(None)]
+            return self.walk(inner[0], value, field) if len(inner) == 1 else self._free(value, field)
+        if origin is tuple:
+            return [self.walk(typing.get_args(tp)[0], v, field) for v in value]
+        if origin is dict:
+            if field == "labels":
+                return {self.label_key(k): f"label-value-{i}" for i, k in enumerate(sorted(value), 1)}
+            if field == "raw":
+                return {}
+            return {k: self.walk(typing.get_args(tp)[1], v, field) for k, v in value.items()}
+        if dataclasses.is_dataclass(tp) and tp is not Origin:
+            hints = typing.get_type_hints(tp)
+            return {f.name: self.walk(hints[f.name], value[f.name], f.name)
+                    for f in dataclasses.fields(tp) if f.name in value}
+        if tp is Origin:
+            return self.origin(value)
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            return value  # a vocabulary word is never a name
         if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, list):
-            return [self.walk(v) for v in value]
-        if isinstance(value, dict):
-            return {k: self.walk(v) for k, v in value.items()}
+            return self._free(value, field)
         return value
+
+    def _free(self, value: Any, field: str) -> Any:
+        if not isinstance(value, str):
+            return value
+        if field in NAME_FIELDS:
+            return self.name(value)
+        if field in ADDRESS_FIELDS:
+            return self.address(value)
+        if field == "endpoint":
+            return self.endpoint(value)
+        if field == "to":
+            return self.attempt_to(value)
+        if field in KEPT_FIELDS:
+            return value
+        return self.text(value)
 
     def mapping(self) -> dict:
         return {"addresses": dict(sorted(self.ips.items())), "macs": dict(sorted(self.macs.items())),
                 "names": dict(sorted(self.names.items()))}
 
 
-def _drop_raw(value):
-    if isinstance(value, dict):
-        return {k: ({} if k == "raw" and isinstance(v, dict) else _drop_raw(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_drop_raw(v) for v in value]
-    return value
-
-
-def scrub_document(doc: dict, scrubber: Scrubber | None = None) -> tuple[dict, dict]:
+def scrub_document(doc: dict[str, Any], scrubber: Scrubber | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(scrubbed bundle document, mapping) for a bundle document that parses."""
     s = scrubber or Scrubber()
     snap = doc["snapshot"]
@@ -153,15 +262,17 @@ def scrub_document(doc: dict, scrubber: Scrubber | None = None) -> tuple[dict, d
                 if not c.get("id", "").startswith(alias):
                     s.add_name(alias, "alias")
         s.add_name(c.get("image", ""), "image")
-        c["labels"] = {k: f"label-value-{i}" for i, k in enumerate(sorted(c.get("labels", {})), 1)}
     for n in snap.get("networks", []):
         s.add_name(n.get("name", ""), "network")
     for host in (snap.get("client"), snap.get("docker_host")):
         if host:
             s.add_name(host.get("hostname", ""), "host")
-    s.add_name(snap.get("engine", {}).get("daemon_name", ""), "host")
+    engine = snap.get("engine", {})
+    s.add_name(engine.get("daemon_name", ""), "host")
+    s.add_name(engine.get("context", ""), "context")
+    s.endpoint(engine.get("endpoint", ""))  # its host and user become known names before the walk
     out = dict(doc)
-    out["snapshot"] = s.walk(_drop_raw(snap))
-    out["attempts"] = s.walk(doc.get("attempts", []))
+    out["snapshot"] = s.walk(Snapshot, snap)
+    out["attempts"] = [s.walk(AttemptSpec, a) for a in doc.get("attempts", [])]
     out["scrubbed"] = True
     return out, s.mapping()

@@ -255,3 +255,66 @@ def test_colour_on_a_terminal_none_when_piped_or_no_color():
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     assert "\x1b[31m" in run_in_pty(env)  # the red verdict and causes
     assert "\x1b[" not in run_in_pty(dict(env, NO_COLOR="1"))
+
+
+def _scrubbed_pair(change):
+    """(diagnosis before, diagnosis after scrubbing, scrubbed text, scrubber) of the seed bundle changed."""
+    doc = json.loads(SEED_5000.read_text())
+    change(doc)
+    original = bundles.parse(json.dumps(doc).encode())
+    scrubber = Scrubber(key=b"k" * 32)
+    scrubbed_doc, _ = scrub_document(bundles.to_document(original), scrubber)
+    text = json.dumps(scrubbed_doc)
+    return explain_one(original, None), explain_one(bundles.parse(text.encode()), None), text, scrubber
+
+
+def _rename_container(doc, name):
+    doc["snapshot"]["containers"][0]["name"] = name
+    for r in doc["snapshot"]["reach"]:
+        r["source"] = r["source"].replace("ndt-seed-5000", name)
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d["snapshot"]["engine"].update(daemon_name="docker-desktop"),
+    lambda d: d["snapshot"]["engine"].update(daemon_name="colima"),
+    lambda d: d["snapshot"]["client"].update(hostname="localhost"),
+    lambda d: _rename_container(d, "tcp"),
+    lambda d: _rename_container(d, "remote"),
+    lambda d: d["snapshot"]["engine"].update(context="prod", endpoint="ssh://deploy@build-07:22"),
+], ids=["daemon-docker-desktop", "daemon-colima", "client-localhost", "container-tcp", "container-remote",
+        "ssh-endpoint"])
+def test_scrub_replaces_by_field_meaning_and_keeps_the_diagnosis(change):
+    before, after, text, _ = _scrubbed_pair(change)
+    assert after.verdict == before.verdict
+    assert [(c.code, c.rule) for c in after.causes] == [(c.code, c.rule) for c in before.causes]
+    assert [h.status for h in after.path] == [h.status for h in before.path]
+    doc = json.loads(text)
+    assert doc["snapshot"]["engine"]["location"] == "remote" and doc["snapshot"]["engine"]["vm_kind"] == ""
+    assert all(b["protocol"] == "tcp" for c in doc["snapshot"]["containers"] for b in c["published"])
+    for name in ("docker-desktop", "colima", "build-07", "deploy", "prod"):
+        assert f'"{name}"' not in text and f"{name}@" not in text and f"//{name}" not in text
+
+
+def test_scrub_reaches_addresses_at_sentence_ends_mapped_v6_and_label_keys():
+    s = Scrubber(key=b"k" * 32)
+    s.add_name("shop-web-1", "container")
+    said = s.text("the daemon at 192.168.59.103. Then ::ffff:10.0.1.7 answered")
+    assert "192.168.59.103" not in said and "10.0.1.7" not in said
+    mapped = said.split("Then ")[1].split(" ")[0]
+    import ipaddress
+    assert ipaddress.ip_address(mapped).ipv4_mapped is not None
+    assert s.label_key("traefik.http.routers.shop-web-1.rule") == "traefik.http.routers.container-1.rule"
+
+
+@pytest.mark.parametrize("how", ["same", "symlink", "map-is-input", "map-is-output"])
+def test_scrub_never_writes_over_the_original_or_the_mapping(tmp_path, how):
+    original = tmp_path / "b.json"
+    original.write_bytes(SEED_IP.read_bytes())
+    link = tmp_path / "link.json"
+    link.symlink_to(original)
+    args = {"same": ["-o", str(original)], "symlink": ["-o", str(link)],
+            "map-is-input": ["-o", str(tmp_path / "s.json"), "--map", str(original)],
+            "map-is-output": ["-o", str(tmp_path / "s.json"), "--map", str(tmp_path / "s.json")]}[how]
+    r = invoke("scrub", str(original), *args)
+    assert r.exit_code == 2, r.output
+    assert original.read_bytes() == SEED_IP.read_bytes()

@@ -209,3 +209,37 @@ def test_an_unreadable_folder_is_bad_input(tmp_path):
         assert r.exit_code == 3
     else:
         assert r.exit_code == 2 and "cannot be read" in r.output
+
+
+NAMEISH = st.one_of(st.sampled_from(["tcp", "udp", "remote", "vm", "local", "localhost", "docker-desktop", "colima",
+                                     "answered", "bridge", "web", "ndt-seed-5000", "192.168.59.103"]),
+                    st.from_regex(r"[a-z][a-z0-9_.-]{0,20}", fullmatch=True))
+
+
+@seed(20261128)
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(container=NAMEISH, daemon=NAMEISH, client_host=NAMEISH)
+def test_scrub_never_changes_the_diagnosis(container, daemon, client_host):
+    from netdiag import bundle as bundles
+    from netdiag.errors import BadInput
+    from netdiag.offline import explain_one
+    from netdiag.scrub import Scrubber, scrub_document
+
+    doc = json.loads(json.dumps(DOC))
+    snap = doc["snapshot"]
+    snap["engine"]["daemon_name"], snap["client"]["hostname"] = daemon, client_host
+    try:
+        original = bundles.parse(json.dumps(doc).encode())
+    except BadInput:  # a name the bundle checks refuse is not this test's concern
+        return
+    if container != snap["containers"][0]["name"]:
+        snap["containers"][0]["name"] = container
+        try:
+            original = bundles.parse(json.dumps(doc).encode())
+        except BadInput:
+            return
+    scrubbed_doc, _ = scrub_document(bundles.to_document(original), Scrubber(key=b"s" * 32))
+    before = explain_one(original, None)
+    after = explain_one(bundles.parse(json.dumps(scrubbed_doc).encode()), None)
+    assert (after.verdict, [c.rule for c in after.causes], [h.status for h in after.path]) == \
+           (before.verdict, [c.rule for c in before.causes], [h.status for h in before.path])
