@@ -38,8 +38,7 @@ def command(fn):
             _emit_error(e, as_json)
             sys.exit(e.exit_code)
         except KeyboardInterrupt:
-            click.echo("netdiag: interrupted", err=True)
-            sys.exit(130)
+            _interrupted()
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as e:  # the last line of defence: one line, exit 3
@@ -569,8 +568,29 @@ def _is_address(text: str) -> bool:
         return False
 
 
+def _interrupted() -> None:
+    """Ctrl-C or SIGTERM: remove what this run started (a helper container), then leave at once,
+    without waiting for probes still in flight."""
+    import os
+
+    click.echo("netdiag: interrupted", err=True)
+    helper = sys.modules.get("netdiag.probes.helper")
+    if helper is not None:
+        helper.remove_helpers()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
+
+
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None):
     """The console script: click's own usage errors become one line (and JSON with --json), exit 2."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up as Ctrl-C does
     argv = sys.argv[1:] if argv is None else argv
     try:
         code = cli.main(args=argv, prog_name="netdiag", standalone_mode=False)
@@ -578,9 +598,8 @@ def main(argv: list[str] | None = None):
         where = e.ctx.command_path if e.ctx is not None else "netdiag"
         _emit_error(BadInput("bad-argument", f"{e.format_message()} (see: {where} --help)"), "--json" in argv)
         sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("netdiag: interrupted", err=True)
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _interrupted()
     except click.ClickException as e:
         _emit_error(BadInput("bad-argument", e.format_message()), "--json" in argv)
         sys.exit(e.exit_code)

@@ -251,14 +251,25 @@ def _host_state() -> tuple[str, str, str, str]:
     return counters_free, sysctl, containers, networks
 
 
-def test_probes_change_nothing_on_the_host(clean):
+def test_every_command_changes_nothing_on_the_host(clean, tmp_path):
+    """iptables, forwarding sysctls, the container list and the network list are as they were after
+    every command (a --helper container comes and goes within its own command)."""
     seed_webapp("ndt-ro", "-p", "80")
+    yml = tmp_path / "netdiag.yml"
+    yml.write_text("version: 1\nexpect:\n  - reachable: {container: ndt-ro, port: 80}\n  - no-overlap: {}\n")
+    bundle, scrubbed = tmp_path / "b.json", tmp_path / "s.json"
     before = _host_state()
-    for argv in (("engine",), ("port", "ndt-ro"), ("ip", "ndt-ro"), ("ping", "ndt-ro", "--port", "80"),
-                 ("listeners", "ndt-ro"), ("subnets",), ("firewall",)):
-        assert netdiag(*argv).returncode == 0
-    after = _host_state()
-    assert after == before
+    for argv, code in ((("engine",), 0), (("port", "ndt-ro"), 0), (("ip", "ndt-ro"), 0),
+                       (("ping", "ndt-ro", "--port", "80"), 0), (("listeners", "ndt-ro"), 0),
+                       (("listeners", "ndt-ro", "--helper", lab.IMAGE), 0), (("subnets",), 0), (("firewall",), 0),
+                       (("why-unreachable", "ndt-ro"), 0), (("why-unreachable", "ndt-ro", "--to", "127.0.0.1:9"), 1),
+                       (("collect", "ndt-ro", "-o", str(bundle)), 0), (("explain", str(bundle)), 0),
+                       (("scrub", str(bundle), "-o", str(scrubbed)), 0),
+                       (("report", str(bundle), "-o", str(tmp_path / "r.html")), 0),
+                       (("check", "-f", str(yml)), 0), (("doctor",), None), (("rules",), 0)):
+        p = netdiag(*argv)
+        assert code is None or p.returncode == code, (argv, p.stdout, p.stderr)
+        assert _host_state() == before, argv
 
 
 def test_helper_reads_sockets_of_a_container_without_cat_and_is_removed(clean, laptop):

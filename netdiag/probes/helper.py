@@ -5,15 +5,44 @@ When the daemon runs elsewhere and the container has no `cat`, nothing in it can
 already on the daemon, in the target's network namespace (`--network container:TARGET`), running
 `cat /proc/net/tcp ...`: the files show the target's sockets. It is labelled netdiag.helper=1,
 reads only, and is removed at once, also when it fails. netdiag never pulls an image.
+
+Each helper also carries this run's id (label netdiag.run): when netdiag is interrupted (Ctrl-C,
+SIGTERM) or times out while a helper runs, `remove_helpers` removes every container of the run,
+including one whose creation the interruption cut short.
 """
 
 from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
 
 from netdiag.facts import Container, Listeners, Outcome
 from netdiag.parsers.procnet import PROC_NET_FILES, listeners_from_files, split_cat
 
 HELPER_LABEL = "netdiag.helper"
+RUN_LABEL = "netdiag.run"
+RUN_ID = uuid.uuid4().hex
 HELPER_TIMEOUT = 15
+_apis: list[Any] = []  # the daemons (API clients) this run started helpers on
+_lock = threading.Lock()
+
+
+def remove_helpers(wait: float = 5.0) -> None:
+    """Remove every helper container of this run, on every daemon it used, within `wait` seconds."""
+    def remove() -> None:
+        with _lock:
+            apis = list(_apis)
+        for api in apis:
+            try:
+                for c in api.containers(all=True, filters={"label": f"{RUN_LABEL}={RUN_ID}"}):
+                    api.remove_container(c["Id"], force=True)
+            except Exception:  # the daemon may be the reason for the interruption: best effort
+                continue
+
+    t = threading.Thread(target=remove, daemon=True)
+    t.start()
+    t.join(wait)
 
 
 def read_with_helper(api, container: Container, image: str, udp: bool = True) -> Listeners:
@@ -21,9 +50,12 @@ def read_with_helper(api, container: Container, image: str, udp: bool = True) ->
 
     method = f"helper container from {image} in {container.name}'s network namespace"
     paths = [f"/proc/net/{name}" for name, proto, _ in PROC_NET_FILES if udp or proto == "tcp"]
+    with _lock:
+        if api not in _apis:
+            _apis.append(api)
     try:
         helper = api.create_container(
-            image, command=paths, entrypoint=["cat"], labels={HELPER_LABEL: "1"},
+            image, command=paths, entrypoint=["cat"], labels={HELPER_LABEL: "1", RUN_LABEL: RUN_ID},
             host_config=api.create_host_config(network_mode=f"container:{container.id}"))["Id"]
     except docker.errors.ImageNotFound:
         return Listeners(Outcome.unavailable(f"the helper image {image} is not on the daemon "
