@@ -115,7 +115,7 @@ def test_bad_file_is_exit_2_naming_the_line(engine, tmp_path):
     yml.write_text("version: 1\nexpect:\n  - reachable: {container: web, port: eighty}\n")
     p = netdiag("check", "-f", str(yml))
     assert p.returncode == 2 and p.stderr.strip() == \
-        f"netdiag: {yml}:3: reachable: port 'eighty' is not a number from 1 to 65535"
+        f"netdiag: {yml}:3: reachable: 'eighty' is not a port: give a number from 1 to 65535"
     assert netdiag("check", "-f", str(tmp_path / "missing.yml")).returncode == 2
 
 

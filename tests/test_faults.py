@@ -185,3 +185,38 @@ def test_twenty_diagnoses_at_once_agree_with_one_alone(clean):
         together = list(pool.map(summary, names))
     assert together == [alone[n] for n in names]
     assert alone["ndt-many-ok"][0] == "reachable" and alone["ndt-many-empty"][1] == ["nothing-listening"]
+
+
+def _restart_dockerd() -> None:
+    """Stop dockerd as a service manager would (SIGTERM, wait), and start it again as scripts/setup.sh does."""
+    pid = _dockerd_pid()
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = open("/var/log/netdiag-dockerd.log", "ab")
+    subprocess.Popen([a.decode() for a in argv], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                     start_new_session=True)
+    deadline = time.monotonic() + 60
+    while lab.sh("docker", "info", check=False).returncode != 0:
+        assert time.monotonic() < deadline, "dockerd did not come back"
+        time.sleep(0.3)
+
+
+def test_a_daemon_restarted_mid_run(clean):
+    """The daemon goes away while netdiag works, and comes back: an honest answer or the reason."""
+    lab.run("ndt-restart", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-restart", 80)
+    proc = popen("why-unreachable", "ndt-restart", "--json")
+    time.sleep(0.2)
+    try:
+        _restart_dockerd()
+    finally:
+        out, err = proc.communicate(timeout=60)
+    if proc.returncode == 3 and '"error"' in out:
+        assert json.loads(out)["error"]["code"] in ("daemon-unreachable", "container-not-found"), out
+    else:
+        honest(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    after = json.loads(netdiag("why-unreachable", "ndt-restart", "--json").stdout)
+    assert after["verdict"] == "unreachable" and after["causes"][0]["code"] == "container-not-running"
