@@ -237,10 +237,13 @@ def firewall_cmd(as_json):
 @click.option("--to", "to", default="", help="What was tried: ADDR[:PORT] (172.17.0.29, 0.0.0.0:5000, web:80).")
 @click.option("--from", "origin", default="host", show_default=True, help="host, or container:NAME.",
               shell_complete=_complete_origin)
+@click.option("--timeout", "timeout", type=float, default=None, metavar="SECONDS",
+              callback=lambda ctx, param, v: _seconds(v),
+              help="How long one attempt may wait for an answer (default 1.5).")
 @helper_option
 @json_option
 @command
-def why_cmd(container, port, to, origin, helper, as_json):
+def why_cmd(container, port, to, origin, helper, timeout, as_json):
     """Why CONTAINER does not answer: the hop where the path breaks, the cause, the evidence and
     the fix with real values; what works instead.
 
@@ -250,7 +253,7 @@ def why_cmd(container, port, to, origin, helper, as_json):
 
     number = _port_number(port) if port is not None else None
     _check_attempt(to, origin)
-    _print_diagnosis(why_unreachable(container, number, to, origin, helper), as_json)
+    _print_diagnosis(why_unreachable(container, number, to, origin, helper, timeout), as_json)
 
 
 def _print_diagnosis(diagnosis, as_json: bool) -> None:
@@ -549,6 +552,12 @@ def _port_number(text: str) -> int:
         return port(str(text).split("/")[0])
     except Unusable as e:
         raise BadInput("bad-argument", str(e))
+
+
+def _seconds(value: float | None) -> float | None:
+    if value is not None and not (0 < value <= 60):  # nan and inf fail this too
+        raise BadInput("bad-argument", f"--timeout {value}: give a number of seconds above 0, at most 60")
+    return value
 
 
 def _check_attempt(to: str, origin: str) -> None:

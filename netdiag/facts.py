@@ -326,6 +326,9 @@ class Firewall:
 
 # --- reachability -----------------------------------------------------------------------------
 
+CUT_SHORT = "cut short"  # the method of an attempt not waited for: the facts had already decided its hop
+
+
 @dataclass(frozen=True)
 class Reach:
     """One attempt from the client to an address (and port)."""

@@ -14,6 +14,7 @@ from netdiag.diagnosis import AttemptSpec, Diagnosis
 from netdiag.errors import BadInput, NetdiagError
 from netdiag.facts import Container, Snapshot
 from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_plan, resolve_attempt
+from netdiag.reasoner.plan import settled_by_routes
 from netdiag.refs import match
 from netdiag.vocab import Location, Origin
 
@@ -47,18 +48,27 @@ def explain(snapshot: Snapshot, spec: AttemptSpec, resolve=None) -> Diagnosis:
     return diagnose(_context(snapshot, spec, resolve), spec.port)
 
 
-def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve, api=None) -> Snapshot:
-    """The snapshot with the reach observations every attempt needs, all probed at once. `api`
-    lets attempts from a container go through docker exec when the daemon is elsewhere."""
-    from netdiag.probes.attempts import run_attempts
+def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve, api=None, timeout: float | None = None,
+            early=None) -> Snapshot:
+    """The snapshot with the reach observations every attempt needs, all probed at once, each
+    within `timeout` seconds (or briefly, when the facts already decide its hop). `api` lets
+    attempts from a container go through docker exec when the daemon is elsewhere; `early` holds
+    probes started before the facts were gathered."""
+    from netdiag.probes.attempts import PROBE_TIMEOUT, SETTLED_WAIT, Deadline, run_attempts
 
+    timeout = PROBE_TIMEOUT if timeout is None else timeout
     plan = []
+    deadlines = {}
     for spec in specs:
         base = _context(snapshot, spec, resolve)
         steps = reach_plan(base, ports_in_question(base, spec.port)[0])
         plan += [(base.source_container, kind, address, port) for kind, address, port in steps]
+        settled = settled_by_routes(base)
+        for kind, address, port in steps:
+            deadlines[(kind, address, port)] = Deadline(min(timeout, SETTLED_WAIT), settled[address]) \
+                if address in settled else Deadline(timeout)
     exec_api = api if snapshot.engine.location != Location.LOCAL else None
-    return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + run_attempts(plan, exec_api))
+    return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + run_attempts(plan, exec_api, deadlines, early))
 
 
 def live_snapshot(refs: list[str], origin: Origin | str = "host", holders: bool | None = None,
@@ -75,29 +85,31 @@ def live_snapshot(refs: list[str], origin: Origin | str = "host", holders: bool 
     return live.snapshot(listen=named or None, holders=holders), live.api
 
 
-def _prewarm_packets(to: str) -> None:
-    """Import scapy in the background while the facts are gathered, when an ICMP probe will run:
-    the import costs a quarter of a second that would otherwise come after the facts."""
+def _early_ping(to: str, timeout: float | None):
+    """The ICMP echo to the address the user tried, started now, so that its wait overlaps the
+    gathering of the facts; None when --to names no remote address."""
     import ipaddress
-    import threading
 
+    from netdiag.probes.attempts import PROBE_TIMEOUT, EarlyProbe
     from netdiag.reasoner import parse_to
 
     try:
         ip = ipaddress.ip_address(parse_to(to)[0])
     except (ValueError, NetdiagError):
-        return
-    if not (ip.is_loopback or ip.is_unspecified):
-        threading.Thread(target=__import__, args=("scapy.layers.inet",), daemon=True).start()
+        return None
+    if ip.is_loopback or ip.is_unspecified:
+        return None
+    return EarlyProbe(str(ip), PROBE_TIMEOUT if timeout is None else timeout)
 
 
-def why_unreachable(ref: str, port: int | None, to: str, origin: str, helper: str = "") -> Diagnosis:
+def why_unreachable(ref: str, port: int | None, to: str, origin: str, helper: str = "",
+                    timeout: float | None = None) -> Diagnosis:
     source = parse_origin(origin)
-    if to and source.is_host:
-        _prewarm_packets(to)
+    early = _early_ping(to, timeout) if to and source.is_host else None
     snapshot, api = live_snapshot([ref], source, helper=helper)
     spec = AttemptSpec(find(snapshot, ref).id, port, to or "", source)
-    return explain(observe(snapshot, [spec], api=api), spec, _resolve)
+    observed = observe(snapshot, [spec], api=api, timeout=timeout, early={early.address: early} if early else None)
+    return explain(observed, spec, _resolve)
 
 
 def collect(refs: list[str], port: int | None = None, to: str = "", origin: str = "host", helper: str = ""):

@@ -106,7 +106,7 @@ def tcp(address: str, port: int, result: ReachResult, origin: str = "host", **kw
 
 
 def icmp(address: str, result: ReachResult, responder: str = "", **kw) -> Reach:
-    return Reach(Outcome(method="scapy"), ProbeKind.ICMP, address, None, result, responder, **kw)
+    return Reach(Outcome(method="raw ICMP socket"), ProbeKind.ICMP, address, None, result, responder, **kw)
 
 
 # --- more of the world: user-defined networks and a second container --------------------------------

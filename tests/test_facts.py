@@ -44,7 +44,7 @@ def sample() -> Snapshot:
         firewall=Firewall(Outcome.unavailable("remote"), None, None, {"eth0": True}, Outcome(),
                           (Chain("filter", "FORWARD", "DROP", (parse_rule("-i eth0 ! -s 192.168.1.0/24 -p tcp -m multiport "
                                                                       "--dports 5432,6379 -j DROP"),)),)),
-        reach=(Reach(Outcome(method="scapy"), ProbeKind.ICMP, "172.17.0.29", None, ReachResult.ICMP_UNREACHABLE,
+        reach=(Reach(Outcome(method="raw ICMP socket"), ProbeKind.ICMP, "172.17.0.29", None, ReachResult.ICMP_UNREACHABLE,
                      "10.0.1.1", 3, 0, "Destination Net Unreachable", 1.5, origin=Origin("client")),),
         netdiag_version="0.1.0", created="2026-11-28T00:00:00+00:00",
     )

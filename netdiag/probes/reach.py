@@ -1,10 +1,12 @@
 """Reachability from the client: an ICMP echo and a TCP connect, and who answered.
 
-ICMP goes out through scapy when netdiag may open a raw socket, so an ICMP error is seen with its
-type, code and the router that sent it; replies are matched to this probe's random echo id, so two
-runs at once do not confuse each other. Without that permission it falls back to the system ping
-and says so. TCP uses a plain connect(), then a short application exchange: a service that
-answers is told apart from a docker-proxy that accepts and closes with nothing behind it.
+ICMP goes out through a raw ICMP socket when netdiag may open one, so an ICMP error is seen with
+its type, code and the router that sent it; replies are matched to this probe's random echo id,
+so two runs at once do not confuse each other (netdiag/parsers/icmp.py). Without that permission
+it falls back to the system ping and says so. TCP uses a plain connect(), then a short application
+exchange: a service that answers is told apart from a docker-proxy that accepts and closes with nothing behind it. The
+TCP socket asks the kernel for its ICMP errors (IP_RECVERR): a connect that a router refuses
+names that router and its message, without raw sockets or root.
 """
 
 from __future__ import annotations
@@ -15,21 +17,39 @@ import os
 import random
 import shutil
 import socket
+import struct
 import subprocess
 import time
 
 from netdiag.facts import Outcome, Reach
+from netdiag.parsers.icmp import echo_request, match
 from netdiag.parsers.ping import UNREACHABLE_CODES, parse_ping
 from netdiag.vocab import ProbeKind, ReachResult
 
 ICMP_TIMEOUT = 1.5
 TCP_TIMEOUT = 1.5
 REPLY_WAIT = 1.0
+# Linux's socket options for a socket's ICMP error queue (not all Pythons name them)
+IP_RECVERR = getattr(socket, "IP_RECVERR", 11)
+IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
+SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6 = 2, 3
+EXTENDED_ERR = struct.Struct("=IBBBBII")  # ee_errno, ee_origin, ee_type, ee_code, ee_pad, ee_info, ee_data
 
 ICMP_NAMES = {code: name for name, code in UNREACHABLE_CODES.items()}
 
 
-def icmp_error_name(icmp_type: int | None, icmp_code: int | None) -> str:
+ICMP6_UNREACHABLE = {0: "No route to destination", 1: "Communication administratively prohibited",
+                     3: "Address unreachable", 4: "Port unreachable", 5: "Source address failed policy",
+                     6: "Reject route to destination"}
+
+
+def icmp_error_name(icmp_type: int | None, icmp_code: int | None, family: int = 4) -> str:
+    if family == 6:
+        if icmp_type == 1:
+            return ICMP6_UNREACHABLE.get(icmp_code or 0, f"Destination Unreachable (code {icmp_code})")
+        if icmp_type == 3:
+            return "Time exceeded"
+        return f"ICMPv6 type {icmp_type} code {icmp_code}"
     if icmp_type == 3:
         return ICMP_NAMES.get(icmp_code, f"Destination Unreachable (code {icmp_code})")
     if icmp_type == 11:
@@ -37,38 +57,43 @@ def icmp_error_name(icmp_type: int | None, icmp_code: int | None) -> str:
     return f"ICMP type {icmp_type} code {icmp_code}"
 
 
-def _can_raw() -> bool:
+def _icmp_raw(address: str, timeout: float) -> Reach:
+    """One echo through a raw ICMP socket, matched to this probe by a random id: the reply, or an
+    ICMP error about it with the router that sent it, or silence. Raises PermissionError without
+    the right to open a raw socket."""
+    family = 6 if ":" in address else 4
+    sock = socket.socket(socket.AF_INET6 if family == 6 else socket.AF_INET, socket.SOCK_RAW,
+                         socket.IPPROTO_ICMPV6 if family == 6 else socket.IPPROTO_ICMP)
+    method = "raw ICMP socket"
     try:
-        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    except OSError:
-        return False
-    s.close()
-    return True
-
-
-def _icmp_scapy(address: str, timeout: float) -> Reach:
-    from scapy.config import conf
-    from scapy.layers.inet import ICMP, IP
-    from scapy.sendrecv import sr1
-
-    conf.verb = 0
-    ident = random.randint(1, 0xFFFF)
-    probe = IP(dst=address) / ICMP(id=ident, seq=1) / b"netdiag"
-    start = time.monotonic()
-    answer = sr1(probe, timeout=timeout, verbose=0)
-    rtt = round((time.monotonic() - start) * 1000, 2)
-    method = "scapy"
-    if answer is None:
-        return Reach(Outcome(method=method), ProbeKind.ICMP, address, result=ReachResult.TIMEOUT,
-                     detail=f"no reply within {timeout:g}s")
-    icmp = answer.getlayer(ICMP)
-    sender = answer.getlayer(IP).src
-    if icmp.type == 0:
-        return Reach(Outcome(method=method), ProbeKind.ICMP, address, result=ReachResult.ANSWERED, responder=sender,
-                     icmp_type=0, icmp_code=0, rtt_ms=rtt, detail="echo reply")
-    return Reach(Outcome(method=method), ProbeKind.ICMP, address, result=ReachResult.ICMP_UNREACHABLE, responder=sender,
-                 icmp_type=int(icmp.type), icmp_code=int(icmp.code),
-                 detail=icmp_error_name(int(icmp.type), int(icmp.code)))
+        ident, seq = random.randint(1, 0xFFFF), 1
+        start = time.monotonic()
+        sock.sendto(echo_request(family, ident, seq, b"netdiag" + os.urandom(8)), (address, 0))
+        deadline = start + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return Reach(Outcome(method=method), ProbeKind.ICMP, address, result=ReachResult.TIMEOUT,
+                             detail=f"no reply within {timeout:g}s")
+            sock.settimeout(left)
+            try:
+                data, sender = sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            found = match(family, data, ident, seq, address)
+            if found is None:
+                continue
+            kind, icmp_type, icmp_code = found
+            rtt = round((time.monotonic() - start) * 1000, 2)
+            if kind == "reply":
+                return Reach(Outcome(method=method), ProbeKind.ICMP, address, result=ReachResult.ANSWERED,
+                             responder=sender[0], icmp_type=icmp_type, icmp_code=icmp_code, rtt_ms=rtt,
+                             detail="echo reply")
+            return Reach(Outcome(method=method), ProbeKind.ICMP, address, result=ReachResult.ICMP_UNREACHABLE,
+                         responder=sender[0], icmp_type=icmp_type, icmp_code=icmp_code, rtt_ms=rtt,
+                         detail=icmp_error_name(icmp_type, icmp_code, family))
+    finally:
+        sock.close()
 
 
 def _icmp_ping(address: str, timeout: float) -> Reach:
@@ -86,15 +111,16 @@ def _icmp_ping(address: str, timeout: float) -> Reach:
 
 
 def probe_icmp(address: str, timeout: float = ICMP_TIMEOUT) -> Reach:
-    """One ICMP echo to `address`: answered, timeout, or an ICMP error with its sender."""
-    if _can_raw():
-        try:
-            return _icmp_scapy(address, timeout)
-        except (OSError, ImportError) as e:
-            fallback = _icmp_ping(address, timeout)
-            return dataclasses.replace(fallback, outcome=dataclasses.replace(
-                fallback.outcome, reason=f"scapy failed ({e}); used the system ping"))
-    return _icmp_ping(address, timeout)
+    """One ICMP echo to `address`: answered, timeout, or an ICMP error with its sender. Through a
+    raw socket when netdiag may open one, else through the system ping, which it says."""
+    try:
+        return _icmp_raw(address, timeout)
+    except PermissionError:
+        return _icmp_ping(address, timeout)
+    except OSError as e:
+        fallback = _icmp_ping(address, timeout)
+        return dataclasses.replace(fallback, outcome=dataclasses.replace(
+            fallback.outcome, reason=f"the raw socket failed ({e}); used the system ping"))
 
 
 def _exchange(sock: socket.socket, host: str) -> tuple[str, str, str]:
@@ -118,11 +144,42 @@ def _exchange(sock: socket.socket, host: str) -> tuple[str, str, str]:
     return ReachResult.ANSWERED, data.decode("latin-1").splitlines()[0][:120], "the service answered"
 
 
+def icmp_error_of(sock: socket.socket) -> tuple[str, int, int] | None:
+    """(sender, type, code) of the ICMP error the kernel queued on the socket (IP_RECVERR), if any."""
+    try:
+        _, ancillary, _, _ = sock.recvmsg(1, 512, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+    except OSError:
+        return None
+    for level, kind, data in ancillary:
+        if (level, kind) not in ((socket.IPPROTO_IP, IP_RECVERR), (socket.IPPROTO_IPV6, IPV6_RECVERR)):
+            continue
+        if len(data) < EXTENDED_ERR.size + 8:
+            continue
+        _, origin, icmp_type, icmp_code, _, _, _ = EXTENDED_ERR.unpack_from(data)
+        if origin not in (SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6):
+            continue
+        offender = data[EXTENDED_ERR.size:]
+        family = struct.unpack_from("=H", offender)[0]
+        if family == socket.AF_INET:
+            sender = socket.inet_ntop(socket.AF_INET, offender[4:8])
+        elif family == socket.AF_INET6 and len(offender) >= 24:
+            sender = socket.inet_ntop(socket.AF_INET6, offender[8:24])
+        else:
+            continue
+        return sender, icmp_type, icmp_code
+    return None
+
+
 def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT) -> Reach:
     """A TCP connect to address:port, then whether a service really answers."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     method = "connect() + HTTP exchange"
     sock = socket.socket(family, socket.SOCK_STREAM)
+    try:  # ICMP errors reach us with their sender
+        sock.setsockopt(*((socket.IPPROTO_IPV6, IPV6_RECVERR) if family == socket.AF_INET6
+                          else (socket.IPPROTO_IP, IP_RECVERR)), 1)
+    except OSError:
+        pass
     sock.settimeout(timeout)
     start = time.monotonic()
     try:
@@ -132,7 +189,14 @@ def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT) -> Reach:
         return Reach(Outcome(method=method), ProbeKind.TCP, address, port, ReachResult.TIMEOUT,
                      detail=f"no answer to the SYN within {timeout:g}s")
     except OSError as e:
+        icmp = icmp_error_of(sock) if e.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNREFUSED,
+                                                  errno.EACCES, errno.EPERM) else None
         sock.close()
+        if icmp is not None and icmp[0] != address:  # a router (or a firewall) answered for the address
+            sender, icmp_type, icmp_code = icmp
+            return Reach(Outcome(method=method + ", ICMP error from the socket's error queue"), ProbeKind.TCP, address,
+                         port, ReachResult.ICMP_UNREACHABLE, sender, icmp_type, icmp_code,
+                         detail=icmp_error_name(icmp_type, icmp_code))
         result, detail = {
             errno.ECONNREFUSED: (ReachResult.REFUSED,
                                  "connection refused: nothing listens there, or a firewall rejects"),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from netdiag.context import Context, hostport, socket_label, where_daemon_runs
 from netdiag.diagnosis import Finding, PathStep
+from netdiag.facts import CUT_SHORT
 from netdiag.parsers.routes import route_for
 from netdiag.reasoner.apply import Skip
 from netdiag.reasoner.plan import Target, attempt_target
@@ -93,7 +94,8 @@ def _process(ctx: Context, t: Target | None) -> Seen:
     if t is None or r is None:
         return UNKNOWN, "not tried"
     if not r.outcome.ok:
-        return UNKNOWN, f"the attempt could not run: {r.outcome.reason}"
+        return UNKNOWN, f"{hostport(*t)}: {r.outcome.reason}" if r.outcome.method == CUT_SHORT else \
+            f"the attempt could not run: {r.outcome.reason}"
     if ctx.answered(*t):
         return OK, f"{hostport(*t)} {r.result}" + (f": {r.banner}" if r.banner else "")
     if r.result == ReachResult.SILENT and not ctx.listeners().outcome.ok:

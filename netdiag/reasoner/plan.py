@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from netdiag.context import Context, is_loopback
+from netdiag.parsers.routes import route_for
 from netdiag.vocab import AddressKind, NetMode, ProbeKind
 
 Target = tuple[str, int]
@@ -71,3 +72,23 @@ def reach_plan(base: Context, ports: tuple[int, ...]) -> list[tuple[ProbeKind, s
             plan.append((ProbeKind.TCP, t[0], t[1]))
         plan += [(ProbeKind.TCP, a, pp) for a, pp in candidates(ctx) if a and pp]
     return list(dict.fromkeys(plan))
+
+
+def settled_by_routes(base: Context) -> dict[str, str]:
+    """Addresses whose client hop the facts already decide, each with the reason: container
+    addresses on a daemon elsewhere, to which the client's route is none or a default route that
+    does not go through the Docker host. Probing them can only add who answered (a router's ICMP
+    error), so the live source waits for that briefly instead of a whole timeout."""
+    client = base.snapshot.client
+    if base.local or base.from_container or client is None or not client.outcome.ok:
+        return {}
+    out = {}
+    for c in base.snapshot.containers:
+        for address in base.ipv4(c):
+            route = route_for(client.routes, address)
+            if route is None:
+                out[address] = f"the client has no route to {address}"
+            elif route.gateway and route.gateway != base.host_address and route.destination in ("0.0.0.0/0", "::/0"):
+                out[address] = (f"the client's route to {address} is its default route via {route.gateway}: it "
+                                f"leaves this machine, away from the Docker host at {base.host_address}")
+    return out

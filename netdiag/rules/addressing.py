@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 
 from netdiag.context import Context, hostport, is_loopback, where_daemon_runs
-from netdiag.facts import PortBinding
+from netdiag.facts import CUT_SHORT, PortBinding
 from netdiag.parsers.routes import route_for
 from netdiag.rules import Found, rule
 from netdiag.rules.ports import holders_of
@@ -27,10 +27,15 @@ def reach_evidence(ctx: Context, address: str, port: int | None) -> list[str]:
     if icmp is not None and icmp.outcome.ok:
         who = f" from {icmp.responder}" if icmp.responder and icmp.responder != address else ""
         out.append(f"ping {address}: {icmp.detail}{who}")
+    elif icmp is not None and icmp.outcome.method == CUT_SHORT:
+        out.append(f"ping {address}: {icmp.outcome.reason}")
     if port:
         tcp = ctx.reach(address, port)
         if tcp is not None and tcp.outcome.ok:
-            out.append(f"connect to {hostport(address, port)}: {tcp.result} ({tcp.detail})")
+            who = f" from {tcp.responder}" if tcp.responder and tcp.responder != address else ""
+            out.append(f"connect to {hostport(address, port)}: {tcp.result} ({tcp.detail}){who}")
+        elif tcp is not None and tcp.outcome.method == CUT_SHORT:
+            out.append(f"connect to {hostport(address, port)}: {tcp.outcome.reason}")
     return out
 
 
