@@ -19,6 +19,7 @@ import functools
 import gzip
 import ipaddress
 import json
+import re
 import typing
 import zlib
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from netdiag.vocab import Protocol
 BUNDLE_FORMAT = 1
 MAX_BYTES = 64 * 1024 * 1024  # a bundle larger than this (unpacked) is refused, not read
 GZIP_MAGIC = b"\x1f\x8b"
+LONE_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
@@ -114,16 +116,41 @@ CHECKS = {
 }
 
 
-def _holds_records(hint) -> bool:
-    return dataclasses.is_dataclass(hint) or any(_holds_records(a) for a in typing.get_args(hint))
+def _records_in(hint) -> list:
+    """The record types a type hint holds (itself, or inside tuples, dicts and unions)."""
+    if dataclasses.is_dataclass(hint):
+        return [hint]
+    return [r for a in typing.get_args(hint) for r in _records_in(a)]
 
 
 @functools.cache
-def _plan(cls) -> tuple[tuple[str, object], ...]:
-    """The fields of a record worth visiting: those with a check, or holding records."""
+def _worth_visiting(cls, seen: frozenset = frozenset()) -> bool:
+    """Whether a record type, or one it holds, has a field with a check."""
+    if cls in seen:
+        return False
     hints = typing.get_type_hints(cls)
-    return tuple((f.name, CHECKS.get(f.name)) for f in dataclasses.fields(cls)
-                 if f.name in CHECKS or _holds_records(hints[f.name]))
+    return any(f.name in CHECKS and not _records_in(hints[f.name]) or
+               any(_worth_visiting(r, seen | {cls}) for r in _records_in(hints[f.name]))
+               for f in dataclasses.fields(cls))
+
+
+def _holds_records(hint) -> bool:
+    return any(_worth_visiting(r) for r in _records_in(hint))
+
+
+@functools.cache
+def _plan(cls) -> tuple[tuple[str, object, bool], ...]:
+    """The fields of a record worth visiting: (name, the check of its scalar values or None,
+    whether it holds records). A check applies to scalar fields only: a record-valued field of
+    the same name (a firewall rule's `destination`) is visited instead."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        records = _holds_records(hints[f.name])
+        check = None if records else CHECKS.get(f.name)
+        if check is not None or records:
+            out.append((f.name, check, records))
+    return tuple(out)
 
 
 def validate(obj, where: str = "snapshot") -> None:
@@ -132,19 +159,19 @@ def validate(obj, where: str = "snapshot") -> None:
         for i, v in enumerate(obj):
             validate(v, f"{where}[{i}]")
         return
-    if not dataclasses.is_dataclass(obj):
+    if obj is None:
         return
-    for name, check in _plan(type(obj)):
+    for name, check, records in _plan(type(obj)):
         value = getattr(obj, name)
         if check is not None:
             for v in (value if isinstance(value, tuple) else (value,)):
-                if v in ("", None) or dataclasses.is_dataclass(v):  # a record is visited below
+                if v in ("", None):
                     continue
                 try:
                     check(v)
                 except (ValueError, TypeError) as e:
                     raise SchemaError(f"{where}.{name}: {quote(v)} is not valid ({quote(str(e))[1:-1]})")
-        if isinstance(value, tuple) or dataclasses.is_dataclass(value):
+        elif records and value is not None:
             validate(value, f"{where}.{name}")
 
 
@@ -162,10 +189,11 @@ def parse(data: bytes, path: str = "bundle") -> Bundle:
         raise _bad(path, "nested too deeply")
     except ValueError as e:  # a number Python will not read (thousands of digits)
         raise _bad(path, f"not JSON netdiag can read ({quote(str(e))[1:-1]})")
-    try:
-        json.dumps(doc, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise _bad(path, "a string holds a lone surrogate, which no terminal or file can show")
+    if LONE_SURROGATE_ESCAPE.search(data):  # only an escape can carry one: check the decoded strings then
+        try:
+            json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise _bad(path, "a string holds a lone surrogate, which no terminal or file can show")
     if not isinstance(doc, dict) or "netdiag_bundle" not in doc:
         raise _bad(path, "no netdiag_bundle header: this is JSON, but not a bundle netdiag wrote")
     schema = doc.get("schema")

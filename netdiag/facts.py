@@ -492,17 +492,20 @@ def _decoder(tp: Any) -> Decoder:
         return origin
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
-        fields = [(f.name, f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
-                  for f in dataclasses.fields(tp)]
+        fields = [(f.name, f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+                   hints[f.name]) for f in dataclasses.fields(tp)]
+        decoders: list[Decoder] = []  # each field's, built on first use: records may refer to each other
 
         def record(value: Any) -> Any:
             if not isinstance(value, dict):
                 _fail("", f"expected an object, got {type(value).__name__}")
+            if not decoders:
+                decoders.extend(_decoder(hint) for _, _, hint in fields)
             kwargs = {}
-            for name, required in fields:
+            for (name, required, _), decode in zip(fields, decoders):
                 if name in value:
                     try:
-                        kwargs[name] = _decoder(hints[name])(value[name])
+                        kwargs[name] = decode(value[name])
                     except SchemaError as e:
                         raise SchemaError(f".{name}{e}") from None
                 elif required:
