@@ -147,6 +147,7 @@ def _exchange(sock: socket.socket, host: str) -> tuple[str, str, str]:
 def icmp_error_of(sock: socket.socket) -> tuple[str, int, int] | None:
     """(sender, type, code) of the ICMP error the kernel queued on the socket (IP_RECVERR), if any."""
     try:
+        sock.setblocking(False)  # with a timeout set, Python would first wait for the queue to fill
         _, ancillary, _, _ = sock.recvmsg(1, 512, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
     except OSError:
         return None
