@@ -380,6 +380,41 @@ def test_healthy_boot2docker_route_workaround(clean, laptop):
     assert d["causes"] == [] and f"{ip}:80" in d["works"]
 
 
+def test_a_silent_router_is_not_waited_for_once_the_routes_decide(clean, laptop):
+    """The ISP's router drops its ICMP errors: the client's routes already show the container's
+    address leaves by the default route, so the echo and the connect are cut short: unknown, with
+    the reason, never a fail; the cause stands on the routes."""
+    lab.run("ndt-silent", "-p", "80", image=lab.WEBAPP, cmd=HTTPD)
+    lab.wait_listening("ndt-silent", 80)
+    ip = ip_of("ndt-silent")
+    drop = ("iptables", "-A", "OUTPUT", "-p", "icmp", "-j", "DROP")
+    lab.sh("ip", "netns", "exec", lab.ISP, *drop)
+    try:
+        d = why("ndt-silent", "--to", f"{ip}:80", laptop=True, expect=1)
+    finally:
+        lab.sh("ip", "netns", "exec", lab.ISP, *[w if w != "-A" else "-D" for w in drop], check=False)
+    c = cause(d, "ip-not-routable")
+    assert any(e.startswith(f"ping {ip}: no answer and no router's error within 0.25s; not waited for longer, as "
+                            f"the client's route to {ip} is its default route via {lab.ISP_IP}") for e in c["evidence"])
+    process = next(h for h in d["path"] if h["hop"] == "process")
+    assert process["status"] == "unknown" and "not waited for longer" in process["detail"]
+
+
+def test_the_echo_is_not_waited_for_once_the_service_answered(clean, laptop):
+    """Routed to the container, its service answers while Docker drops the echo: no wait for it."""
+    lab.run("ndt-echo", "-p", "80", image=lab.WEBAPP, cmd=HTTPD)
+    lab.wait_listening("ndt-echo", 80)
+    ip = ip_of("ndt-echo")
+    lab.laptop("ip", "route", "add", "172.17.0.0/16", "via", lab.VM_IP)
+    try:
+        p = lab.netdiag_laptop("ping", "ndt-echo")  # the echo alone: Docker's FORWARD rules drop it
+        d = why("ndt-echo", "--to", f"{ip}:80", laptop=True, expect=0)
+    finally:
+        lab.laptop("ip", "route", "del", "172.17.0.0/16", check=False)
+    assert d["verdict"] == "reachable" and f"{ip}:80" in d["works"]
+    assert "timeout" in p.stdout or "answered" in p.stdout
+
+
 def test_healthy_app_bound_to_its_own_eth0(clean):
     script = ("IP=$(ip -o -4 addr show eth0); IP=${IP#*inet }; IP=${IP%%/*}; "
               "exec httpd -f -p $IP:80 -h /www")

@@ -10,6 +10,7 @@ silence. An ICMP echo to the address the user tried can start before the facts a
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ class EarlyProbe:
 
         self.address = address
         self.timeout = timeout
+        self.started = time.monotonic()
         self._result: Reach | None = None
         self._done = threading.Event()
 
@@ -57,8 +59,8 @@ class EarlyProbe:
 
 
 def _cut_short(kind: ProbeKind, address: str, port: int | None, d: Deadline, origin: Origin) -> Reach:
-    return Reach(Outcome.unavailable(f"silent: no answer and no router's error within {d.seconds:g}s; not waited "
-                                     f"for longer, as {d.settled}", CUT_SHORT), kind, address, port, origin=origin)
+    return Reach(Outcome.unavailable(f"no answer and no router's error within {d.seconds:.2g}s; not waited for "
+                                     f"longer, as {d.settled}", CUT_SHORT), kind, address, port, origin=origin)
 
 
 def run_attempts(plan: list[Step], exec_api: Any = None, deadlines: dict[Key, Deadline] | None = None,
@@ -73,6 +75,7 @@ def run_attempts(plan: list[Step], exec_api: Any = None, deadlines: dict[Key, De
 
     deadlines = deadlines or {}
     early = early or {}
+    started = time.monotonic()
     sources = {src.id: src for src, _, _, _ in plan if src is not None}
     unique = list(dict.fromkeys((src.id if src else "", kind, address, port) for src, kind, address, port
                                 in plan if src is None or kind == ProbeKind.TCP))
@@ -85,12 +88,24 @@ def run_attempts(plan: list[Step], exec_api: Any = None, deadlines: dict[Key, De
         elif src is not None:
             tasks[str(i)] = (lambda s=src, a=address, p=port: probe_from_container(s, a, p))
         elif kind == ProbeKind.ICMP and address in early:
-            tasks[str(i)] = (lambda e=early[address], d=d: e.wait(d.seconds))
+            continue  # collected below, once the TCP attempts have said whether it still matters
         elif kind == ProbeKind.ICMP:
             tasks[str(i)] = (lambda a=address, d=d: probe_icmp(a, d.seconds))
         else:
             tasks[str(i)] = (lambda a=address, p=port, d=d: probe_tcp(a, p, d.seconds))
-    results = run_concurrently(tasks, timeout=ATTEMPTS_TIMEOUT, on_error=lambda n, why: Outcome.failed(why))
+    results: dict[str, Any] = run_concurrently(tasks, timeout=ATTEMPTS_TIMEOUT,
+                                               on_error=lambda n, why: Outcome.failed(why))
+    answered = {r.address for r in results.values() if isinstance(r, Reach) and r.result == ReachResult.ANSWERED}
+    for i, (sid, kind, address, port) in enumerate(unique):
+        if sid or kind != ProbeKind.ICMP or address not in early:
+            continue
+        d = deadlines.get((kind, address, port), Deadline(PROBE_TIMEOUT))
+        if address in answered:  # the service itself answered there: the echo adds nothing worth a wait
+            waited = time.monotonic() - early[address].started
+            deadlines[(kind, address, port)] = Deadline(waited, f"the service at {address} answered")
+            results[str(i)] = early[address].wait(0)
+        else:
+            results[str(i)] = early[address].wait(d.seconds - (time.monotonic() - started))
     out = []
     for i, (sid, kind, address, port) in enumerate(unique):
         r = results[str(i)]
