@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from netdiag.diagnosis import Attempt
 from netdiag.facts import Container, Engine, Listeners, Network, Outcome, PortBinding, Reach, Snapshot, Socket
-from netdiag.vocab import Location, ProbeKind, Protocol, ReachResult
+from netdiag.memo import per_snapshot
+from netdiag.vocab import Location, Origin, ProbeKind, Protocol, ReachResult
 
 WILDCARDS = ("", "0.0.0.0", "::")
 
@@ -77,10 +78,8 @@ class Context:
 
     def listeners(self, container: Container | None = None) -> Listeners:
         cid = (container or self.target).id
-        for ls in self.snapshot.listeners:
-            if ls.container_id == cid:
-                return ls
-        return Listeners(Outcome.unavailable("not collected"), cid)
+        found = _listeners_by_container(self.snapshot).get(cid)
+        return found if found is not None else Listeners(Outcome.unavailable("not collected"), cid)
 
     def sockets_on(self, port: int | None = None) -> list[Socket]:
         port = self.port if port is None else port
@@ -142,11 +141,7 @@ class Context:
 
     # --- observations -----------------------------------------------------------------------
     def reach(self, address: str, port: int | None = None, kind: ProbeKind = ProbeKind.TCP) -> Reach | None:
-        origin = self.attempt.origin
-        for r in self.snapshot.reach:
-            if r.address == address and r.port == port and r.kind == kind and r.origin == origin:
-                return r
-        return None
+        return _reach_by_attempt(self.snapshot).get((address, port, kind, self.attempt.origin))
 
     def answered(self, address: str, port: int) -> bool:
         """The service itself answered: bytes came back, or the connection was held open by a
@@ -154,3 +149,19 @@ class Context:
         r = self.reach(address, port)
         return bool(r and r.outcome.ok and (r.result == ReachResult.ANSWERED or
                                             (r.result == ReachResult.SILENT and bool(self.sockets_on()))))
+
+
+@per_snapshot
+def _listeners_by_container(snapshot: Snapshot) -> dict[str, Listeners]:
+    out: dict[str, Listeners] = {}
+    for ls in snapshot.listeners:
+        out.setdefault(ls.container_id, ls)
+    return out
+
+
+@per_snapshot
+def _reach_by_attempt(snapshot: Snapshot) -> dict[tuple[str, int | None, ProbeKind, Origin], Reach]:
+    out: dict[tuple[str, int | None, ProbeKind, Origin], Reach] = {}
+    for r in snapshot.reach:
+        out.setdefault((r.address, r.port, r.kind, r.origin), r)
+    return out

@@ -79,6 +79,8 @@ def connect(endpoint: DaemonEndpoint | None = None):
         if endpoint.url.startswith("ssh://"):
             kwargs["use_ssh_client"] = True
         api = docker.APIClient(**kwargs)
+        if endpoint.url.startswith("unix://"):
+            api.trust_env = False  # no proxy applies to a local socket: skip reading the environment per call
         api.ping()
         return api
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, ValueError) as e:

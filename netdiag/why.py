@@ -13,6 +13,7 @@ from netdiag.context import Context
 from netdiag.diagnosis import AttemptSpec, Diagnosis
 from netdiag.errors import BadInput, NetdiagError
 from netdiag.facts import Container, Snapshot
+from netdiag.memo import per_snapshot
 from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_plan, resolve_attempt
 from netdiag.reasoner.plan import settled_by_routes
 from netdiag.refs import match
@@ -28,8 +29,15 @@ def _resolve(name: str) -> str:
 
 
 def find(snapshot: Snapshot, ref: str) -> Container:
-    cid = match([(c.id, [c.name]) for c in snapshot.containers], ref)
-    return next(c for c in snapshot.containers if c.id == cid)
+    by_id = _containers_by_id(snapshot)
+    if ref in by_id:  # a full id, as specs recorded in bundles and made by doctor name them
+        return by_id[ref]
+    return by_id[match([(c.id, [c.name]) for c in snapshot.containers], ref)]
+
+
+@per_snapshot
+def _containers_by_id(snapshot: Snapshot) -> dict[str, Container]:
+    return {c.id: c for c in snapshot.containers}
 
 
 def _context(snapshot: Snapshot, spec: AttemptSpec, resolve) -> Context:

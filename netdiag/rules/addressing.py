@@ -8,12 +8,23 @@ import json
 from collections.abc import Iterator
 
 from netdiag.context import Context, hostport, is_loopback, where_daemon_runs
-from netdiag.facts import CUT_SHORT, PortBinding
+from netdiag.facts import CUT_SHORT, PortBinding, Snapshot
+from netdiag.memo import per_snapshot
 from netdiag.parsers.routes import route_for
 from netdiag.rules import Found, rule
 from netdiag.rules.ports import holders_of
-from netdiag.subnets import overlaps
-from netdiag.vocab import FORWARDS_TO_LOCALHOST, AddressKind, Direction, Fact, Hop, Location, ProbeKind, ReachResult
+from netdiag.subnets import Overlap, overlaps
+from netdiag.vocab import (
+    FORWARDS_TO_LOCALHOST,
+    AddressKind,
+    Direction,
+    Fact,
+    Hop,
+    HostRole,
+    Location,
+    ProbeKind,
+    ReachResult,
+)
 
 
 def forwards_to_client(ctx: Context) -> bool:
@@ -278,6 +289,13 @@ def published_on_loopback_only(ctx: Context) -> Iterator[Found]:
                    f"<docker host>, then use 127.0.0.1:{b.host_port}"])
 
 
+@per_snapshot
+def _overlaps_on(snapshot: Snapshot, role: HostRole) -> list[Overlap]:
+    """Every Docker network's overlaps on the client or the Docker host, computed once per snapshot."""
+    host = snapshot.client if role == HostRole.CLIENT else snapshot.docker_host
+    return overlaps(snapshot.networks, host, snapshot.engine.host_address) if host is not None else []
+
+
 def free_ranges(ctx: Context, count: int = 2) -> list[str]:
     """Private ranges that no route, interface or Docker network of the snapshot uses."""
     used = []
@@ -316,9 +334,10 @@ def subnet_overlap(ctx: Context) -> Iterator[Found]:
     """
     hosts = [h for h in (ctx.snapshot.client, ctx.snapshot.docker_host) if h is not None and h.outcome.ok]
     mine = {ep.network: ep for ep in ctx.target.endpoints if ep.ipv4}
-    nets = [n for n in ctx.snapshot.networks if n.name in mine]
     for host in hosts:
-        for o in overlaps(tuple(nets), host, ctx.host_address):
+        for o in _overlaps_on(ctx.snapshot, host.role):
+            if o.network not in mine:
+                continue
             ip = ipaddress.ip_address(mine[o.network].ipv4)
             if ip not in ipaddress.ip_interface(o.prefix).network:
                 continue

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netdiag.context import Context, hostport, is_loopback
-from netdiag.facts import Chain, PortBinding
+from netdiag.facts import Chain, PortBinding, Snapshot
+from netdiag.memo import per_snapshot
 from netdiag.netfilter import BLOCKING, Packet, walk
 from netdiag.rules import Found, rule
 from netdiag.vocab import Direction, Fact, Hop
@@ -114,13 +115,22 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
                     [restart, "and make the firewall keep Docker's chains (e.g. firewalld's docker zone)"])
         return
     docker = chains.get("DOCKER")
+    accepted = _docker_accepts(ctx.snapshot)
     if forward is not None and forward.policy == "DROP" and docker is not None and ips and not any(
-            r.target == "ACCEPT" and r.dports is not None and r.dports.value == str(ctx.port)
-            and r.destination is not None and r.destination.value.split("/")[0] in ips for r in docker.rules):
+            (ip, str(ctx.port)) in accepted for ip in ips):
         yield Found(f"Docker's ACCEPT rule for {ctx.port}/{ctx.protocol} is missing: {target} is dropped in FORWARD",
                     ["filter/FORWARD policy: DROP",
                      f"filter/DOCKER has no ACCEPT for {', '.join(ips)}:{ctx.port} (the chain was flushed)"],
                     [restart])
+
+
+@per_snapshot
+def _docker_accepts(snapshot: Snapshot) -> set[tuple[str, str]]:
+    """(container address, port) of each ACCEPT rule in Docker's filter/DOCKER chain."""
+    fw = snapshot.firewall
+    docker = fw.chain("filter", "DOCKER") if fw is not None else None
+    return {(r.destination.value.split("/")[0], r.dports.value) for r in (docker.rules if docker else ())
+            if r.target == "ACCEPT" and r.dports is not None and r.destination is not None}
 
 
 def _jumps_to_docker(chain: Chain) -> bool:
