@@ -39,7 +39,6 @@ class EarlyProbe:
         from netdiag.probes.reach import probe_icmp
 
         self.address = address
-        self.timeout = timeout
         self.started = time.monotonic()
         self._result: Reach | None = None
         self._done = threading.Event()
