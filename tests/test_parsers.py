@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from netdiag.facts import NatRule, Route
 from netdiag.parsers.inspect import container_from_inspect, network_from_inspect
 from netdiag.parsers.iptables import docker_nat_rules, parse_iptables_save
@@ -177,3 +179,27 @@ def test_nc_outputs():
     assert classify("", "nc: can't connect to remote host (10.9.9.9): No route to host\n")[0] == ReachResult.ICMP_UNREACHABLE
     assert classify("", "nc: bad address 'web'\n")[0] == ReachResult.ERROR
     assert classify("", "")[0] == ReachResult.CLOSED
+
+
+@pytest.mark.parametrize("name, exit_code, expected", [
+    ("macos-net-unreachable.txt", 2, (ReachResult.ICMP_UNREACHABLE, "65.113.32.217", 3, 0)),
+    ("macos-reply.txt", 0, (ReachResult.ANSWERED, "192.168.59.103", 0, 0)),
+    ("busybox-reply.txt", 0, (ReachResult.ANSWERED, "172.17.0.2", 0, 0)),
+    ("busybox-silent.txt", 1, (ReachResult.TIMEOUT, "", None, None)),
+    ("iputils-host-unreachable.txt", 1, (ReachResult.ICMP_UNREACHABLE, "10.0.1.7", 3, 1)),
+])
+def test_ping_outputs_of_each_system(name, exit_code, expected):
+    """The seed's own macOS output names its router; BusyBox and iputils parse the same way."""
+    p = parse_ping((DATA / "ping" / name).read_text(), exit_code)
+    assert (p["result"], p["responder"], p["icmp_type"], p["icmp_code"]) == expected
+
+
+def test_a_reply_line_with_a_failed_exit_status_is_not_an_answer():
+    assert parse_ping((DATA / "ping" / "busybox-reply.txt").read_text(), 1)["result"] == ReachResult.TIMEOUT
+
+
+def test_ping_arguments_for_each_system():
+    from netdiag.parsers.ping import ping_argv
+
+    assert ping_argv("ping", "10.0.0.1", 1.5, "linux")[-3:] == ["-W", "2", "10.0.0.1"]
+    assert ping_argv("ping", "10.0.0.1", 1.5, "darwin")[-3:] == ["-W", "1500", "10.0.0.1"]  # milliseconds

@@ -19,11 +19,12 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import time
 
 from netdiag.facts import Outcome, Reach
 from netdiag.parsers.icmp import echo_request, match
-from netdiag.parsers.ping import UNREACHABLE_CODES, parse_ping
+from netdiag.parsers.ping import UNREACHABLE_CODES, parse_ping, ping_argv
 from netdiag.vocab import ProbeKind, ReachResult
 
 ICMP_TIMEOUT = 1.5
@@ -100,13 +101,13 @@ def _icmp_ping(address: str, timeout: float) -> Reach:
     exe = shutil.which("ping")
     if not exe:
         return Reach(Outcome.unavailable("no raw-socket permission and no ping command"), ProbeKind.ICMP, address)
-    argv = [exe, "-n", "-c", "1", "-W", str(max(1, int(round(timeout)))), address]
+    argv = ping_argv(exe, address, timeout, sys.platform)
     try:
         p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 2,
                            stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as e:
         return Reach(Outcome.failed(f"ping: {e}", "ping"), ProbeKind.ICMP, address)
-    parsed = parse_ping(p.stdout + p.stderr)
+    parsed = parse_ping(p.stdout + p.stderr, p.returncode)
     return Reach(Outcome(method="system ping (no raw-socket permission)"), ProbeKind.ICMP, address, **parsed)
 
 
