@@ -49,10 +49,14 @@ def _register(rule_id="ND999", code="wrong-address", hop=Hop.CLIENT, doc=None, *
     def fn(ctx):
         yield from ()
     fn.__doc__ = _doc() if doc is None else doc
+    existing = REGISTRY.get(rule_id)
     try:
         return rule(rule_id, code, hop, **kw)(fn)
-    finally:
-        REGISTRY.pop(rule_id, None)
+    finally:  # leave the catalog as it was, the real rule of a reused ID included
+        if existing is None:
+            REGISTRY.pop(rule_id, None)
+        else:
+            REGISTRY[rule_id] = existing
 
 
 @pytest.mark.parametrize("kw, message", [

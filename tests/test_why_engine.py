@@ -263,7 +263,8 @@ def test_nothing_listening_locally_through_the_proxy(clean):
 
 def broken_for_the_laptop(name: str, restored, *commands: tuple[str, ...]) -> dict:
     """A published container that answers the laptop, then the host changed by `commands` (undone by
-    `restored`, even on failure): the laptop must really lose it, and netdiag on the host says why."""
+    `restored`, even on failure): the laptop must really lose it, and netdiag on the host says why.
+    From the laptop, which cannot read the host's firewall, netdiag says where it stops."""
     lab.run(name, "-p", "80", cmd=HTTPD)
     lab.wait_listening(name, 80)
     hp = host_port_of(name)
@@ -272,7 +273,34 @@ def broken_for_the_laptop(name: str, restored, *commands: tuple[str, ...]) -> di
         for argv in commands:
             lab.sh(*argv)
         assert not laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
+        from_laptop = why(name, laptop=True, expect=1)
+        assert_dropped_on_the_host(from_laptop, name, hp)
         return why(name, expect=1)
+
+
+def assert_dropped_on_the_host(d: dict, name: str, hp: int) -> None:
+    """Seen from the laptop without the host's firewall: the drop named at the forwarding hop,
+    the candidates listed, never a guess between them."""
+    assert codes(d) == ["dropped-on-docker-host"], d["causes"]
+    c = d["causes"][0]
+    assert c["summary"] == (f"{lab.VM_IP}:{hp} reaches the Docker host and goes no further: dropped there, by its "
+                            "firewall or its forwarding")
+    assert f"the Docker daemon answers at {lab.DOCKER_TCP}: the client reaches {lab.VM_IP}" in c["evidence"]
+    assert any(e.startswith("candidates: a DOCKER-USER or FORWARD rule") for e in c["evidence"])
+    assert c["fix"][0] == f"run netdiag on the Docker host ({lab.VM_IP}): sudo netdiag why-unreachable {name} --port 80"
+    assert [h["status"] for h in d["path"] if h["hop"] == "forwarding"] == ["fail"]
+
+
+def test_forwarding_off_on_the_interface_the_laptop_comes_in_by(clean, laptop):
+    """Only ndt-vm0 stops forwarding: from the laptop, a drop on the Docker host."""
+    lab.run("ndt-ifwd", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-ifwd", 80)
+    hp = host_port_of("ndt-ifwd")
+    key = "net.ipv4.conf.ndt-vm0.forwarding"
+    with sysctl_restored(key):
+        lab.sh("sysctl", "-qw", f"{key}=0")
+        assert not laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
+        assert_dropped_on_the_host(why("ndt-ifwd", laptop=True, expect=1), "ndt-ifwd", hp)
 
 
 def test_ip_forwarding_disabled(clean, laptop):

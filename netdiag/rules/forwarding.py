@@ -9,7 +9,7 @@ from netdiag.facts import Chain, PortBinding, Snapshot
 from netdiag.memo import per_snapshot
 from netdiag.netfilter import BLOCKING, Packet, walk
 from netdiag.rules import Found, rule
-from netdiag.vocab import Direction, Fact, Hop
+from netdiag.vocab import Direction, Fact, Hop, ProbeKind, ReachResult
 
 DOCKER_CHAINS = ("DOCKER-USER", "DOCKER-FORWARD", "DOCKER-ISOLATION-STAGE-1", "DOCKER")
 
@@ -135,3 +135,87 @@ def _docker_accepts(snapshot: Snapshot) -> set[tuple[str, str]]:
 
 def _jumps_to_docker(chain: Chain) -> bool:
     return any(r.target in DOCKER_CHAINS for r in chain.rules)
+
+
+DROPPED = (ReachResult.TIMEOUT, ReachResult.ICMP_UNREACHABLE, ReachResult.RESET)
+
+
+@rule("ND503", "dropped-on-docker-host", Hop.FORWARDING, needs=(Fact.LISTENERS,), direction=Direction.FROM_HOST)
+def dropped_on_docker_host(ctx: Context) -> Iterator[Found]:
+    """The attempt reaches the Docker host elsewhere and goes no further, while every hop netdiag can read checks out.
+
+    Detects: from a client whose daemon runs on another host or in a VM, without that host's
+    firewall and forwarding state: the attempt to a published port on the host's address timed
+    out or was refused by an ICMP error, although the host answers at that address (the daemon's
+    own endpoint is there, or it answered the ping), the port is published on every address, the
+    container runs and its app listens on the port.
+    Why it breaks: published traffic is rewritten to the container's address and forwarded to
+    it on the Docker host; a DROP rule (DOCKER-USER, a FORWARD chain a firewall reload flushed) or
+    forwarding turned off (net.ipv4.ip_forward, or on the interface the traffic comes in by)
+    drops it there, and the client sees only silence.
+    Evidence: the host reached, the binding, the running container and its listening socket,
+    and what the attempt got back.
+    Fix: run netdiag on the Docker host itself (`sudo netdiag why-unreachable NAME`), which reads
+    both and names the rule or sysctl; or look there by hand: `sysctl net.ipv4.ip_forward`,
+    `iptables -S DOCKER-USER`, `iptables -S FORWARD`.
+    Exceptions: a daemon on this machine (the firewall rules and ip-forwarding-disabled decide
+    there); a host whose firewall state was read; any cause found on an earlier hop. A firewall
+    between the client and the host that filters this port (a cloud security group) gives the
+    same silence: the evidence says so.
+    """
+    fw = ctx.snapshot.firewall
+    if ctx.local or ctx.port is None or (fw is not None and fw.outcome.ok) or not ctx.running:
+        return
+    binding = ctx.preferred_binding()
+    if binding is None or binding.host_ip not in ("", "0.0.0.0", "::") or not binding.host_port:
+        return
+    address, port = ctx.public_address(binding), binding.host_port
+    if ctx.attempt.address and (ctx.attempt.address, ctx.attempt.port) != (address, port):
+        return  # the user tried something else: the rules of that attempt speak
+    tried = ctx.reach(address, port)
+    if tried is None or not tried.outcome.ok or tried.result not in DROPPED:
+        return
+    if tried.result == ReachResult.ICMP_UNREACHABLE and tried.responder and tried.responder != address:
+        return  # a router on the way answered: the traffic did not reach the host
+    socks = [s for s in ctx.sockets_on() if not s.loopback_only]
+    if not socks:
+        return
+    reached = _host_reached(ctx, address)
+    if not reached:
+        return
+    yield Found(f"{hostport(address, port)} reaches the Docker host and goes no further: dropped there, by its "
+                "firewall or its forwarding",
+                [reached, f"{binding.container_port}/{binding.protocol} is published on "
+                          f"{hostport(binding.host_ip or '0.0.0.0', port)}",
+                 f"{ctx.target.name} runs and {socks[0].process or 'its app'} listens on "
+                 f"{hostport(socks[0].address, socks[0].port)}",
+                 f"connect to {hostport(address, port)}: {tried.result} ({tried.detail})",
+                 f"the Docker host's firewall and forwarding state cannot be read from here"
+                 f"{': ' + fw.outcome.reason if fw is not None and fw.outcome.reason else ''}",
+                 "candidates: a DOCKER-USER or FORWARD rule that drops it, a FORWARD chain a firewall reload "
+                 "flushed, IP forwarding off (globally or on the interface it comes in by); or a firewall "
+                 "between this client and the host that filters the port"],
+                [f"run netdiag on the Docker host ({ctx.host_address}): sudo netdiag why-unreachable "
+                 f"{ctx.target.name} --port {ctx.port}",
+                 "or look there: sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding; "
+                 "iptables -S DOCKER-USER; iptables -S FORWARD"])
+
+
+def _host_reached(ctx: Context, address: str) -> str:
+    """How the client is known to reach the Docker host at `address`, or ""."""
+    from urllib.parse import urlsplit
+
+    try:
+        endpoint = urlsplit(ctx.engine.endpoint)
+        if endpoint.scheme in ("tcp", "https", "http") and endpoint.hostname == address:
+            return f"the Docker daemon answers at {ctx.engine.endpoint}: the client reaches {address}"
+    except ValueError:
+        pass
+    ping = ctx.reach(address, None, ProbeKind.ICMP)
+    if ping is not None and ping.outcome.ok and ping.result == ReachResult.ANSWERED:
+        return f"ping {address}: echo reply"
+    for b in ctx.target.published:
+        other = ctx.reach(address, b.host_port) if b.host_port else None
+        if other is not None and other.outcome.ok and other.result == ReachResult.ANSWERED:
+            return f"{hostport(address, b.host_port)} answers: the client reaches {address}"
+    return ""

@@ -5,9 +5,21 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import Firewall, Outcome, PortBinding
-from netdiag.vocab import Protocol
-from tests.builders import LOCAL_ENGINE, answered_locally, chain, firewall, local, web
+from netdiag.facts import Firewall, Listeners, Outcome, PortBinding
+from netdiag.vocab import Protocol, ReachResult
+from tests.builders import (
+    B2D_ENGINE,
+    LOCAL_ENGINE,
+    WEB_ID,
+    answered_locally,
+    b2d,
+    chain,
+    firewall,
+    icmp,
+    local,
+    tcp,
+    web,
+)
 from tests.rules.examples import args, fires, quiet, unknown
 
 BASE = firewall().chains
@@ -141,3 +153,59 @@ def _():
 @unknown("ND502", "iptables-not-read")
 def _():
     return local(fw=firewall(iptables_outcome=Outcome.unavailable("iptables-save needs root"), chains=())), args()
+
+
+# --- seen from a client elsewhere, the Docker host's firewall unreadable ---------------------------
+
+SILENT_PORT = (tcp("192.168.59.103", 32768, ReachResult.TIMEOUT, detail="no answer to the SYN within 1.5s"),)
+
+
+@fires("ND503", "published-port-silent-from-the-laptop")
+def _():
+    return (b2d(reach=SILENT_PORT), args(),
+            lambda c: c.evidence[0] == "the Docker daemon answers at tcp://192.168.59.103:2376: the client reaches "
+                                      "192.168.59.103"
+            and "connect to 192.168.59.103:32768: timeout (no answer to the SYN within 1.5s)" in c.evidence
+            and any(e.startswith("candidates: a DOCKER-USER or FORWARD rule") for e in c.evidence)
+            and c.fix[0] == "run netdiag on the Docker host (192.168.59.103): sudo netdiag why-unreachable web "
+                            "--port 80")
+
+
+@fires("ND503", "host-known-by-its-echo")
+def _():
+    ssh = dataclasses.replace(B2D_ENGINE, endpoint="ssh://me@vm")
+    snap = dataclasses.replace(b2d(reach=SILENT_PORT + (icmp("192.168.59.103", ReachResult.ANSWERED),)), engine=ssh)
+    return snap, args(), lambda c: c.evidence[0] == "ping 192.168.59.103: echo reply"
+
+
+@quiet("ND503", "the-port-answered")
+def _():
+    return b2d(reach=(tcp("192.168.59.103", 32768, ReachResult.ANSWERED),)), args()
+
+
+@quiet("ND503", "a-router-on-the-way-answered")
+def _():
+    return b2d(reach=(tcp("192.168.59.103", 32768, ReachResult.ICMP_UNREACHABLE, responder="10.0.1.1"),)), args()
+
+
+@quiet("ND503", "host-not-known-to-be-reached")
+def _():
+    ssh = dataclasses.replace(B2D_ENGINE, endpoint="ssh://me@vm")
+    return dataclasses.replace(b2d(reach=SILENT_PORT), engine=ssh), args()
+
+
+@quiet("ND503", "nothing-listens")
+def _():
+    """nothing-listening explains it."""
+    return b2d(listeners=(Listeners(Outcome(method="docker exec cat /proc/net"), WEB_ID, ()),), reach=SILENT_PORT), \
+        args()
+
+
+@quiet("ND503", "on-the-docker-host")
+def _():
+    return local(reach=(tcp("127.0.0.1", 32768, ReachResult.TIMEOUT),)), args()
+
+
+@unknown("ND503", "sockets-not-read")
+def _():
+    return b2d(listeners=(Listeners(Outcome.unavailable("no cat in the image"), WEB_ID),), reach=SILENT_PORT), args()
