@@ -29,8 +29,16 @@ def misplaced_publish(command: tuple[str, ...]) -> list[str]:
     return found
 
 
+# processes that hold a published port on behalf of a container: the engine itself (dockerd with
+# the userland proxy off, Podman), its proxies and its rootless port forwarders
+ENGINE_FORWARDERS = frozenset({"docker-proxy", "dockerd", "rootlesskit", "rootlessport", "conmon", "podman",
+                               "pasta", "pasta.avx2", "slirp4netns"})
+
+
 def holders_of(ctx: Context, host_port: int, protocol: Protocol = Protocol.TCP) -> list[str]:
-    """Who holds a host port: another container publishing it, or a host process (by name and pid)."""
+    """Who holds a host port: another container publishing it, or a host process (by name and pid).
+    A port the engine or one of its forwarders holds belongs to the container that publishes it:
+    that container is named, never the engine as a process to stop."""
     who = []
     for c in ctx.snapshot.containers:
         if c.id == ctx.target.id:
@@ -41,10 +49,16 @@ def holders_of(ctx: Context, host_port: int, protocol: Protocol = Protocol.TCP) 
     if holders is not None and holders.outcome.ok:
         proxies = {p.pid for p in holders.proxies}
         for s in holders.sockets:
-            if s.port == host_port and s.protocol == protocol and s.pid not in proxies:
-                label = f"process {s.process or '?'} (pid {s.pid}) on {hostport(s.address, s.port)}"
-                if label not in who:
-                    who.append(label)
+            if s.port != host_port or s.protocol != protocol or s.pid in proxies:
+                continue
+            if s.process in ENGINE_FORWARDERS:
+                if not who:  # no container of this engine publishes it: another engine's, or a leftover
+                    who.append(f"the container engine's {s.process} (pid {s.pid}) on {hostport(s.address, s.port)}, "
+                               "for a container this daemon does not list")
+                continue
+            label = f"process {s.process or '?'} (pid {s.pid}) on {hostport(s.address, s.port)}"
+            if label not in who:
+                who.append(label)
     return who
 
 
@@ -90,7 +104,7 @@ def host_port_conflict(ctx: Context) -> Iterator[Found]:
         for w in who:
             if w.startswith("container "):
                 fix.append(f"docker stop {w.split()[1]}  (frees {b.host_port}), then: docker start {ctx.target.name}")
-            else:
+            elif w.startswith("process "):
                 fix.append(f"stop {w.split(' on ')[0]}, then: docker start {ctx.target.name}")
         fix.append(f"or publish on a free port: docker rm {ctx.target.name}; "
                    f"docker run -p {free}:{b.container_port} ...")

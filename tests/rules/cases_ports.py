@@ -104,3 +104,24 @@ def _():
     """A container that asked for -p but never started: its port is requested, not forgotten."""
     return b2d(web(state=ContainerState(S.CREATED), published=(),
                    requested=(PortBinding(5000, Protocol.TCP, "", 5000),))), args(port=5000)
+
+
+@fires("ND201", "held-by-dockerd-for-another-container")
+def _():
+    """Docker 28+ without the userland proxy: dockerd itself holds the port of the container that publishes it."""
+    holders = PortHolders(Outcome(), (Socket(Protocol.TCP, 4, "0.0.0.0", 8080, pid=812, process="dockerd"),))
+    return (local(web(state=ContainerState(S.CREATED, error=ALLOCATED), **WANTS_8080), other_container(),
+                  holders=holders), args(),
+            lambda c: [e for e in c.evidence if e.startswith("host port 8080 is held by")]
+            == [f"host port 8080 is held by container other ({'a' * 12})"]
+            and not any("dockerd" in f for f in c.fix))
+
+
+@fires("ND201", "held-by-another-engine")
+def _():
+    """A Podman forwarder holds it for a container this daemon does not list: named, not to be killed."""
+    holders = PortHolders(Outcome(), (Socket(Protocol.TCP, 4, "0.0.0.0", 8080, pid=913, process="rootlessport"),))
+    return (local(web(state=ContainerState(S.CREATED, error=IN_USE), **WANTS_8080), holders=holders), args(),
+            lambda c: "host port 8080 is held by the container engine's rootlessport (pid 913) on 0.0.0.0:8080, for "
+                      "a container this daemon does not list" in c.evidence
+            and not any(f.startswith("stop ") for f in c.fix))
