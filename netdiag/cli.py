@@ -112,12 +112,24 @@ class AliasedGroup(click.Group):
 
 @click.group(cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="netdiag")
-def cli():
+@click.option("-H", "--host", "host", metavar="URL", help="The daemon to ask (unix://, tcp://, ssh://), as docker -H.")
+@click.option("--context", "context_name", metavar="NAME", help="The docker context whose daemon to ask.")
+def cli(host, context_name):
     """netdiag: why a container does not answer, with the evidence and the fix.
 
-    Containers are named as docker accepts them: a name, a full id or a unique id prefix.
+    Containers are named as docker accepts them: a name, a full id or a unique id prefix. The
+    daemon is the one docker would use: -H, --context, DOCKER_HOST, DOCKER_CONTEXT, the current
+    docker context, the local socket, in that order.
     Exit codes: 0 ok, 1 unreachable, 2 bad input, 3 could not diagnose.
     """
+    from netdiag import engine_api
+
+    if host and context_name:
+        raise click.UsageError("give -H or --context, not both")
+    if host:
+        engine_api.choose("-H", host)
+    elif context_name:
+        engine_api.choose("--context", context_name)
 
 
 @cli.command("engine", short_help="Where the Docker daemon runs and how it is reached.")

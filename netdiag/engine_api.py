@@ -26,13 +26,27 @@ class DaemonEndpoint:
     tls: object = None
 
 
+# the daemon named on the command line (-H URL or --context NAME), before any environment
+chosen_on_command_line: tuple[str, str] | None = None
+
+
+def choose(option: str, value: str) -> None:
+    """-H/--host or --context, as the command line gave it: it wins over the environment, as with docker."""
+    global chosen_on_command_line
+    chosen_on_command_line = (option, value)
+
+
 def resolve_endpoint(env: dict | None = None) -> DaemonEndpoint:
-    """Where the docker CLI would connect, and what decided it."""
+    """Where the docker CLI would connect, and what decided it: -H, --context, DOCKER_HOST,
+    DOCKER_CONTEXT, the current docker context, the local socket, in that order."""
     env = os.environ if env is None else env
-    if env.get("DOCKER_HOST"):
+    option, value = chosen_on_command_line or ("", "")
+    if option == "-H":
+        return DaemonEndpoint(value, "-H")
+    if not option and env.get("DOCKER_HOST"):
         return DaemonEndpoint(env["DOCKER_HOST"], "DOCKER_HOST")
-    name = env.get("DOCKER_CONTEXT", "")
-    chosen_by = "DOCKER_CONTEXT"
+    name = value if option else env.get("DOCKER_CONTEXT", "")
+    chosen_by = option or "DOCKER_CONTEXT"
     if not name:
         from docker.context.config import get_current_context_name
 

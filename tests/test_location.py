@@ -73,3 +73,41 @@ def test_daemon_settings_from_flags_and_daemon_json():
     r = refine_local_settings(e, ["dockerd"], '{"iptables": false}')
     assert r.iptables is False and r.userland_proxy is True
     assert refine_local_settings(e, ["dockerd"], "not json").ipv6 is False
+
+
+@pytest.fixture
+def command_line(monkeypatch):
+    """engine_api's choice from -H/--context, undone after the test."""
+    from netdiag import engine_api
+
+    monkeypatch.setattr(engine_api, "chosen_on_command_line", None)
+    return engine_api
+
+
+def test_host_and_context_options_win_over_the_environment(tmp_path, monkeypatch, command_line):
+    import hashlib
+    import json
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    (tmp_path / "config.json").write_text("{}")
+    meta = tmp_path / "contexts" / "meta" / hashlib.sha256(b"lab").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(json.dumps({"Name": "lab", "Metadata": {},
+                                                "Endpoints": {"docker": {"Host": "tcp://192.168.59.103:2375"}}}))
+    env = {"DOCKER_HOST": "tcp://10.9.9.9:2375", "DOCKER_CONTEXT": "other"}
+    command_line.choose("--context", "lab")
+    ep = resolve_endpoint(env)
+    assert (ep.url, ep.chosen_by, ep.context) == ("tcp://192.168.59.103:2375", "--context", "lab")
+    command_line.choose("-H", "ssh://deploy@build-07")
+    assert (resolve_endpoint(env).url, resolve_endpoint(env).chosen_by) == ("ssh://deploy@build-07", "-H")
+
+
+def test_host_and_context_on_the_command_line(tmp_path, command_line):
+    from click.testing import CliRunner
+
+    from netdiag.cli import cli
+
+    r = CliRunner().invoke(cli, ["-H", f"unix://{tmp_path}/none.sock", "engine", "--json"])
+    assert r.exit_code == 3 and f"unix://{tmp_path}/none.sock (from -H)" in r.output
+    r = CliRunner().invoke(cli, ["-H", "tcp://x:1", "--context", "y", "engine"])
+    assert r.exit_code == 2 and "give -H or --context, not both" in r.output

@@ -135,6 +135,9 @@ def test_engine_from_laptop_is_another_host(laptop):
     assert engine.host_address == lab.VM_IP
     assert engine.chosen_by == "DOCKER_HOST" and engine.endpoint == lab.DOCKER_TCP
     assert "another host" in netdiag_laptop("engine").stdout
+    # the same daemon named with -H instead of DOCKER_HOST, as with docker -H
+    by_option = facts.from_dict(facts.Engine, _json(netdiag("-H", lab.DOCKER_TCP, "engine", "--json", ns=lab.LAPTOP)))
+    assert (by_option.location, by_option.chosen_by, by_option.endpoint) == (Location.REMOTE, "-H", lab.DOCKER_TCP)
 
     local = facts.from_dict(facts.Engine, _json(netdiag("engine", "--json")))
     assert local.location == Location.LOCAL and local.iptables is True
