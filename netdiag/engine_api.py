@@ -65,6 +65,52 @@ def resolve_endpoint(env: dict | None = None) -> DaemonEndpoint:
     return DaemonEndpoint(DEFAULT_SOCKET, "default")
 
 
+def context_of_user(home: str) -> tuple[str, str] | None:
+    """(name, daemon URL) of the docker context that is current for the user whose home this is,
+    or None when it is the default one (or unreadable). Read with docker-py's own context code,
+    pointed at that user's ~/.docker."""
+    from docker.context import ContextAPI
+    from docker.context.config import get_current_context_name
+
+    saved = os.environ.get("DOCKER_CONFIG")
+    os.environ["DOCKER_CONFIG"] = os.path.join(home, ".docker")
+    try:
+        name = get_current_context_name()
+        if not name or name == "default":
+            return None
+        ctx = ContextAPI.get_context(name)
+        return (name, ctx.Host or DEFAULT_SOCKET) if ctx is not None else None
+    except Exception:  # a broken file of another user's: nothing to warn about with certainty
+        return None
+    finally:
+        if saved is None:
+            os.environ.pop("DOCKER_CONFIG", None)
+        else:
+            os.environ["DOCKER_CONFIG"] = saved
+
+
+def sudo_notice(endpoint: DaemonEndpoint, env: dict, home_of=None) -> str:
+    """Under sudo, which daemon netdiag asks, and the one SUDO_USER's docker context names when it
+    is another (sudo drops DOCKER_HOST and reads root's contexts); "" when not under sudo."""
+    user = env.get("SUDO_USER")
+    if not user or os.geteuid() != 0:
+        return ""
+    said = f"under sudo, asking the daemon at {endpoint.url} (from {endpoint.chosen_by})"
+    if endpoint.chosen_by not in ("default", "docker context"):
+        return said
+    try:
+        import pwd
+
+        home = home_of(user) if home_of else pwd.getpwnam(user).pw_dir
+    except (KeyError, OSError):
+        return said
+    theirs = context_of_user(home)
+    if theirs is None or theirs[1] == endpoint.url:
+        return said
+    return (f"{said}; {user}'s docker context {theirs[0]!r} points at {theirs[1]}: add --context {theirs[0]} "
+            f"(or -H {theirs[1]}) to diagnose that daemon")
+
+
 def _reason(exc: Exception) -> str:
     text = str(exc)
     lowered = text.lower()

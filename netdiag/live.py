@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 
 from netdiag import __version__
 from netdiag.context import daemon_place
-from netdiag.engine_api import connect, find_container, resolve_endpoint
+from netdiag.engine_api import connect, find_container, resolve_endpoint, sudo_notice
 from netdiag.errors import CannotDiagnose
 from netdiag.facts import Container, Engine, Firewall, HostNet, Listeners, Outcome, PortHolders, Snapshot
 from netdiag.probes.engine import probe_engine, refine_local_settings
@@ -46,6 +48,9 @@ class Live:
     def __init__(self, env: dict | None = None, helper: str = ""):
         self.helper = helper  # an image the user allows netdiag to start a helper container from
         self.endpoint = resolve_endpoint(env)
+        notice = sudo_notice(self.endpoint, os.environ if env is None else env)
+        if notice:
+            print(f"netdiag: {notice}", file=sys.stderr)
         self.api = connect(self.endpoint)
         self.client = probe_hostnet("client")
         engine = probe_engine(self.api, self.endpoint, local_addresses(self.client), env)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from netdiag.engine_api import resolve_endpoint
@@ -111,3 +113,28 @@ def test_host_and_context_on_the_command_line(tmp_path, command_line):
     assert r.exit_code == 3 and f"unix://{tmp_path}/none.sock (from -H)" in r.output
     r = CliRunner().invoke(cli, ["-H", "tcp://x:1", "--context", "y", "engine"])
     assert r.exit_code == 2 and "give -H or --context, not both" in r.output
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the notice is for netdiag under sudo, as root")
+def test_under_sudo_the_daemon_is_named_and_the_users_own_context_pointed_out(tmp_path):
+    import hashlib
+    import json
+
+    from netdiag.engine_api import DaemonEndpoint, sudo_notice
+
+    docker = tmp_path / ".docker"
+    meta = docker / "contexts" / "meta" / hashlib.sha256(b"colima").hexdigest()
+    meta.mkdir(parents=True)
+    (docker / "config.json").write_text(json.dumps({"currentContext": "colima"}))
+    (meta / "meta.json").write_text(json.dumps({"Name": "colima", "Metadata": {}, "Endpoints": {
+        "docker": {"Host": "unix:///home/alice/.colima/default/docker.sock"}}}))
+    root_default = DaemonEndpoint("unix:///var/run/docker.sock", "default")
+    said = sudo_notice(root_default, {"SUDO_USER": "alice"}, home_of=lambda user: str(tmp_path))
+    assert said == ("under sudo, asking the daemon at unix:///var/run/docker.sock (from default); alice's docker "
+                    "context 'colima' points at unix:///home/alice/.colima/default/docker.sock: add --context "
+                    "colima (or -H unix:///home/alice/.colima/default/docker.sock) to diagnose that daemon")
+    chosen = DaemonEndpoint("tcp://192.168.59.103:2375", "-H")
+    assert sudo_notice(chosen, {"SUDO_USER": "alice"}, home_of=lambda user: str(tmp_path)) == (
+        "under sudo, asking the daemon at tcp://192.168.59.103:2375 (from -H)")
+    assert sudo_notice(root_default, {}) == ""
+    assert os.environ.get("DOCKER_CONFIG") != str(docker)  # the user's config was only borrowed
