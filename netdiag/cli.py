@@ -483,6 +483,9 @@ def check_cmd(path, wait, junit_path, as_json):
     except NetdiagError as e:
         report(error=e)
         raise
+    except Exception as e:  # a bug: CI still gets its report, and the error line follows
+        report(error=NetdiagError("internal-error", f"internal error: {type(e).__name__}: {e}"))
+        raise
     report(results)
     if as_json:
         from netdiag.render.jsondoc import check_document, dumps
