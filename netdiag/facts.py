@@ -83,6 +83,7 @@ class Engine:
     userland_proxy: bool | None = None
     ipv6: bool | None = None
     security_options: tuple[str, ...] = ()
+    firewall_backend: str = ""  # what `docker info` reports (API 1.49+): iptables, nftables; "" when it does not
 
 
 # --- interfaces and routes of a machine ---------------------------------------------------------

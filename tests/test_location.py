@@ -138,3 +138,28 @@ def test_under_sudo_the_daemon_is_named_and_the_users_own_context_pointed_out(tm
         "under sudo, asking the daemon at tcp://192.168.59.103:2375 (from -H)")
     assert sudo_notice(root_default, {}) == ""
     assert os.environ.get("DOCKER_CONFIG") != str(docker)  # the user's config was only borrowed
+
+
+def test_the_firewall_backend_comes_from_docker_info():
+    import json
+    from pathlib import Path
+
+    from netdiag.probes.engine import firewall_backend
+
+    info = json.loads((Path(__file__).parent / "data" / "docker-info-nftables.json").read_text())
+    assert firewall_backend(info) == "nftables"
+    assert firewall_backend({"Name": "old"}) == ""  # engines before 28.2 use iptables and do not say
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="iptables-save needs root")
+def test_with_the_nftables_backend_iptables_chains_decide_nothing():
+    """Docker 29 with --firewall-backend=nftables: iptables' chains (empty, or a leftover FORWARD
+    DROP) are not read as Docker's, so the forwarding hop is unknown, never 'flushed'."""
+    from netdiag.facts import Engine, Outcome
+    from netdiag.live import Live
+    from netdiag.vocab import Location
+
+    live = Live.__new__(Live)
+    live.engine = Engine(Outcome(), location=Location.LOCAL, firewall_backend="nftables")
+    fw = live.firewall()
+    assert not fw.iptables_outcome.ok and "firewall backend is nftables" in fw.iptables_outcome.reason

@@ -118,7 +118,15 @@ def probe_engine(api, endpoint: DaemonEndpoint, local_addrs: set[str], env: dict
         kernel_version=str(info.get("KernelVersion", "")),
         daemon_name=str(info.get("Name", "")),
         security_options=tuple(info.get("SecurityOptions") or ()),
+        firewall_backend=firewall_backend(info),
     )
+
+
+def firewall_backend(info: dict) -> str:
+    """The firewall backend `docker info` reports (Docker 28.2+, API 1.49: FirewallBackend.Driver),
+    "" from older engines, which use iptables."""
+    backend = info.get("FirewallBackend")
+    return str(backend.get("Driver", "")) if isinstance(backend, dict) else ""
 
 
 def refine_local_settings(engine: Engine, dockerd_argv: list[str], daemon_json: str = "") -> Engine:
