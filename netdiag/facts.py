@@ -85,6 +85,12 @@ class Engine:
     security_options: tuple[str, ...] = ()
     firewall_backend: str = ""  # what `docker info` reports (API 1.49+): iptables, nftables; "" when it does not
 
+    @property
+    def rootless(self) -> bool:
+        """Rootless Docker or Podman (docker info's SecurityOptions say name=rootless): published ports
+        are forwarded in user space (RootlessKit, rootlessport, pasta), not by the host's kernel."""
+        return "name=rootless" in self.security_options
+
 
 # --- interfaces and routes of a machine ---------------------------------------------------------
 

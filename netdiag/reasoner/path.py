@@ -56,6 +56,8 @@ def _host_binding(ctx: Context, t: Target | None) -> Seen:
 def _forwarding(ctx: Context, t: Target | None) -> Seen:
     if ctx.from_container:
         return SKIP, "bridged inside the Docker host"
+    if ctx.engine.rootless:
+        return SKIP, "a rootless engine: published ports are forwarded in user space, not by the host's kernel"
     fw = ctx.snapshot.firewall
     if fw is None or not fw.outcome.ok:
         return OK, "not read" + (f": {fw.outcome.reason}" if fw is not None else "")

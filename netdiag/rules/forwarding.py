@@ -20,7 +20,9 @@ def _forwarded_bindings(ctx: Context) -> list[PortBinding]:
 
 
 def _applies(ctx: Context) -> bool:
-    return ctx.port is not None and bool(_forwarded_bindings(ctx))
+    """Published traffic that the host's kernel forwards: not with a rootless engine, whose ports a
+    user-space forwarder carries into the container's namespace."""
+    return ctx.port is not None and not ctx.engine.rootless and bool(_forwarded_bindings(ctx))
 
 
 def _packet(ctx: Context, b: PortBinding) -> Packet:
@@ -45,7 +47,8 @@ def ip_forwarding_disabled(ctx: Context) -> Iterator[Found]:
     Evidence: the sysctl's value and the published port.
     Fix: `sysctl -w net.ipv4.ip_forward=1`, and keep it: `net.ipv4.ip_forward = 1` in
     /etc/sysctl.d/99-docker.conf (a network manager or hardening script may have turned it off).
-    Exceptions: the Docker host itself still reaches the port through docker-proxy.
+    Exceptions: the Docker host itself still reaches the port through docker-proxy; a rootless
+    engine, whose ports a user-space forwarder carries (the host's forwarding does not apply).
     """
     fw = ctx.snapshot.firewall
     if not _applies(ctx) or fw is None or fw.ip_forward is not False:
@@ -79,7 +82,8 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     restarting dockerd after the firewall (`systemctl restart docker`).
     Exceptions: rules that match other ports, addresses, interfaces or protocols; a rule whose
     match depends on what netdiag cannot know (which machine the client is: an allow-list by
-    source address) is not claimed.
+    source address) is not claimed; a rootless engine, whose published traffic the host's
+    FORWARD chain never sees.
     """
     fw = ctx.snapshot.firewall
     if not _applies(ctx) or fw is None:

@@ -209,3 +209,18 @@ def _():
 @unknown("ND503", "sockets-not-read")
 def _():
     return b2d(listeners=(Listeners(Outcome.unavailable("no cat in the image"), WEB_ID),), reach=SILENT_PORT), args()
+
+
+ROOTLESS = dataclasses.replace(LOCAL_ENGINE, security_options=("name=seccomp,profile=default", "name=rootless"))
+
+
+@quiet("ND501", "rootless-engine")
+def _():
+    """RootlessKit forwards published ports in user space: the host's ip_forward does not matter."""
+    snap = dataclasses.replace(local(fw=firewall(ip_forward=False), reach=answered_locally()), engine=ROOTLESS)
+    return snap, args(), lambda d: [h.status for h in d.path if h.hop == "forwarding"] == ["skip"]
+
+
+@quiet("ND502", "rootless-engine")
+def _():
+    return dataclasses.replace(snap(with_user("-p tcp -m tcp --dport 80 -j DROP")), engine=ROOTLESS), args()
