@@ -38,6 +38,12 @@ def daemon_place(engine: Engine) -> str:
     return f"the Docker daemon runs {place} at {engine.host_address}"
 
 
+def docker_major(engine: Engine) -> int:
+    """The engine's major version ("28.2.2" -> 28; 0 when it does not say)."""
+    head = engine.server_version.split(".", 1)[0]
+    return int(head) if head.isascii() and head.isdigit() and len(head) <= 4 else 0
+
+
 def where_daemon_runs(engine: Engine) -> str:
     """daemon_place, with the endpoint when the daemon is elsewhere."""
     if engine.location == Location.LOCAL:

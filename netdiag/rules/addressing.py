@@ -7,7 +7,7 @@ import ipaddress
 import json
 from collections.abc import Iterator
 
-from netdiag.context import Context, hostport, is_loopback, where_daemon_runs
+from netdiag.context import Context, docker_major, hostport, is_loopback, where_daemon_runs
 from netdiag.facts import CUT_SHORT, PortBinding, Snapshot
 from netdiag.memo import per_snapshot
 from netdiag.parsers.routes import route_for
@@ -206,8 +206,9 @@ def ip_not_routable(ctx: Context) -> Iterator[Found]:
     Evidence: where the daemon runs, the network and subnet of the IP, the client's route to it,
     and who answered the ping (the router that sent the ICMP error).
     Fix: use the published port on the Docker host's address (`192.168.59.103:32768`); publish
-    the port first if it is not; a route to the subnet via the Docker host reaches published
-    container ports only.
+    the port first if it is not; before Docker 28, a route to the subnet via the Docker host
+    reaches published container ports too (Docker 28 and later drop such traffic, so that route
+    is not offered there).
     Exceptions: the Docker host itself, and a client with a route via the Docker host.
     """
     a = ctx.attempt
@@ -244,9 +245,12 @@ def ip_not_routable(ctx: Context) -> Iterator[Found]:
     if not works:
         fix.append(f"publish the port: docker run -p {ctx.port or 80}:{ctx.port or 80} ..., then use "
                    f"{ctx.host_address}:{ctx.port or 80}")
-    if ctx.host_address and net is not None and net.subnets:
+    if ctx.host_address and net is not None and net.subnets and docker_major(ctx.engine) < 28:
         fix.append(f"or route the subnet via the Docker host (reaches published container ports only): "
                    f"ip route add {net.subnets[0]} via {ctx.host_address}")
+    elif ctx.host_address and net is not None and net.subnets:
+        evidence.append(f"Docker {ctx.engine.server_version} drops traffic sent straight to container addresses "
+                        "from other hosts: a route to the subnet is not enough since Docker 28")
     summary = f"{a.address} is on a bridge inside the Docker host ({ctx.host_address}): the client has no route to it"
     if icmp is not None and icmp.result == ReachResult.ICMP_UNREACHABLE and icmp.responder:
         summary += f" ({icmp.responder} answered {icmp.detail})"

@@ -240,3 +240,15 @@ def _():
     return local(reach=answered_locally()), args(to="127.0.0.1:32768")
 
 
+
+
+@fires("ND302", "docker-28-no-route-workaround")
+def _():
+    """Docker 28+ drops traffic sent straight to container addresses: the route is not offered."""
+    snap = dataclasses.replace(b2d(reach=(icmp("172.17.0.29", ReachResult.ICMP_UNREACHABLE, "10.0.1.1",
+                                                detail="Destination Net Unreachable"),)),
+                               engine=dataclasses.replace(b2d().engine, server_version="28.2.2"))
+    return (snap, args(to="172.17.0.29"),
+            lambda c: not any("ip route add" in f for f in c.fix) and c.fix[0] == "use 192.168.59.103:32768"
+            and "Docker 28.2.2 drops traffic sent straight to container addresses from other hosts: a route to "
+                "the subnet is not enough since Docker 28" in c.evidence)
