@@ -114,7 +114,9 @@ class AliasedGroup(click.Group):
 @click.version_option(__version__, prog_name="netdiag")
 @click.option("-H", "--host", "host", metavar="URL", help="The daemon to ask (unix://, tcp://, ssh://), as docker -H.")
 @click.option("--context", "context_name", metavar="NAME", help="The docker context whose daemon to ask.")
-def cli(host, context_name):
+@click.option("--project", "project", metavar="NAME",
+              help="The Compose project a service name is looked up in (default: this directory's).")
+def cli(host, context_name, project):
     """netdiag: why a container does not answer, with the evidence and the fix.
 
     Containers are named as docker accepts them: a name, a full id or a unique id prefix. The
@@ -122,8 +124,10 @@ def cli(host, context_name):
     docker context, the local socket, in that order.
     Exit codes: 0 ok, 1 unreachable, 2 bad input, 3 could not diagnose.
     """
-    from netdiag import engine_api
+    from netdiag import engine_api, refs
 
+    if project:
+        refs.project_on_command_line = project
     if host and context_name:
         raise click.UsageError("give -H or --context, not both")
     if host:

@@ -154,13 +154,13 @@ def find_container(api, ref: str) -> dict:
     """
     import docker
 
-    from netdiag.refs import match
+    from netdiag.refs import Candidate, match
 
     try:
         listing = api.containers(all=True)
     except docker.errors.APIError as e:
         raise CannotDiagnose("daemon-unreachable", f"the Docker daemon did not list containers: {e}")
-    cid = match([(c["Id"], list(c.get("Names") or ())) for c in listing], ref)
+    cid = match([Candidate(c["Id"], list(c.get("Names") or ()), dict(c.get("Labels") or {})) for c in listing], ref)
     try:
         return api.inspect_container(cid)
     except docker.errors.NotFound:

@@ -16,7 +16,7 @@ from netdiag.facts import Container, Snapshot
 from netdiag.memo import per_snapshot
 from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_plan, resolve_attempt
 from netdiag.reasoner.plan import settled_by_routes
-from netdiag.refs import match
+from netdiag.refs import Candidate, match
 from netdiag.vocab import Location, Origin
 
 
@@ -32,7 +32,7 @@ def find(snapshot: Snapshot, ref: str) -> Container:
     by_id = _containers_by_id(snapshot)
     if ref in by_id:  # a full id, as specs recorded in bundles and made by doctor name them
         return by_id[ref]
-    return by_id[match([(c.id, [c.name]) for c in snapshot.containers], ref)]
+    return by_id[match([Candidate(c.id, [c.name], c.labels) for c in snapshot.containers], ref)]
 
 
 @per_snapshot

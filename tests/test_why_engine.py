@@ -466,3 +466,23 @@ def test_from_a_container_when_the_daemon_is_elsewhere(clean, laptop):
     lab.run("ndt-rx-other", cmd=("sleep", "600"))
     d = why("ndt-rx-api", "--from", "container:ndt-rx-other", "--to", "ndt-rx-api:80", laptop=True, expect=1)
     assert [c["code"] for c in d["causes"]] == ["different-networks"]
+
+
+def _compose_container(name: str, project: str, service: str, number: str = "1") -> None:
+    lab.run(name, "-p", "80", "--label", f"com.docker.compose.project={project}",
+            "--label", f"com.docker.compose.service={service}",
+            "--label", f"com.docker.compose.container-number={number}", cmd=HTTPD)
+    lab.wait_listening(name, 80)
+
+
+def test_a_compose_service_name_is_a_target(clean, tmp_path):
+    """`netdiag why-unreachable web` in a Compose project: the service's container, by its labels
+    (as Compose v2 names it, proj-web-1); two projects with that service need --project."""
+    _compose_container("ndt-shop-web-1", "ndt-shop", "ndt-web")
+    d = why("ndt-web", expect=0)
+    assert d["target"]["container"] == "ndt-shop-web-1" and d["verdict"] == "reachable"
+    _compose_container("ndt-blog-web-1", "ndt-blog", "ndt-web")
+    p = netdiag("why-unreachable", "ndt-web", "--json")
+    assert p.returncode == 2 and "service 'ndt-web' is in several Compose projects" in p.stderr
+    d = json.loads(netdiag("--project", "ndt-blog", "why-unreachable", "ndt-web", "--json").stdout)
+    assert d["target"]["container"] == "ndt-blog-web-1"
