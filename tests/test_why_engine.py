@@ -486,3 +486,18 @@ def test_a_compose_service_name_is_a_target(clean, tmp_path):
     assert p.returncode == 2 and "service 'ndt-web' is in several Compose projects" in p.stderr
     d = json.loads(netdiag("--project", "ndt-blog", "why-unreachable", "ndt-web", "--json").stdout)
     assert d["target"]["container"] == "ndt-blog-web-1"
+
+
+def test_two_containers_answering_to_one_alias(clean):
+    """Two projects' databases both called db on one shared network: the embedded DNS gives both."""
+    lab.network("ndt-net-shared", "--subnet", "10.217.0.0/24")
+    for name in ("ndt-shop-db", "ndt-blog-db"):
+        lab.run(name, "--network", "ndt-net-shared", "--network-alias", "ndt-db", cmd=HTTPD)
+        lab.wait_listening(name, 80)
+    lab.run("ndt-dbclient", "--network", "ndt-net-shared", cmd=("sleep", "300"))
+    answers = lab.docker("exec", "ndt-dbclient", "nslookup", "ndt-db", "127.0.0.11")
+    assert answers.count("Address") >= 3  # the server, then both containers: the collision is real
+    d = why("ndt-shop-db", "--from", "container:ndt-dbclient", "--to", "ndt-db:80", expect=1)
+    c = cause(d, "name-collision")
+    assert c["rule"] == "ND603" and "ndt-shop-db" in c["summary"] and "ndt-blog-db" in c["summary"]
+    assert "or use the container's own name: ndt-shop-db:80" in c["fix"]

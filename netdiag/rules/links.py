@@ -70,3 +70,55 @@ def no_dns_on_default_bridge(ctx: Context) -> Iterator[Found]:
                                       "Docker's embedded DNS serves user-defined networks only"],
                   [f"docker network create app; docker network connect app {src.name}; docker network connect app "
                    f"{dst.name}; then use {dst.name}:{port}", f"or use the address for now: {ip}:{port}"])
+
+
+def answering_to(ctx: Context, name: str) -> dict[str, list[str]]:
+    """On each user-defined network of the source, the containers (other than the source) that
+    Docker's DNS gives for `name`: those named so, or with it as an alias there."""
+    src = ctx.source_container
+    assert src is not None
+    mine = {e.network for e in src.endpoints if e.network != "bridge"}
+    out: dict[str, list[str]] = {}
+    for c in ctx.snapshot.containers:
+        if c.id == src.id or not c.state.running:
+            continue
+        for ep in c.endpoints:
+            if ep.network in mine and (name == c.name or name in ep.aliases):
+                out.setdefault(ep.network, []).append(c.name)
+    return out
+
+
+@rule("ND603", "name-collision", Hop.NAME_RESOLUTION, per_port=False, needs=(Fact.NETWORKS,),
+      direction=Direction.FROM_CONTAINER)
+def name_collision(ctx: Context) -> Iterator[Found]:
+    """Several containers answer to the name used, on a network the source shares with them.
+
+    Detects: container to container by name, when on one of the source's user-defined networks
+    more than one running container has that name or alias (two Compose projects on a shared
+    network that both call a service `db`, or `--network-alias` given twice).
+    Why it breaks: Docker's embedded DNS returns every container with that alias, in turns: the
+    connection lands on one of them, often the wrong one, and a retry lands elsewhere.
+    Evidence: the name, the network, and each container that answers to it.
+    Fix: give each its own alias (`--network-alias` or Compose's `aliases:`), use the container's
+    own name, or keep the projects on separate networks.
+    Exceptions: replicas of one service, which are meant to share their name (the same Compose
+    project and service); the default bridge, which has no names at all.
+    """
+    a = ctx.attempt
+    if a.kind not in (AddressKind.CONTAINER_NAME, AddressKind.OTHER_CONTAINER_IP) or not a.name:
+        return
+    for network, names in answering_to(ctx, a.name).items():
+        owners = [c for c in ctx.snapshot.containers if c.name in names]
+        services = {(c.labels.get("com.docker.compose.project"), c.labels.get("com.docker.compose.service"))
+                    for c in owners}
+        if len(names) < 2 or (len(services) == 1 and None not in next(iter(services))):
+            continue
+        port = a.port or ctx.port
+        yield Found(f"{a.name} on network {network} is {len(names)} containers: {', '.join(names)}",
+                    [f"on {network}, Docker's DNS answers {a.name} with: {', '.join(names)}",
+                     f"{ctx.target.name} is one of them; a connection lands on any"],
+                    [f"give each its own alias, e.g. docker network disconnect {network} {n}; docker network "
+                     f"connect --alias {n}-{a.name} {network} {n}" for n in names if n != ctx.target.name][:2]
+                    + [f"or use the container's own name: {ctx.target.name}:{port}",
+                       f"or keep the other project off {network}"])
+        return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import Outcome
+from netdiag.facts import Endpoint, Outcome
 from netdiag.vocab import ReachResult
 from tests.builders import APP_NET, BRIDGE, ON_APP, OTHER_NET, client, local, tcp, web
 from tests.rules.examples import args, fires, quiet, unknown
@@ -64,3 +64,39 @@ def _():
     snap = local(web(), client("bridge", "172.17.0.3"))
     return dataclasses.replace(snap, networks=(), networks_outcome=Outcome.failed("API error 500")), \
         args(to="web:80", **FROM_CLIENT)
+
+
+def _on_app(name: str, cid: str, ip: str, aliases: tuple[str, ...], labels: dict | None = None):
+    return dataclasses.replace(web(), id=cid * 64, name=name, labels=labels or {}, published=(), requested=(),
+                               endpoints=(Endpoint("app", "n-app", ip, 16, aliases=aliases),))
+
+
+TWO_DBS = (_on_app("shop-db-1", "d", "172.18.0.5", ("db",)), _on_app("blog-db-1", "e", "172.18.0.6", ("db",)),
+           client("app", "172.18.0.9"))
+
+
+@fires("ND603", "two-projects-one-alias")
+def _():
+    return (local(*TWO_DBS, networks=(BRIDGE, APP_NET)), args(to="db:80", **FROM_CLIENT),
+            lambda c: c.summary == "db on network app is 2 containers: shop-db-1, blog-db-1"
+            and c.fix[0].startswith("give each its own alias, e.g. docker network disconnect app blog-db-1"))
+
+
+@quiet("ND603", "one-container")
+def _():
+    return local(TWO_DBS[0], TWO_DBS[2], networks=(BRIDGE, APP_NET)), args(to="db:80", **FROM_CLIENT)
+
+
+@quiet("ND603", "replicas-of-one-service")
+def _():
+    labels = {"com.docker.compose.project": "shop", "com.docker.compose.service": "db"}
+    replicas = (_on_app("shop-db-1", "d", "172.18.0.5", ("db",), labels),
+                _on_app("shop-db-2", "e", "172.18.0.6", ("db",), labels), client("app", "172.18.0.9"))
+    return local(*replicas, networks=(BRIDGE, APP_NET)), args(to="db:80", **FROM_CLIENT)
+
+
+@unknown("ND603", "networks-not-read")
+def _():
+    snap = local(*TWO_DBS, networks=(BRIDGE, APP_NET))
+    return dataclasses.replace(snap, networks=(), networks_outcome=Outcome.failed("API error 500")), \
+        args(to="db:80", **FROM_CLIENT)
