@@ -48,6 +48,13 @@ def command(fn):
                 err = BadInput("bad-api-answer", f"the Docker daemon's answer does not fit netdiag's model: {e}")
                 _emit_error(err, as_json)
                 sys.exit(err.exit_code)
+            if type(e).__module__.split(".")[0] in ("requests", "urllib3", "docker"):  # it went away mid-run
+                from netdiag.engine_api import resolve_endpoint
+
+                err = NetdiagError("daemon-unreachable", f"the Docker daemon at {resolve_endpoint().url} stopped "
+                                                         f"answering: {type(e).__name__}: {str(e)[:200]}")
+                _emit_error(err, as_json)
+                sys.exit(err.exit_code)
             _emit_error(NetdiagError("internal-error", f"internal error: {type(e).__name__}: {e}"), as_json)
             sys.exit(EXIT_CANNOT_DIAGNOSE)
 

@@ -76,3 +76,21 @@ def test_ping_loopback_service_that_answers():
         srv.server_close()
     tcp = [a for a in json.loads(p.stdout)["attempts"] if a["kind"] == "tcp"][0]
     assert tcp["result"] == "answered" and tcp["banner"].startswith("HTTP/1.0")
+
+
+def test_a_daemon_that_goes_away_mid_run_is_daemon_unreachable(monkeypatch):
+    """A connection error from docker-py's transport after the daemon was reached is not a bug of
+    netdiag's: exit 3, daemon-unreachable, one line."""
+    import requests
+    from click.testing import CliRunner
+
+    from netdiag import cli as cli_module
+
+    def gone(*a, **k):
+        raise requests.exceptions.ConnectionError("('Connection aborted.', FileNotFoundError(2, 'No such file'))")
+
+    monkeypatch.setattr("netdiag.why.why_unreachable", gone)
+    r = CliRunner().invoke(cli_module.cli, ["why-unreachable", "web", "--json"])
+    assert r.exit_code == 3
+    error = json.loads(r.stdout.splitlines()[0])["error"]
+    assert error["code"] == "daemon-unreachable" and "stopped answering: ConnectionError" in error["message"]
