@@ -582,7 +582,7 @@ def _port_number(text: str) -> int:
 
 def _seconds(value: float | None) -> float | None:
     if value is not None and not (0 < value <= 60):  # nan and inf fail this too
-        raise BadInput("bad-argument", f"--timeout {value}: give a number of seconds above 0, at most 60")
+        raise click.BadParameter(f"{value}: give a number of seconds above 0, at most 60")
     return value
 
 
@@ -635,6 +635,9 @@ def main(argv: list[str] | None = None):
         sys.exit(2)
     except (click.exceptions.Abort, KeyboardInterrupt):
         _interrupted()
+    except NetdiagError as e:  # raised while click parsed the arguments, before a command's own guard
+        _emit_error(e, "--json" in argv)
+        sys.exit(e.exit_code)
     except click.ClickException as e:
         _emit_error(BadInput("bad-argument", e.format_message()), "--json" in argv)
         sys.exit(e.exit_code)

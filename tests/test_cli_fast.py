@@ -94,3 +94,20 @@ def test_a_daemon_that_goes_away_mid_run_is_daemon_unreachable(monkeypatch):
     assert r.exit_code == 3
     error = json.loads(r.stdout.splitlines()[0])["error"]
     assert error["code"] == "daemon-unreachable" and "stopped answering: ConnectionError" in error["message"]
+
+
+@pytest.mark.parametrize("args", [
+    ("why-unreachable", "web", "--timeout", "nan"), ("why-unreachable", "web", "--timeout", "0"),
+    ("why-unreachable", "web", "--timeout", "inf"), ("why-unreachable", "web", "--port", "８０"),
+    ("why-unreachable", "web", "--to", ""), ("why-unreachable", "web", "--to", "[::1"),
+    ("why-unreachable", "web", "--from", "container:"), ("-H", "", "engine"), ("--context", "", "engine"),
+    ("-H", "x", "--context", "y", "engine"), ("check", "--wait", "nan"), ("port", "web", "0"),
+    ("explain", "/dev/zero"), ("rules", "ND"), ("why-unreachable",), ("nosuchcommand",),
+])
+def test_every_bad_argument_is_one_line_never_a_traceback(tmp_path, args):
+    """Through the console entry point itself, as a user types it: exit 2 (or 3 where a daemon
+    had to answer first), one line on stderr, no traceback."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/none.sock"}
+    p = cli(*args, "--json", env=env)
+    assert p.returncode in (2, 3), (p.returncode, p.stdout, p.stderr)
+    assert "Traceback" not in p.stderr and p.stderr.count("\n") == 1, p.stderr
