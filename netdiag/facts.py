@@ -377,18 +377,18 @@ class Snapshot:
 # --- JSON -------------------------------------------------------------------------------------
 
 
-def to_dict(obj: Any) -> Any:
-    """A dataclass (or a list of them) as plain JSON values."""
+def to_dict(obj: Any, omit: frozenset[str] = frozenset()) -> Any:
+    """A dataclass (or a list of them) as plain JSON values; fields named in `omit` left out."""
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, Origin):
         return str(obj)
     if dataclasses.is_dataclass(obj):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: to_dict(getattr(obj, f.name), omit) for f in dataclasses.fields(obj) if f.name not in omit}
     if isinstance(obj, (list, tuple)):
-        return [to_dict(v) for v in obj]
+        return [to_dict(v, omit) for v in obj]
     if isinstance(obj, dict):
-        return {str(k): to_dict(v) for k, v in obj.items()}
+        return {str(k): to_dict(v, omit) for k, v in obj.items()}
     return obj
 
 

@@ -133,10 +133,6 @@ class Scrubber:
     def name(self, s: str) -> str:
         return self.names.get(s, s)
 
-    def address(self, s: str) -> str:
-        """An address field: an address, an address with a prefix, or empty."""
-        return self.addresses(s)
-
     def addresses(self, s: str) -> str:
         """Every address and MAC in a string replaced; nothing else."""
         s = MAC.sub(lambda m: self.mac(m.group(1)), s)
@@ -237,7 +233,7 @@ class Scrubber:
         if field in NAME_FIELDS:
             return self.name(value)
         if field in ADDRESS_FIELDS:
-            return self.address(value)
+            return self.addresses(value)
         if field == "endpoint":
             return self.endpoint(value)
         if field == "to":

@@ -7,16 +7,13 @@ bundles, not here.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import json
 from typing import Any
 
 from netdiag.diagnosis import Diagnosis
-from netdiag.facts import Engine, Firewall
+from netdiag.facts import Engine, Firewall, to_dict
 from netdiag.results import DoctorReport, Result
 from netdiag.views import AddressView, ListenerReport, PingReport, PortView, SubnetReport
-from netdiag.vocab import Origin
 
 VERSION = 1
 INTERNAL = frozenset({"raw"})
@@ -34,17 +31,7 @@ def schema_id(kind: str) -> str:
 
 def public(obj: Any) -> Any:
     """A record as plain JSON values, without its internal fields."""
-    if isinstance(obj, enum.Enum):
-        return obj.value
-    if isinstance(obj, Origin):
-        return str(obj)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: public(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.name not in INTERNAL}
-    if isinstance(obj, (list, tuple)):
-        return [public(v) for v in obj]
-    if isinstance(obj, dict):
-        return {str(k): public(v) for k, v in obj.items()}
-    return obj
+    return to_dict(obj, INTERNAL)
 
 
 def dumps(document: dict[str, Any]) -> str:
