@@ -11,6 +11,17 @@ The laptop/VM topology (the seed's boot2docker case on one machine):
                       10.0.1.7/24     --veth-- 10.0.1.1/24 netns ndt-isp (forwards, no other route)
     laptop's default route: via 10.0.1.1, so a container IP goes to the "ISP", which answers
     ICMP Destination Net Unreachable. No namespace has a route to the real network.
+
+The "internet" for outbound diagnoses (make_internet), reached from the root namespace (the
+Docker host) through a veth, its addresses routed there and nowhere else:
+
+    root namespace 198.18.0.1/30 --veth-- 198.18.0.2/30 netns ndt-inet
+    ndt-inet holds 198.51.100.10 (a web server, port 80) and 198.51.100.53 (dnsmasq: web.lab.test
+    -> 198.51.100.10; *.test and *.internal do not exist; no upstream, so nothing is ever
+    forwarded). The root namespace routes 198.51.100.0/24 into the veth, with a blackhole route
+    of a higher metric beneath it: should the veth vanish, lab traffic dies here instead of
+    leaving the machine. ndt-inet has no route back to container subnets: only source-NATed
+    traffic gets its replies, as on the real internet.
 """
 
 from __future__ import annotations
@@ -94,6 +105,7 @@ def cleanup() -> None:
             sh("ip", "netns", "del", name, check=False)
     sh("ip", "link", "del", "ndt-vm0", check=False)
     stop_forwarder()
+    remove_internet()
 
 
 FORWARDER_PIDFILE = "/run/netdiag-test-socat.pid"
@@ -147,6 +159,76 @@ def make_laptop() -> None:
             return
         time.sleep(0.2)
     raise AssertionError("the laptop namespace cannot reach dockerd at " + DOCKER_TCP)
+
+
+INET = "ndt-inet"
+INET_HOST_IP = "198.18.0.1"  # the Docker host's end of the lab uplink
+INET_IP = "198.18.0.2"
+FAR_WEB = "198.51.100.10"  # a web server on port 80 "on the internet"
+FAR_DNS = "198.51.100.53"  # the lab's DNS server (dnsmasq)
+FAR_SILENT = "198.51.100.99"  # an address nothing answers at
+LAB_NAME = "web.lab.test"  # resolves to FAR_WEB at FAR_DNS
+INET_ROUTES = ("198.51.100.0/24", "198.18.0.0/15")
+INET_PIDS = "/run/netdiag-test-inet.pids"
+
+
+def make_internet() -> None:
+    """The ndt-inet namespace: a far web server and a DNS server, routed from the Docker host."""
+    remove_internet()
+    for net in INET_ROUTES:  # the safety net first: lab addresses never leave the machine
+        sh("ip", "route", "add", "blackhole", net, "metric", "4242")
+    sh("ip", "netns", "add", INET)
+    inet = ("ip", "netns", "exec", INET)
+    sh("ip", "link", "add", "ndt-wan0", "type", "veth", "peer", "name", "ndt-inet0", "netns", INET)
+    sh("ip", "addr", "add", f"{INET_HOST_IP}/30", "dev", "ndt-wan0")
+    sh("ip", "link", "set", "ndt-wan0", "up")
+    sh(*inet, "ip", "link", "set", "lo", "up")
+    sh(*inet, "ip", "addr", "add", f"{INET_IP}/30", "dev", "ndt-inet0")
+    sh(*inet, "ip", "link", "set", "ndt-inet0", "up")
+    for a in (FAR_WEB, FAR_DNS):
+        sh(*inet, "ip", "addr", "add", f"{a}/32", "dev", "lo")
+    sh("ip", "route", "add", "198.51.100.0/24", "via", INET_IP, "dev", "ndt-wan0")
+    www = "/run/netdiag-test-www"
+    os.makedirs(www, exist_ok=True)
+    with open(f"{www}/index.html", "w") as f:
+        f.write("<h1>far web</h1>\n")
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    dnsmasq = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+    procs = [
+        [*inet, busybox, "httpd", "-f", "-p", f"{FAR_WEB}:80", "-h", www],
+        [*inet, dnsmasq, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+         "--no-poll", f"--listen-address={FAR_DNS}", "--bind-interfaces", "--port=53", "--user=root",
+         f"--host-record={LAB_NAME},{FAR_WEB}", "--local=/test/", "--local=/internal/", "--pid-file="],
+    ]
+    pids = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True).pid for argv in procs]
+    with open(INET_PIDS, "w") as f:
+        f.write(" ".join(map(str, pids)))
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        up = sh(*inet, "sh", "-c", "ss -Hltn 'sport = :80'; ss -Hlun 'sport = :53'", check=False).stdout
+        if f"{FAR_WEB}:80" in up and f"{FAR_DNS}:53" in up:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the lab's web or DNS server did not start in ndt-inet")
+
+
+def remove_internet() -> None:
+    try:
+        with open(INET_PIDS) as f:
+            for pid in f.read().split():
+                try:
+                    os.killpg(int(pid), signal.SIGTERM)
+                except (OSError, ValueError):
+                    pass
+        os.unlink(INET_PIDS)
+    except OSError:
+        pass
+    sh("ip", "netns", "del", INET, check=False)
+    sh("ip", "link", "del", "ndt-wan0", check=False)
+    for net in INET_ROUTES:
+        while sh("ip", "route", "del", "blackhole", net, "metric", "4242", check=False).returncode == 0:
+            pass
 
 
 def laptop(*argv: str, check: bool = True, env_extra: dict | None = None, timeout: float = 60):

@@ -75,7 +75,7 @@ class Diagnosis:
         port = self.ports[0] if len(self.ports) == 1 else None
         out = {
             "verdict": self.verdict.value,
-            "target": {"container": self.container, "id": self.container_id, "port": port,
+            "target": {"container": self.container or None, "id": self.container_id or None, "port": port,
                        "to": a.to_text or self.tried, "from": str(a.origin)},
             "causes": [{"code": f.code, "rule": f.rule, "port": f.port, "summary": f.summary,
                         "evidence": list(f.evidence), "fix": list(f.fix)} for f in self.causes],

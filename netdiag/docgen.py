@@ -126,7 +126,9 @@ def _diagnosis_fields() -> dict[str, Any]:
         "hop": {"type": "string", "description": "a hop of the path, with the port when several are checked"},
         "status": {"type": "string", "enum": [s.value for s in HopStatus]}, "detail": {"type": "string"}}}
     target = {"type": "object", "required": ["container", "id", "port", "to", "from"], "additionalProperties": False,
-              "properties": {"container": {"type": "string"}, "id": {"type": "string"}, "port": nullable_int,
+              "properties": {"container": {"type": ["string", "null"],
+                                           "description": "null for an attempt out of a container (see to)"},
+                             "id": {"type": ["string", "null"]}, "port": nullable_int,
                              "to": {"type": "string"}, "from": {"type": "string", "pattern": "^(host|container:.+)$"}}}
     return {"verdict": {"type": "string", "enum": [v.value for v in Verdict]}, "target": target,
             "causes": {"type": "array", "items": cause}, "path": {"type": "array", "items": step},

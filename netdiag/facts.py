@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 from netdiag.vocab import (
     ContainerStatus,
+    DnsResult,
     HostRole,
     Location,
     NetMode,
@@ -195,6 +196,8 @@ class Container:
     endpoints: tuple[Endpoint, ...] = ()
     command: tuple[str, ...] = ()  # entrypoint and arguments, secrets masked
     labels: dict[str, str] = field(default_factory=dict)
+    dns: tuple[str, ...] = ()  # --dns servers (HostConfig.Dns): where Docker's embedded DNS forwards
+    extra_hosts: tuple[str, ...] = ()  # --add-host entries as given: "host.docker.internal:host-gateway"
 
     @property
     def mode(self) -> NetMode:
@@ -354,6 +357,44 @@ class Reach:
     origin: Origin = Origin()  # where the attempt started
 
 
+# --- outbound: what the source container sees, and how a name resolved ----------------------
+
+
+@dataclass(frozen=True)
+class HostsEntry:
+    address: str
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """What a container sees of the network from inside: its routes, its resolv.conf, its /etc/hosts."""
+
+    outcome: Outcome
+    container_id: str = ""
+    routes: tuple[Route, ...] = ()
+    nameservers: tuple[str, ...] = ()  # resolv.conf: 127.0.0.11 is Docker's embedded DNS
+    search: tuple[str, ...] = ()
+    ext_servers: tuple[str, ...] = ()  # the upstreams Docker wrote into resolv.conf ("# ExtServers: [...]")
+    hosts: tuple[HostsEntry, ...] = ()
+    raw: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One name asked of one resolver (or found in the hosts file), from inside a container."""
+
+    outcome: Outcome
+    name: str
+    server: str = ""  # the resolver asked; "" for the hosts file
+    result: DnsResult = DnsResult.NONE
+    addresses: tuple[str, ...] = ()
+    detail: str = ""
+    rtt_ms: float | None = None
+    origin: Origin = Origin()  # the container it was asked from
+    upstream: bool = False  # asked of an upstream directly, to tell it from the embedded DNS in front
+
+
 # --- the whole picture ------------------------------------------------------------------------
 
 
@@ -369,6 +410,8 @@ class Snapshot:
     port_holders: PortHolders | None = None
     firewall: Firewall | None = None
     reach: tuple[Reach, ...] = ()
+    source_views: tuple[SourceView, ...] = ()
+    lookups: tuple[Lookup, ...] = ()
     schema: int = SCHEMA_VERSION
     netdiag_version: str = ""
     created: str = ""

@@ -24,7 +24,7 @@ class Packet:
 
     protocol: str
     destination: str
-    dport: int
+    dport: int | None  # None: not known (the ephemeral port of a reply)
     source: str | None = None
     in_interface: str | None = None
     out_interface: str | None = None
@@ -108,11 +108,13 @@ class Decision:
     certain: bool = True
 
 
-def walk(chains: dict[str, Chain], name: str, p: Packet, depth: int = 0) -> Decision:
+def walk(chains: dict[str, Chain], name: str, p: Packet, depth: int = 0,
+         terminal: frozenset[str] | set[str] = TERMINAL) -> Decision:
     """Follow a chain (and the user chains it jumps to) until a rule decides the packet.
 
     A rule whose match is unknown and whose target would decide is reported as an uncertain
-    verdict: the walk stops there, because everything after it depends on that rule."""
+    verdict: the walk stops there, because everything after it depends on that rule. `terminal`
+    names the targets that decide (the nat table's are MASQUERADE, SNAT, ACCEPT, RETURN)."""
     chain = chains.get(name)
     if chain is None or depth > 8:
         return Decision("", name)
@@ -120,10 +122,10 @@ def walk(chains: dict[str, Chain], name: str, p: Packet, depth: int = 0) -> Deci
         m = matches(rule, p)
         if m is False or not rule.target:
             continue
-        if rule.target in TERMINAL:
+        if rule.target in terminal:
             return Decision(rule.target, name, i, rule, certain=bool(m))
         if rule.target in chains:  # a jump to a user chain
-            inner = walk(chains, rule.target, p, depth + 1)
+            inner = walk(chains, rule.target, p, depth + 1, terminal)
             if inner.target in ("", "RETURN") and inner.certain:
                 continue
             return inner if m else Decision(inner.target, inner.chain, inner.position, inner.rule, certain=False)

@@ -111,6 +111,9 @@ class Fact(Vocab):
     FIREWALL_RULES = "firewall-rules"
     PORT_HOLDERS = "port-holders"
     ROUTER_ANSWER = "router-answer"
+    SOURCE_VIEW = "source-view"  # what the source container sees: its routes, resolv.conf, /etc/hosts
+    LOOKUP = "lookup"  # the name looked up the way the source container resolves it
+    HOST_ATTEMPT = "host-attempt"  # the same outbound attempt made from the Docker host's own namespace
 
 
 # --- attempts and what came back -----------------------------------------------------------------
@@ -118,6 +121,21 @@ class Fact(Vocab):
 class ProbeKind(Vocab):
     ICMP = "icmp"
     TCP = "tcp"
+
+
+class DnsResult(Vocab):
+    """What a resolver answered to one query (or the hosts file, for a name found there)."""
+
+    NONE = ""  # the query could not be made (its outcome says why)
+    ANSWERED = "answered"  # one or more addresses
+    HOSTS = "hosts-file"  # found in the container's /etc/hosts (--add-host, links)
+    NXDOMAIN = "nxdomain"  # the name does not exist
+    NODATA = "no-address"  # the name exists, with no IPv4 address
+    REFUSED = "refused"  # the server refused the query
+    SERVFAIL = "servfail"  # the server failed (an embedded DNS whose upstreams are silent says so)
+    UNREACHABLE = "unreachable"  # nothing listens at the resolver's address (ICMP port unreachable)
+    TIMEOUT = "timeout"
+    ERROR = "error"
 
 
 class ReachResult(Vocab):
@@ -201,6 +219,9 @@ class Hop(Vocab):
     SOURCE_CONTAINER = "source container"
     SHARED_NETWORK = "shared network"
     NAME_RESOLUTION = "name resolution"
+    SOURCE_NAT = "source nat"  # the Docker host rewrites the container's source address (MASQUERADE)
+    ROUTE_OUT = "route out"  # the Docker host's route towards the destination
+    DESTINATION = "destination"  # the address and port the container wants to reach
 
 
 # the hops of each path, in the order a packet meets them
@@ -208,9 +229,14 @@ HOST_PATH = (Hop.CLIENT, Hop.BOUNDARY, Hop.HOST_BINDING, Hop.FORWARDING, Hop.NET
              Hop.PROCESS)
 CONTAINER_PATH = (Hop.SOURCE_CONTAINER, Hop.SHARED_NETWORK, Hop.NAME_RESOLUTION, Hop.FORWARDING, Hop.CONTAINER,
                   Hop.LISTENER, Hop.PROCESS)
+# from a container out to an address that is not a container: the host, the LAN, the internet
+OUTBOUND_PATH = (Hop.SOURCE_CONTAINER, Hop.NAME_RESOLUTION, Hop.NETWORK, Hop.FORWARDING, Hop.SOURCE_NAT,
+                 Hop.ROUTE_OUT, Hop.DESTINATION)
 
 
-def path_of(origin: Origin) -> tuple[Hop, ...]:
+def path_of(origin: Origin, outbound: bool = False) -> tuple[Hop, ...]:
+    if outbound:
+        return OUTBOUND_PATH
     return HOST_PATH if origin.is_host else CONTAINER_PATH
 
 
@@ -219,9 +245,12 @@ class Direction(Vocab):
 
     FROM_HOST = "from-host"
     FROM_CONTAINER = "from-container"
-    BOTH = "both"
+    BOTH = "both"  # both of the above: attempts towards a container
+    OUTBOUND = "outbound"  # from a container out to an address that is not a container
 
-    def covers(self, origin: Origin) -> bool:
+    def covers(self, origin: Origin, outbound: bool = False) -> bool:
+        if outbound or self == Direction.OUTBOUND:
+            return outbound and self == Direction.OUTBOUND
         return self == Direction.BOTH or (self == Direction.FROM_HOST) == origin.is_host
 
 

@@ -12,12 +12,14 @@ import socket
 from netdiag.context import Context
 from netdiag.diagnosis import AttemptSpec, Diagnosis
 from netdiag.errors import BadInput, NetdiagError
-from netdiag.facts import Container, Snapshot
+from netdiag.facts import Container, Lookup, Outcome, Reach, Snapshot
 from netdiag.memo import per_snapshot
+from netdiag.outbound import Outbound, is_ip
 from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_plan, resolve_attempt
+from netdiag.reasoner.outward import destination, diagnose_outbound, outbound_attempt
 from netdiag.reasoner.plan import settled_by_routes
 from netdiag.refs import Candidate, match
-from netdiag.vocab import Location, Origin
+from netdiag.vocab import HOST, Location, Origin, ProbeKind
 
 
 def _resolve(name: str) -> str:
@@ -51,8 +53,20 @@ def _context(snapshot: Snapshot, spec: AttemptSpec, resolve) -> Context:
     return Context(snapshot, target, attempt, source_container=source)
 
 
+def _outbound(snapshot: Snapshot, spec: AttemptSpec) -> Outbound:
+    """The context of an attempt out of a container to a destination that is not a container."""
+    origin = parse_origin(spec.origin)
+    if origin.is_host:
+        raise BadInput("bad-argument", "a destination that is not a container needs --from container:NAME")
+    source = find(snapshot, origin.container)
+    return Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, spec.to, spec.port))
+
+
 def explain(snapshot: Snapshot, spec: AttemptSpec, resolve=None) -> Diagnosis:
-    """The diagnosis of one attempt over recorded facts. Pure unless `resolve` looks names up."""
+    """The diagnosis of one attempt over recorded facts. Pure unless `resolve` looks names up.
+    A spec without a container is an attempt out of its --from container to `spec.to`."""
+    if not spec.container:
+        return diagnose_outbound(_outbound(snapshot, spec))
     return diagnose(_context(snapshot, spec, resolve), spec.port)
 
 
@@ -80,13 +94,13 @@ def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve, api=
 
 
 def live_snapshot(refs: list[str], origin: Origin | str = "host", holders: bool | None = None,
-                  helper: str = "") -> tuple[Snapshot, object]:
+                  helper: str = "", live=None) -> tuple[Snapshot, object]:
     """(the live facts, the API client): for these containers (all when none), sockets read for
     them and for the source container."""
     from netdiag.live import Live
 
     origin = parse_origin(origin)
-    live = Live(helper=helper)
+    live = live or Live(helper=helper)
     named = [live.container(r) for r in refs]
     if not origin.is_host:
         named.append(live.container(origin.container))
@@ -112,9 +126,14 @@ def _early_ping(to: str, timeout: float | None):
 
 def why_unreachable(ref: str, port: int | None, to: str, origin: str, helper: str = "",
                     timeout: float | None = None) -> Diagnosis:
+    from netdiag.live import Live
+
     source = parse_origin(origin)
+    live = Live(helper=helper)
+    if not source.is_host and not to and _names_no_container(live, ref):
+        return why_outbound(live, ref, port, source, timeout)
     early = _early_ping(to, timeout) if to and source.is_host else None
-    snapshot, api = live_snapshot([ref], source, helper=helper)
+    snapshot, api = live_snapshot([ref], source, helper=helper, live=live)
     spec = AttemptSpec(find(snapshot, ref).id, port, to or "", source)
     observed = observe(snapshot, [spec], api=api, timeout=timeout, early={early.address: early} if early else None)
     return explain(observed, spec, _resolve)
@@ -132,3 +151,75 @@ def collect(refs: list[str], port: int | None = None, to: str = "", origin: str 
     specs = [AttemptSpec(c.id, port, to or "", source) for c in targets]
     snapshot = observe(snapshot, [s for s, c in zip(specs, targets) if c.state.running], api=api)
     return Bundle(snapshot, tuple(specs), __version__, snapshot.created)
+
+
+def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int | None, api, local: bool,
+                     timeout: float | None = None) -> Snapshot:
+    """The snapshot with what the source container sees, the lookups of a name as it resolves it,
+    and the attempt from it and from the Docker host."""
+    from netdiag.parsers.resolv import EMBEDDED_DNS, in_hosts
+    from netdiag.probes.attempts import PROBE_TIMEOUT
+    from netdiag.probes.outward import probe_from_host, probe_from_source, probe_lookup, probe_source_view
+    from netdiag.probes.runner import run_concurrently
+
+    timeout = PROBE_TIMEOUT if timeout is None else timeout
+    host, port = destination(to, port)
+    view = probe_source_view(api, source, local)
+    lookups: list[Lookup] = []
+    address = host if is_ip(host) else ""
+    origin = Origin(source.name)
+    if not address and not (view.outcome.ok and in_hosts(view.hosts, host)):
+        servers = view.nameservers if view.outcome.ok else ()
+        upstreams = (view.ext_servers or source.dns) if EMBEDDED_DNS in servers else ()
+        if not local:
+            why = "names are looked up from inside the container's namespace, which needs the daemon on this machine"
+            lookups = [Lookup(Outcome.unavailable(why), host, s, origin=origin) for s in servers or ("",)]
+        elif not view.outcome.ok:
+            lookups = [Lookup(Outcome.unavailable(f"its resolv.conf was not read: {view.outcome.reason}"), host,
+                              origin=origin)]
+        else:
+            asked = [(s, False) for s in servers or ("127.0.0.1",)] + [(s, True) for s in upstreams]
+            tasks = {f"{i}": (lambda s=s, up=up: probe_lookup(source, s, host, up, timeout))
+                     for i, (s, up) in enumerate(asked)}
+            found = run_concurrently(tasks, timeout=timeout + 5,
+                                     on_error=lambda n, why: Outcome.failed(why))
+            for i, (s, up) in enumerate(asked):
+                r = found[str(i)]
+                lookups.append(r if isinstance(r, Lookup) else Lookup(r, host, s, origin=origin, upstream=up))
+    snapshot = dataclasses.replace(snapshot, source_views=(view,), lookups=tuple(lookups))
+    address = address or outbound_attempt(snapshot, source, origin, to, port).address
+    if not address:
+        return snapshot
+    kind = ProbeKind.TCP if port else ProbeKind.ICMP
+    if local:
+        tasks = {"source": lambda: probe_from_source(source, address, port, timeout),
+                 "host": lambda: probe_from_host(address, port, timeout)}
+        found = run_concurrently(tasks, timeout=timeout + 5, on_error=lambda n, why: Outcome.failed(why))
+        attempts = tuple(r if isinstance(r, Reach) else Reach(r, kind, address, port, origin=o)
+                         for r, o in ((found["source"], origin), (found["host"], HOST)))
+    elif port:
+        from netdiag.probes.inside import probe_via_exec
+
+        attempts = (probe_via_exec(api, source, address, port),)
+    else:
+        attempts = (Reach(Outcome.unavailable("an echo from inside the container needs the daemon on this machine"),
+                          kind, address, None, origin=origin),)
+    return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + attempts)
+
+
+def _names_no_container(live, ref: str) -> bool:
+    """REF matches no container (an ambiguous prefix does match: that stays an error)."""
+    try:
+        live.container(ref)
+    except BadInput as e:
+        return e.code == "container-not-found" and e.message.startswith("no container matches")
+    return False
+
+
+def why_outbound(live, to: str, port: int | None, origin: Origin, timeout: float | None = None) -> Diagnosis:
+    """Why the --from container cannot reach `to`: an address, ADDR:PORT or NAME[:PORT]."""
+    destination(to, port)  # bad input before anything more is probed
+    source = live.container(origin.container)
+    snapshot = live.snapshot(listen=[source], holders=True)
+    snapshot = observe_outbound(snapshot, find(snapshot, source.id), to, port, live.api, live.local, timeout)
+    return explain(snapshot, AttemptSpec("", port, to, origin))

@@ -109,6 +109,8 @@ def container_from_inspect(c: dict[str, Any]) -> Container:
         endpoints=tuple(endpoints),
         command=tuple(mask_argv([str(a) for a in command])),
         labels=labels,
+        dns=tuple(str(a) for a in host.get("Dns") or ()),
+        extra_hosts=tuple(str(a) for a in host.get("ExtraHosts") or ()),
     )
 
 

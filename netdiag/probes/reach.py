@@ -58,13 +58,13 @@ def icmp_error_name(icmp_type: int | None, icmp_code: int | None, family: int = 
     return f"ICMP type {icmp_type} code {icmp_code}"
 
 
-def _icmp_raw(address: str, timeout: float) -> Reach:
+def _icmp_raw(address: str, timeout: float, open_socket=socket.socket) -> Reach:
     """One echo through a raw ICMP socket, matched to this probe by a random id: the reply, or an
     ICMP error about it with the router that sent it, or silence. Raises PermissionError without
     the right to open a raw socket."""
     family = 6 if ":" in address else 4
-    sock = socket.socket(socket.AF_INET6 if family == 6 else socket.AF_INET, socket.SOCK_RAW,
-                         socket.IPPROTO_ICMPV6 if family == 6 else socket.IPPROTO_ICMP)
+    sock = open_socket(socket.AF_INET6 if family == 6 else socket.AF_INET, socket.SOCK_RAW,
+                       socket.IPPROTO_ICMPV6 if family == 6 else socket.IPPROTO_ICMP)
     method = "raw ICMP socket"
     try:
         ident, seq = random.randint(1, 0xFFFF), 1
@@ -172,11 +172,12 @@ def icmp_error_of(sock: socket.socket) -> tuple[str, int, int] | None:
     return None
 
 
-def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT) -> Reach:
-    """A TCP connect to address:port, then whether a service really answers."""
+def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT, open_socket=socket.socket) -> Reach:
+    """A TCP connect to address:port, then whether a service really answers. `open_socket`
+    makes the socket (netdiag.probes.netns opens it inside a container's namespace)."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     method = "connect() + HTTP exchange"
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = open_socket(family, socket.SOCK_STREAM)
     try:  # ICMP errors reach us with their sender
         sock.setsockopt(*((socket.IPPROTO_IPV6, IPV6_RECVERR) if family == socket.AF_INET6
                           else (socket.IPPROTO_IP, IP_RECVERR)), 1)

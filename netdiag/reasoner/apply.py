@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from netdiag.context import Context
 from netdiag.diagnosis import Finding
+from netdiag.outbound import Outbound
 from netdiag.rules import Rule
 from netdiag.rules.inputs import missing
 from netdiag.vocab import Hop
@@ -26,11 +27,12 @@ class Skip:
     lacking: tuple[tuple[str, str], ...]
 
 
-def applicable(r: Rule, ctx: Context) -> bool:
-    return r.fn is not None and r.direction.covers(ctx.attempt.origin) and r.applies_to(ctx.target)
+def applicable(r: Rule, ctx: Context | Outbound) -> bool:
+    outbound = isinstance(ctx, Outbound)
+    return r.fn is not None and r.direction.covers(ctx.attempt.origin, outbound) and r.applies_to(ctx.target)
 
 
-def apply(rules: list[Rule], ctx: Context) -> tuple[list[Finding], list[Skip]]:
+def apply(rules: list[Rule], ctx: Context | Outbound) -> tuple[list[Finding], list[Skip]]:
     """The findings of every applicable rule whose inputs are there, and a Skip for each other."""
     findings: list[Finding] = []
     skips: list[Skip] = []

@@ -20,8 +20,12 @@ def render(d: Diagnosis, colour: bool = False) -> str:
         return click.style(text, fg=c, bold=bold) if colour and c else text
 
     a = d.attempt
-    what = f"{d.container}" + (f" port {', '.join(str(p) for p in d.ports)}" if d.ports else "")
-    how = f" via {a.to_text}" if a.to_text else ""
+    if d.container:
+        what = d.container + (f" port {', '.join(str(p) for p in d.ports)}" if d.ports else "")
+        how = f" via {a.to_text}" if a.to_text else ""
+    else:  # out of a container, to an address or a name
+        what = a.to_text + (f" port {d.ports[0]}" if d.ports and not a.to_text.endswith(f":{d.ports[0]}") else "")
+        how = f" ({a.address})" if a.name and a.address else ""
     origin = f" from {a.origin}" if not a.origin.is_host else ""
     lines = [paint(f"{d.verdict.upper()}: {what}{how}{origin}", d.verdict, bold=True)]
     for i, c in enumerate(d.causes, 1):

@@ -20,13 +20,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netdiag.rules.inputs import Need, describe
 from netdiag.vocab import Direction, Fact, Hop
 
 if TYPE_CHECKING:
-    from netdiag.context import Context
     from netdiag.facts import Container
 
 SECTIONS = ("Detects", "Why it breaks", "Evidence", "Fix", "Exceptions")
@@ -47,7 +46,8 @@ class Found:
     fix: Iterable[str] = ()
 
 
-RuleFn = Callable[["Context"], Iterator[Found]]
+# a rule reads a Context (attempts towards a container) or, with direction=OUTBOUND, an Outbound
+RuleFn = Callable[[Any], Iterator[Found]]
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ register(Rule("ND002", "daemon-unreachable", None, None, False, doc_text="""The 
 
 def load_rules() -> dict[str, Rule]:
     """Import every rule module, so that all rules are registered; the catalog by ID."""
-    from netdiag.rules import addressing, forwarding, links, listening, ports, state  # noqa: F401
+    from netdiag.rules import addressing, forwarding, links, listening, outbound, ports, state  # noqa: F401
 
     return dict(sorted(REGISTRY.items()))
 

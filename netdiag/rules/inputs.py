@@ -9,13 +9,14 @@ but never required. The live source plans its probes from these declarations.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netdiag.facts import Outcome
 from netdiag.vocab import Fact, ProbeKind, ReachResult
 
 if TYPE_CHECKING:
     from netdiag.context import Context
+    from netdiag.outbound import Outbound
 
 NOT_COLLECTED = "not collected"
 
@@ -62,8 +63,32 @@ def _router_answer(ctx: Context) -> Outcome:
     return icmp.outcome
 
 
+def _source_view(ctx: Outbound) -> Outcome:
+    v = ctx.view
+    return v.outcome if v is not None else Outcome.unavailable(NOT_COLLECTED)
+
+
+def _lookup(ctx: Outbound) -> Outcome:
+    if not ctx.name or ctx.in_hosts_file():
+        return Outcome()  # an address, or a name the hosts file answers: nothing to ask
+    asked = ctx.lookups(upstream=False)
+    if not asked:
+        return Outcome.unavailable(f"{ctx.name} was not looked up inside {ctx.source.name}")
+    good = [lk for lk in asked if lk.outcome.ok]
+    return good[0].outcome if good else asked[0].outcome
+
+
+def _host_attempt(ctx: Outbound) -> Outcome:
+    if not ctx.address:
+        return Outcome()  # a name that did not resolve: nothing to try, from anywhere
+    r = ctx.from_host()
+    if r is None:
+        return Outcome.unavailable(f"{ctx.where} was not tried from the Docker host")
+    return r.outcome
+
+
 # each input: what a person calls it, and how its outcome is read from the context
-INPUTS: dict[Fact, tuple[str, Callable[[Context], Outcome]]] = {
+INPUTS: dict[Fact, tuple[str, Callable[[Any], Outcome]]] = {
     Fact.CLIENT_ROUTES: ("the client's interfaces and routes", _client_routes),
     Fact.NETWORKS: ("the Docker networks", _networks),
     Fact.LISTENERS: ("the container's listening sockets", _listeners),
@@ -71,6 +96,9 @@ INPUTS: dict[Fact, tuple[str, Callable[[Context], Outcome]]] = {
     Fact.FIREWALL_RULES: ("the Docker host's firewall rules", _firewall_rules),
     Fact.PORT_HOLDERS: ("who holds the Docker host's ports", _port_holders),
     Fact.ROUTER_ANSWER: ("a router's ICMP answer to the ping", _router_answer),
+    Fact.SOURCE_VIEW: ("the source container's routes, resolv.conf and /etc/hosts", _source_view),
+    Fact.LOOKUP: ("the name looked up inside the source container", _lookup),
+    Fact.HOST_ATTEMPT: ("the same attempt from the Docker host", _host_attempt),
 }
 
 # A need is one input, or a tuple of inputs any one of which will do.
@@ -81,11 +109,11 @@ def describe(fact: Fact) -> str:
     return INPUTS[fact][0]
 
 
-def outcome(ctx: Context, fact: Fact) -> Outcome:
+def outcome(ctx: Context | Outbound, fact: Fact) -> Outcome:
     return INPUTS[fact][1](ctx)
 
 
-def missing(ctx: Context, need: Need) -> tuple[str, str] | None:
+def missing(ctx: Context | Outbound, need: Need) -> tuple[str, str] | None:
     """None when the need is met, else (what is missing, why), each in one phrase."""
     alternatives = need if isinstance(need, tuple) else (need,)
     why = []

@@ -1,0 +1,187 @@
+"""From a container out: the attempt, the rules, the path and the verdict of an outbound diagnosis.
+
+Pure, like the rest of the reasoner: the live command and `explain` on a bundle run it alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from netdiag.context import hostport
+from netdiag.diagnosis import Attempt, Diagnosis, Finding, PathStep
+from netdiag.errors import BadInput
+from netdiag.facts import CUT_SHORT, Container, Snapshot
+from netdiag.outbound import Outbound, is_ip, lookup_text, resolved_address
+from netdiag.parsers.routes import route_for
+from netdiag.reasoner.apply import Skip, apply
+from netdiag.reasoner.attempt import parse_to
+from netdiag.reasoner.path import unchecked
+from netdiag.rules import load_rules
+from netdiag.subnets import docker_devices
+from netdiag.untrusted import quote
+from netdiag.vocab import OUTBOUND_PATH, AddressKind, Hop, HopStatus, NetMode, Origin, ReachResult, Verdict
+
+OK, FAIL, SKIP, UNKNOWN = HopStatus.OK, HopStatus.FAIL, HopStatus.SKIP, HopStatus.UNKNOWN
+Seen = tuple[HopStatus, str]
+
+
+def destination(text: str, port: int | None) -> tuple[str, int | None]:
+    """(address or name, port) of DESTINATION as written: ADDR, ADDR:PORT, [v6]:PORT, NAME[:PORT];
+    --port fills a missing port and must agree with a given one."""
+    host, given = parse_to(text)
+    if given is not None and port is not None and given != port:
+        raise BadInput("bad-argument", f"{quote(text)} names port {given} and --port says {port}")
+    return host, given if given is not None else port
+
+
+def outbound_attempt(snapshot: Snapshot, source: Container, origin: Origin, to: str, port: int | None) -> Attempt:
+    """The attempt of `to` from `source`: a name is resolved as the container resolves it (from the
+    lookups the snapshot recorded); "" as address when it did not resolve."""
+    host, port = destination(to, port)
+    if is_ip(host):
+        return Attempt(origin, to, host, "", port, AddressKind.OTHER)
+    return Attempt(origin, to, resolved_address(snapshot, source, host), host, port, AddressKind.OTHER)
+
+
+def diagnose_outbound(ctx: Outbound) -> Diagnosis:
+    """Every outbound rule over the attempt; causes in path order; reachable only when the
+    container's own attempt was answered and no rule fired."""
+    rules = [r for r in load_rules().values()]
+    found, skipped = apply(rules, ctx)
+    order = {h: i for i, h in enumerate(OUTBOUND_PATH)}
+    causes = sorted(found, key=lambda f: (order.get(f.hop, 99), f.rule))
+    path = build_outbound_path(ctx, causes, skipped)
+    r = ctx.from_source()
+    unknown = [f"{h.hop}: {h.detail}" for h in path if h.status == UNKNOWN]
+    if causes:
+        verdict = Verdict.UNREACHABLE
+    elif ctx.answered():
+        verdict = Verdict.REACHABLE
+    else:
+        verdict = Verdict.UNKNOWN
+        if not unknown:
+            unknown.append("the attempt did not succeed and no rule explains why" if r is not None and r.outcome.ok
+                           else "the attempt from the container could not be made")
+    works = (hostport(ctx.address, ctx.port) if ctx.port else ctx.address,) if ctx.answered() else ()
+    notes = []
+    host = ctx.from_host()
+    if host is not None and host.outcome.ok and ctx.answered() != ctx.host_answered():
+        notes.append(f"from the Docker host itself: {ctx.where} {host.result}")
+    return Diagnosis(verdict, "", "", ctx.attempt, (ctx.port,) if ctx.port else (), tuple(causes), tuple(path),
+                     works, tuple(notes), tuple(dict.fromkeys(unknown)) if verdict == Verdict.UNKNOWN else ())
+
+
+# --- the path -------------------------------------------------------------------------------------
+
+def _source_container(ctx: Outbound) -> Seen:
+    src = ctx.source
+    if not ctx.running:
+        return FAIL, f"{src.name} {src.state.status}"
+    r = ctx.source_route()
+    route = f"; route to {ctx.address}: {r.destination}" + (f" via {r.gateway}" if r.gateway else "") + \
+        f" dev {r.device}" if r is not None else ""
+    return OK, f"{src.name}: {src.state.status}, network mode {src.network_mode or 'default'}{route}"
+
+
+def _name_resolution(ctx: Outbound) -> Seen:
+    if not ctx.name:
+        return SKIP, "an address, no name to resolve"
+    hosts = ctx.in_hosts_file()
+    if hosts:
+        return OK, f"{ctx.name} -> {hosts[0]} (the container's /etc/hosts)"
+    answered = [lk for lk in ctx.lookups(upstream=False) if lk.outcome.ok and lk.addresses]
+    if answered:
+        return OK, lookup_text(answered[0])
+    return UNKNOWN, f"{ctx.name} did not resolve, and no rule says why"
+
+
+def _network(ctx: Outbound) -> Seen:
+    if ctx.source.mode == NetMode.HOST:
+        return SKIP, "host network mode: the container uses the Docker host's own network"
+    net = ctx.leaving_network()
+    if net is None:
+        return OK, "no Docker network"
+    return OK, f"leaves on {net.name} ({', '.join(net.subnets)}) as {ctx.source_address(net)}" + \
+        (f", gateway {net.gateways[0]}" if net.gateways else "")
+
+
+def _beyond_host(ctx: Outbound) -> bool:
+    return is_ip(ctx.address) and not ctx.to_docker_host() and ctx.docker_network_of(ctx.address) is None
+
+
+def _forwarding(ctx: Outbound) -> Seen:
+    if ctx.source.mode == NetMode.HOST:
+        return SKIP, "host network mode: nothing is forwarded"
+    if not ctx.address:
+        return SKIP, "no address to go to"
+    if ctx.to_docker_host():
+        return SKIP, f"{ctx.address} is the Docker host itself: not forwarded"
+    fw = ctx.snapshot.firewall
+    if fw is None or not fw.outcome.ok:
+        return OK, "not read" + (f": {fw.outcome.reason}" if fw is not None else "")
+    fwd = fw.chain("filter", "FORWARD")
+    return OK, f"ip_forward {'on' if fw.ip_forward else 'off'}" + (f", FORWARD policy {fwd.policy}" if fwd else "")
+
+
+def _source_nat(ctx: Outbound) -> Seen:
+    if not ctx.address:
+        return SKIP, "no address to go to"
+    if ctx.source.mode == NetMode.HOST or not _beyond_host(ctx):
+        return SKIP, "the destination is the Docker host or on a Docker network: no source NAT on this path"
+    fw = ctx.snapshot.firewall
+    if fw is None or not fw.iptables_outcome.ok:
+        return OK, "nat rules not read"
+    return OK, "POSTROUTING rewrites the container's source address"
+
+
+def _route_out(ctx: Outbound) -> Seen:
+    if not is_ip(ctx.address):
+        return SKIP, "no address to route"
+    if ctx.to_docker_host():
+        return SKIP, f"{ctx.address} is the Docker host itself"
+    h = ctx.docker_host
+    if h is None or not h.outcome.ok:
+        return OK, "the Docker host's routes were not read"
+    r = route_for(h.routes, ctx.address)
+    if r is None:
+        return OK, f"the Docker host has no route to {ctx.address}"
+    inside = " (a Docker bridge)" if r.device in docker_devices(ctx.snapshot.networks) else ""
+    return OK, f"{r.destination}" + (f" via {r.gateway}" if r.gateway else "") + f" dev {r.device}{inside}"
+
+
+def _destination(ctx: Outbound) -> Seen:
+    r = ctx.from_source()
+    where = ctx.where
+    if not ctx.address:
+        return SKIP, f"not tried: {ctx.name} has no address"
+    if r is None:
+        return UNKNOWN, "not tried"
+    if not r.outcome.ok:
+        return UNKNOWN, f"{where}: {r.outcome.reason}" if r.outcome.method == CUT_SHORT else \
+            f"the attempt could not run: {r.outcome.reason}"
+    if ctx.answered():
+        return OK, f"{where} {r.result}" + (f": {r.banner}" if r.banner else "") + f" ({r.outcome.method})"
+    who = f" from {r.responder}" if r.result == ReachResult.ICMP_UNREACHABLE and r.responder else ""
+    return FAIL, f"{where}: {r.result}{who} ({r.detail})"
+
+
+SEEN: dict[Hop, Callable[[Outbound], Seen]] = {
+    Hop.SOURCE_CONTAINER: _source_container, Hop.NAME_RESOLUTION: _name_resolution, Hop.NETWORK: _network,
+    Hop.FORWARDING: _forwarding, Hop.SOURCE_NAT: _source_nat, Hop.ROUTE_OUT: _route_out,
+    Hop.DESTINATION: _destination,
+}
+
+
+def build_outbound_path(ctx: Outbound, findings: list[Finding], skips: list[Skip]) -> list[PathStep]:
+    out = []
+    for hop in OUTBOUND_PATH:
+        failed = [f for f in findings if f.hop == hop]
+        skipped = [s for s in skips if s.hop == hop]
+        if failed:
+            status, detail = FAIL, failed[0].summary
+        elif skipped:
+            status, detail = UNKNOWN, unchecked(skipped)
+        else:
+            status, detail = SEEN[hop](ctx)
+        out.append(PathStep(str(hop), status, detail))
+    return out
