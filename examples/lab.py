@@ -60,10 +60,11 @@ def docker(*args: str, check: bool = True) -> str:
 
 
 def run(name: str, *args: str, image: str = IMAGE, cmd: tuple[str, ...] = (), check: bool = True) -> str:
-    """`docker run -d` with the lab's label and name prefix; returns the full id."""
+    """`docker run -d` with the lab's label and name prefix; returns the full id. Unless `args`
+    give a resolver, the container's is 127.0.0.1: no name it looks up leaves the machine."""
     assert name.startswith(PREFIX)
-    p = sh("docker", "run", "-d", "--name", name, "--label", LABEL, "--dns", "127.0.0.1", *args, image, *cmd,
-           check=check)
+    dns = () if "--dns" in args else ("--dns", "127.0.0.1")
+    p = sh("docker", "run", "-d", "--name", name, "--label", LABEL, *dns, *args, image, *cmd, check=check)
     return p.stdout.strip()
 
 
@@ -87,6 +88,19 @@ def wait_listening(name: str, port: int, timeout: float = 10) -> None:
                 pass
         time.sleep(0.1)
     raise AssertionError(f"{name} does not listen on {port} after {timeout}s")
+
+
+def wait_host_listening(port: int, timeout: float = 10) -> None:
+    """Until a process of this machine listens on TCP `port`."""
+    hexport = f":{port:04X} "
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(f) as fh:
+                if any(hexport in line and line.split()[3] == "0A" for line in fh.readlines()[1:]):
+                    return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port} of this machine after {timeout}s")
 
 
 def cleanup() -> None:

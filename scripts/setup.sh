@@ -25,6 +25,7 @@ install_packages() {
   command -v socat >/dev/null || missing+=(socat)
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   command -v nsenter >/dev/null || missing+=(util-linux)
+  command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)  # the outbound lab's DNS server
   # the report's screenshot test renders HTML in headless Chromium (scripts/test asks for it)
   if [ -n "${NETDIAG_WITH_CHROMIUM:-}" ]; then command -v chromium >/dev/null || missing+=(chromium); fi
   if [ ${#missing[@]} -gt 0 ]; then

@@ -58,3 +58,13 @@ def laptop(engine):
             lab.sh("ip", "netns", "del", ns, check=False)
         lab.sh("ip", "link", "del", "ndt-vm0", check=False)
         lab.stop_forwarder()
+
+
+@pytest.fixture(scope="session")
+def internet(engine):
+    """The lab's far side: a web server and a DNS server in a namespace the Docker host routes to."""
+    try:
+        lab.make_internet()
+        yield lab
+    finally:
+        lab.remove_internet()

@@ -25,6 +25,7 @@ FORBIDDEN = {
     "netdiag.reasoner": ("netdiag.probes", "netdiag.render", "netdiag.live", "netdiag.why", "netdiag.check",
                          "netdiag.cli", "netdiag.engine_api", "netdiag.bundle"),
     "netdiag.context": ("netdiag.probes", "netdiag.rules", "netdiag.reasoner", "netdiag.render", "netdiag.live"),
+    "netdiag.outbound": ("netdiag.probes", "netdiag.rules", "netdiag.reasoner", "netdiag.render", "netdiag.live"),
     "netdiag.render": ("netdiag.probes", "netdiag.live", "netdiag.why", "netdiag.check", "netdiag.cli",
                        "netdiag.engine_api", "netdiag.offline", "netdiag.ping"),
 }

@@ -101,8 +101,10 @@ def _network(ctx: Outbound) -> Seen:
     net = ctx.leaving_network()
     if net is None:
         return OK, "no Docker network"
+    gateway = next(iter(net.gateways), "") or next((ep.gateway for ep in ctx.source.endpoints
+                                                    if ep.network in (net.name, net.id) and ep.gateway), "")
     return OK, f"leaves on {net.name} ({', '.join(net.subnets)}) as {ctx.source_address(net)}" + \
-        (f", gateway {net.gateways[0]}" if net.gateways else "")
+        (f", gateway {gateway}" if gateway else "")
 
 
 def _beyond_host(ctx: Outbound) -> bool:

@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from netdiag.context import hostport, socket_label
-from netdiag.facts import Chain, Network
+from netdiag.facts import Chain, Network, Socket
 from netdiag.netfilter import BLOCKING, Packet, walk
 from netdiag.outbound import HOST_GATEWAY_NAME, Outbound, is_ip, lookup_text
 from netdiag.rules import Found, rule
@@ -378,14 +378,14 @@ def destination_inside_docker_network(ctx: Outbound) -> Iterator[Found]:
                  'keep Docker off the LAN/VPN ranges: "default-address-pools" in /etc/docker/daemon.json'])
 
 
-def _host_listeners(ctx: Outbound) -> list:
+def _host_listeners(ctx: Outbound) -> list[Socket]:
     holders = ctx.snapshot.port_holders
     if holders is None or ctx.port is None:
         return []
     return [s for s in holders.sockets if s.port == ctx.port and s.protocol == ctx.protocol]
 
 
-def _loopback_only(ctx: Outbound) -> list:
+def _loopback_only(ctx: Outbound) -> list[Socket]:
     socks = _host_listeners(ctx)
     return socks if socks and all(s.loopback_only for s in socks) else []
 
@@ -439,10 +439,14 @@ def destination_down(ctx: Outbound) -> Iterator[Found]:
     Fix: start or fix the service at the destination, check its port, and its firewall; nothing
     to change in Docker.
     Exceptions: a service on the Docker host bound to loopback only (host-service-on-loopback says
-    so); a host attempt that answered: the fault is then on Docker's part of the path.
+    so), and the Docker host as destination when its sockets could not be read; a host attempt
+    that answered: the fault is then on Docker's part of the path.
     """
     if not ctx.address or ctx.answered() or ctx.host_answered() or _loopback_only(ctx):
         return
+    holders = ctx.snapshot.port_holders
+    if ctx.to_docker_host() and (holders is None or not holders.outcome.ok):
+        return  # the host refuses itself, too, when its service is bound to loopback: that cannot be told apart
     mine, host = ctx.from_source(), ctx.from_host()
     if host is None or not host.outcome.ok or host.result not in SAME_FAILURE:
         return

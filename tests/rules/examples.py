@@ -56,7 +56,15 @@ def unknown(rule: str, name: str) -> Callable[[Build], Build]:
 
 def load() -> list[Case]:
     """Every case of every cases module."""
-    from tests.rules import cases_addressing, cases_forwarding, cases_links, cases_listening, cases_ports, cases_state  # noqa: F401
+    from tests.rules import (  # noqa: F401
+        cases_addressing,
+        cases_forwarding,
+        cases_links,
+        cases_listening,
+        cases_outbound,
+        cases_ports,
+        cases_state,
+    )
 
     return list(CASES)
 

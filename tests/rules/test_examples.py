@@ -14,9 +14,11 @@ from tests.rules.examples import load
 CASES = load()
 
 
-def run(snap, to="", origin="host", port=None, target=None):
+def run(snap, to="", origin="host", port=None, target=None, outbound=False):
+    """The diagnosis of the case's attempt: towards its target container (the snapshot's first by
+    default), or, `outbound`, out of the --from container to `to`."""
     target = target or snap.containers[0]
-    return explain(snap, AttemptSpec(target.id, port, to, Origin.parse(origin)))
+    return explain(snap, AttemptSpec("" if outbound else target.id, port, to, Origin.parse(origin)))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

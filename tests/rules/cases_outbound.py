@@ -1,0 +1,329 @@
+"""Examples of netdiag/rules/outbound.py: from a container out to the Docker host, the LAN, the internet."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from netdiag.facts import Endpoint, HostsEntry, Lookup, Outcome, PortHolders, Reach, Route, Socket, SourceView
+from netdiag.vocab import DnsResult, Origin, ProbeKind, ReachResult
+from tests.builders import BRIDGE, CLIENT_ID, INTERNAL, OTHER_NET, chain, client, firewall, local
+from tests.rules.examples import args, fires, quiet, unknown
+
+FAR = "198.51.100.10"
+APP = dataclasses.replace(client("bridge", "172.17.0.2", name="app"),
+                          endpoints=(Endpoint("bridge", "n-bridge", "172.17.0.2", 16, gateway="172.17.0.1"),))
+VIEW = SourceView(Outcome(method="/proc/5151"), CLIENT_ID, (Route("0.0.0.0/0", "172.17.0.1", "eth0"),
+                                                            Route("172.17.0.0/16", "", "eth0")),
+                  ("198.51.100.53",), hosts=(HostsEntry("127.0.0.1", ("localhost",)),
+                                             HostsEntry("172.17.0.2", ("c0ffee",))))
+FORWARD = chain("filter", "FORWARD", "DROP", "-j DOCKER-USER", "-o docker0 -m conntrack --ctstate RELATED,ESTABLISHED "
+                "-j ACCEPT", "-o docker0 -j DOCKER", "-i docker0 ! -o docker0 -j ACCEPT")
+MASQUERADE = chain("nat", "POSTROUTING", "ACCEPT", "-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE")
+FROM_APP = "container:app"
+
+
+def fw(*chains, **changes):
+    """The Docker host's firewall with its NAT for the default bridge; `chains` replace their namesakes."""
+    base = {(c.table, c.name): c for c in firewall().chains}
+    base[("filter", "FORWARD")] = FORWARD
+    base[("nat", "POSTROUTING")] = MASQUERADE
+    base.update({(c.table, c.name): c for c in chains})
+    return firewall(chains=tuple(base.values()), **changes)
+
+
+def attempt(result: ReachResult, origin: str = FROM_APP, address: str = FAR, port: int | None = 80, **kw) -> Reach:
+    kind = ProbeKind.TCP if port else ProbeKind.ICMP
+    return Reach(Outcome(method="connect()"), kind, address, port, result, origin=Origin.parse(origin), **kw)
+
+
+ANSWERED = (attempt(ReachResult.ANSWERED, banner="HTTP/1.0 200 OK"), attempt(ReachResult.ANSWERED, "host"))
+TIMED_OUT = (attempt(ReachResult.TIMEOUT), attempt(ReachResult.ANSWERED, "host"))
+
+
+def world(src=APP, view=VIEW, lookups=(), reach=ANSWERED, firewall_=None, networks=(BRIDGE,), holders=None,
+          others=()):
+    snap = local(src, *others, listeners=(), reach=reach, fw=firewall_ or fw(), networks=networks, holders=holders)
+    return dataclasses.replace(snap, source_views=(view,) if view else (), lookups=tuple(lookups))
+
+
+def out(to: str = f"{FAR}:80", **kw):
+    return args(to=to, origin=FROM_APP, outbound=True, **kw)
+
+
+def lookup(name: str, server: str, result: DnsResult, *addresses: str, upstream: bool = False, detail: str = ""):
+    return Lookup(Outcome(method="DNS query"), name, server, result, addresses, detail, origin=Origin("app"),
+                  upstream=upstream)
+
+
+RESOLVED = (lookup("web.lab.test", "198.51.100.53", DnsResult.ANSWERED, FAR),)
+
+
+# --- ND701 no network -----------------------------------------------------------------------------
+
+@fires("ND701", "network-none")
+def _():
+    src = dataclasses.replace(APP, network_mode="none", endpoints=())
+    return world(src, reach=(attempt(ReachResult.ICMP_UNREACHABLE, detail="network unreachable"),)), out(), \
+        lambda c: c.fix == ("docker network connect bridge app",)
+
+
+@quiet("ND701", "on-the-bridge")
+def _():
+    return world(), out(), lambda d: d.verdict == "reachable" and d.works == (f"{FAR}:80",)
+
+
+# --- ND702 internal only --------------------------------------------------------------------------
+
+ON_INTERNAL = dataclasses.replace(APP, network_mode="backend",
+                                  endpoints=(Endpoint("backend", "n-int", "172.20.0.2", 16),))
+
+
+@fires("ND702", "internal-only")
+def _():
+    return world(ON_INTERNAL, networks=(BRIDGE, INTERNAL), reach=TIMED_OUT), out(), \
+        lambda c: c.evidence == ("network backend (172.20.0.0/16): internal",)
+
+
+@quiet("ND702", "destination-on-the-internal-network")
+def _():
+    return world(ON_INTERNAL, networks=(BRIDGE, INTERNAL),
+                 reach=(attempt(ReachResult.ANSWERED, address="172.20.0.9"),)), out("172.20.0.9:80")
+
+
+@unknown("ND702", "networks-not-read")
+def _():
+    snap = world(ON_INTERNAL, networks=(BRIDGE, INTERNAL), reach=TIMED_OUT)
+    return dataclasses.replace(snap, networks=(), networks_outcome=Outcome.failed("API error 500")), out()
+
+
+# --- ND703 dns-failure ------------------------------------------------------------------------------
+
+@fires("ND703", "loopback-resolver")
+def _():
+    view = dataclasses.replace(VIEW, nameservers=("127.0.0.53",))
+    return world(view=view, lookups=(lookup("web.lab.test", "127.0.0.53", DnsResult.UNREACHABLE,
+                                            detail="nothing listens there"),), reach=()), \
+        out("web.lab.test:80"), lambda c: "resolver 127.0.0.53 is a loopback address" in c.summary \
+        and "web.lab.test at 127.0.0.53: unreachable (nothing listens there)" in c.evidence
+
+
+@fires("ND703", "host-docker-internal-on-linux")
+def _():
+    return world(lookups=(lookup("host.docker.internal", "198.51.100.53", DnsResult.NXDOMAIN),), reach=()), \
+        out("host.docker.internal:8000"), \
+        lambda c: c.fix[0].startswith("docker run --add-host host.docker.internal:host-gateway ...  (maps it to "
+                                      "172.17.0.1")
+
+
+@fires("ND703", "embedded-dns-upstream-silent")
+def _():
+    view = dataclasses.replace(VIEW, nameservers=("127.0.0.11",), ext_servers=("198.51.100.99",))
+    return world(view=view, reach=(), lookups=(
+        lookup("web.lab.test", "127.0.0.11", DnsResult.SERVFAIL),
+        lookup("web.lab.test", "198.51.100.99", DnsResult.TIMEOUT, upstream=True))), out("web.lab.test:80"), \
+        lambda c: c.summary == "Docker's embedded DNS forwards web.lab.test to 198.51.100.99, which does not answer " \
+                               "from app"
+
+
+@fires("ND703", "name-does-not-exist")
+def _():
+    return world(lookups=(lookup("nosuch.lab.test", "198.51.100.53", DnsResult.NXDOMAIN),), reach=()), \
+        out("nosuch.lab.test:80"), lambda c: "says it has no address" in c.summary
+
+
+@fires("ND703", "resolver-silent")
+def _():
+    return world(lookups=(lookup("web.lab.test", "198.51.100.53", DnsResult.TIMEOUT),), reach=()), \
+        out("web.lab.test:80"), lambda c: c.summary == "no resolver of app answers for web.lab.test (198.51.100.53)"
+
+
+@quiet("ND703", "resolved-by-dns")
+def _():
+    return world(lookups=RESOLVED), out("web.lab.test:80"), lambda d: d.verdict == "reachable"
+
+
+@quiet("ND703", "in-the-hosts-file")
+def _():
+    view = dataclasses.replace(VIEW, hosts=VIEW.hosts + (HostsEntry(FAR, ("db.internal",)),))
+    return world(view=view), out("db.internal:80"), lambda d: d.verdict == "reachable"
+
+
+@unknown("ND703", "not-looked-up")
+def _():
+    return world(reach=()), out("web.lab.test:80")
+
+
+# --- ND704 forwarding off ---------------------------------------------------------------------------
+
+@fires("ND704", "ip-forward-off")
+def _():
+    return world(reach=TIMED_OUT, firewall_=fw(ip_forward=False)), out(), \
+        lambda c: c.evidence == ("net.ipv4.ip_forward = 0 on the Docker host", f"from app to {FAR}:80: timeout")
+
+
+@quiet("ND704", "answered-all-the-same")
+def _():
+    return world(firewall_=fw(ip_forward=False)), out()
+
+
+@quiet("ND704", "to-the-docker-host")
+def _():
+    return world(firewall_=fw(ip_forward=False), reach=(attempt(ReachResult.ANSWERED, address="172.17.0.1"),)), \
+        out("172.17.0.1:80")
+
+
+@unknown("ND704", "sysctls-not-read")
+def _():
+    return world(reach=TIMED_OUT, firewall_=dataclasses.replace(fw(), outcome=Outcome.unavailable("needs root"))), out()
+
+
+# --- ND705 firewall-blocks, outbound ------------------------------------------------------------------
+
+@fires("ND705", "docker-user-drops-the-way-out")
+def _():
+    user = chain("filter", "DOCKER-USER", "", f"-d {FAR}/32 -p tcp -m tcp --dport 80 -j DROP", "-j RETURN")
+    return world(reach=TIMED_OUT, firewall_=fw(user)), out(), \
+        lambda c: c.fix[0] == f"iptables -D DOCKER-USER -d {FAR}/32 -p tcp -m tcp --dport 80 -j DROP" \
+        and "the connection: 172.17.0.2 -> 198.51.100.10:80/tcp, in on docker0, out on eth0" in c.evidence
+
+
+@fires("ND705", "docker-user-eats-the-replies")
+def _():
+    user = chain("filter", "DOCKER-USER", "", "-i eth0 -j DROP", "-j RETURN")
+    return world(reach=TIMED_OUT, firewall_=fw(user)), out(), \
+        lambda c: c.summary == f"a DOCKER-USER rule drops the replies from {FAR}:80"
+
+
+@fires("ND705", "forward-policy-drop-without-docker-rules")
+def _():
+    return world(reach=TIMED_OUT, firewall_=fw(chain("filter", "FORWARD", "DROP"))), out(), \
+        lambda c: "filter/FORWARD policy: DROP" in c.evidence
+
+
+@fires("ND705", "input-drops-traffic-to-the-host")
+def _():
+    return world(reach=(attempt(ReachResult.TIMEOUT, address="172.17.0.1", port=8000),),
+                 firewall_=fw(chain("filter", "INPUT", "DROP", "-i lo -j ACCEPT"))), out("172.17.0.1:8000"), \
+        lambda c: c.fix == ("iptables -I INPUT -i docker0 -p tcp --dport 8000 -j ACCEPT",)
+
+
+@quiet("ND705", "rule-depends-on-an-ipset")
+def _():
+    user = chain("filter", "DOCKER-USER", "", "-m set --match-set blocked dst -j DROP", "-j RETURN")
+    return world(reach=TIMED_OUT, firewall_=fw(user)), out()
+
+
+@quiet("ND705", "answered-through-the-rule")
+def _():
+    user = chain("filter", "DOCKER-USER", "", "-i eth0 -j DROP", "-j RETURN")
+    return world(firewall_=fw(user)), out()
+
+
+@unknown("ND705", "iptables-not-read")
+def _():
+    return world(reach=TIMED_OUT, firewall_=fw(iptables_outcome=Outcome.unavailable("iptables-save needs root"))), \
+        out()
+
+
+# --- ND706 no-masquerade ------------------------------------------------------------------------------
+
+@fires("ND706", "no-nat-for-the-subnet")
+def _():
+    return world(reach=TIMED_OUT, firewall_=fw(chain("nat", "POSTROUTING", "ACCEPT"))), out(), \
+        lambda c: c.fix[0] == "iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"
+
+
+@fires("ND706", "masquerade-switched-off-on-the-network")
+def _():
+    net = dataclasses.replace(BRIDGE, options={"com.docker.network.bridge.enable_ip_masquerade": "false"})
+    return world(reach=TIMED_OUT, networks=(net,), firewall_=fw(chain("nat", "POSTROUTING", "ACCEPT"))), out(), \
+        lambda c: "network bridge: com.docker.network.bridge.enable_ip_masquerade=false" in c.evidence
+
+
+@quiet("ND706", "masqueraded")
+def _():
+    return world(reach=TIMED_OUT), out()
+
+
+@quiet("ND706", "routed-back-by-the-lan")
+def _():
+    return world(firewall_=fw(chain("nat", "POSTROUTING", "ACCEPT"))), out()
+
+
+@unknown("ND706", "nat-not-read")
+def _():
+    return world(reach=TIMED_OUT, firewall_=fw(iptables_outcome=Outcome.failed("iptables-save exited 1"))), out()
+
+
+# --- ND707 subnet-overlap, outbound --------------------------------------------------------------------
+
+@fires("ND707", "another-network-holds-the-destination")
+def _():
+    net = dataclasses.replace(OTHER_NET, subnets=("198.51.100.0/25",))
+    return world(reach=TIMED_OUT, networks=(BRIDGE, net)), out(), \
+        lambda c: c.evidence[0] == f"{FAR} is inside network other's subnet 198.51.100.0/25"
+
+
+@quiet("ND707", "a-container-of-that-network")
+def _():
+    net = dataclasses.replace(OTHER_NET, subnets=("198.51.100.0/25",))
+    there = dataclasses.replace(client("other", FAR, name="far"), id="f" * 64)
+    return world(reach=TIMED_OUT, networks=(BRIDGE, net), others=(there,)), out()
+
+
+@unknown("ND707", "networks-not-read")
+def _():
+    snap = world(reach=TIMED_OUT)
+    return dataclasses.replace(snap, networks=(), networks_outcome=Outcome.failed("API error 500")), out()
+
+
+# --- ND708 host-service-on-loopback -------------------------------------------------------------------
+
+TO_HOST = (attempt(ReachResult.REFUSED, address="172.17.0.1", port=8000),
+           attempt(ReachResult.REFUSED, "host", address="172.17.0.1", port=8000))
+
+
+def holders(*sockets: Socket):
+    return PortHolders(Outcome(method="sock_diag"), sockets)
+
+
+@fires("ND708", "bound-to-loopback")
+def _():
+    return world(reach=TO_HOST, holders=holders(Socket("tcp", 4, "127.0.0.1", 8000, process="python3"))), \
+        out("172.17.0.1:8000"), lambda c: "on the Docker host: python3 on 127.0.0.1:8000" in c.evidence \
+        and c.fix[0].startswith("make the service listen on 172.17.0.1:8000")
+
+
+@quiet("ND708", "bound-to-all-addresses")
+def _():
+    return world(reach=(attempt(ReachResult.ANSWERED, address="172.17.0.1", port=8000),),
+                 holders=holders(Socket("tcp", 4, "0.0.0.0", 8000, process="python3"))), out("172.17.0.1:8000")
+
+
+@unknown("ND708", "host-sockets-not-read")
+def _():
+    return world(reach=TO_HOST, holders=PortHolders(Outcome.unavailable("needs root"))), out("172.17.0.1:8000")
+
+
+# --- ND709 destination-down ----------------------------------------------------------------------------
+
+@fires("ND709", "refused-from-the-host-too")
+def _():
+    return world(reach=(attempt(ReachResult.REFUSED), attempt(ReachResult.REFUSED, "host"))), out(), \
+        lambda c: c.evidence[-1] == f"from the Docker host: {FAR}:80 refused"
+
+
+@fires("ND709", "nothing-on-the-host")
+def _():
+    return world(reach=TO_HOST, holders=holders()), out("172.17.0.1:8000"), \
+        lambda c: "nothing on the Docker host listens on 8000/tcp" in c.evidence
+
+
+@quiet("ND709", "host-answered")
+def _():
+    return world(reach=TIMED_OUT), out()
+
+
+@unknown("ND709", "host-attempt-not-made")
+def _():
+    return world(reach=(attempt(ReachResult.REFUSED),)), out()

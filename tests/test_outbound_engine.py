@@ -1,0 +1,215 @@
+"""Outbound on the real engine: from a container to the Docker host, the lab's internet and names.
+
+Every failure is built for real (networks, sysctls, iptables rules, resolvers, host services) and
+checked against what the container itself gets, with busybox's nc and nslookup, before netdiag's
+answer is asserted: the cause code, its evidence and the fix with the real values. Healthy decoys
+must come out reachable with no cause. All traffic stays in the lab (see examples/lab.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+
+import pytest
+
+from examples import lab
+from examples.lab import FAR_DNS, FAR_WEB, LAB_NAME
+from tests.test_why_engine import cause, codes, free_port, iptables_restored, sysctl_restored, why
+
+pytestmark = pytest.mark.engine
+
+
+def gets(container: str, address: str, port: int) -> str:
+    """What the container really gets from address:port: the first line of the answer, or ""."""
+    p = lab.sh("docker", "exec", container, "sh", "-c",
+               f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 {address} {port}", check=False)
+    return p.stdout.splitlines()[0] if p.stdout else ""
+
+
+def resolves(container: str, name: str) -> bool:
+    """Whether the container's own resolver (busybox nslookup) finds the name."""
+    return lab.sh("docker", "exec", container, "nslookup", name, check=False).returncode == 0
+
+
+def out(*args: str, expect: int) -> dict:
+    return why(*args, expect=expect)
+
+
+def app(name: str, *args: str) -> str:
+    """An idle container that resolves names through the lab's DNS."""
+    return lab.run(name, "--dns", FAR_DNS, *args, cmd=("sleep", "600"))
+
+
+@contextlib.contextmanager
+def host_service(address: str, port: int):
+    """An HTTP server on the Docker host itself, bound to `address`."""
+    p = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", address, str(port)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/run")
+    try:
+        lab.wait_host_listening(port)
+        yield
+    finally:
+        p.kill()
+        p.wait()
+
+
+# --- healthy decoys -------------------------------------------------------------------------------
+
+def test_far_web_by_address_and_by_name(clean, internet):
+    app("ndt-out")
+    assert gets("ndt-out", FAR_WEB, 80).startswith("HTTP/1")
+    assert resolves("ndt-out", LAB_NAME)
+    d = out(f"{FAR_WEB}:80", "--from", "container:ndt-out", expect=0)
+    assert d["verdict"] == "reachable" and d["causes"] == [] and d["works"] == [f"{FAR_WEB}:80"]
+    assert d["target"] == {"container": None, "id": None, "port": 80, "to": f"{FAR_WEB}:80",
+                           "from": "container:ndt-out"}
+    d = out(LAB_NAME, "--port", "80", "--from", "container:ndt-out", expect=0)
+    steps = {s["hop"]: s for s in d["path"]}
+    assert steps["name resolution"]["detail"] == f"{LAB_NAME} at {FAR_DNS}: {FAR_WEB}"
+    assert steps["route out"]["detail"].startswith("198.51.100.0/24 via 198.18.0.2 dev ndt-wan0")
+    assert all(s["status"] in ("ok", "skip") for s in d["path"]), d["path"]
+
+
+def test_user_network_reaches_the_far_web_through_embedded_dns(clean, internet):
+    lab.network("ndt-onet", "--subnet", "10.81.0.0/24")
+    app("ndt-out", "--network", "ndt-onet")
+    d = out(f"{LAB_NAME}:80", "--from", "container:ndt-out", expect=0)
+    assert d["verdict"] == "reachable", d
+    assert "127.0.0.11" in {s["hop"]: s for s in d["path"]}["name resolution"]["detail"]
+
+
+def test_host_service_on_all_addresses_through_host_gateway(clean, internet):
+    port = free_port()
+    app("ndt-out", "--add-host", "host.docker.internal:host-gateway")
+    with host_service("0.0.0.0", port):
+        d = out(f"host.docker.internal:{port}", "--from", "container:ndt-out", expect=0)
+    assert d["causes"] == [] and d["works"] == [f"172.17.0.1:{port}"]
+
+
+# --- name resolution --------------------------------------------------------------------------------
+
+def test_loopback_resolver_inside_the_container(clean, internet):
+    lab.run("ndt-out", "--dns", "127.0.0.53", cmd=("sleep", "600"))
+    assert not resolves("ndt-out", LAB_NAME)
+    d = out(f"{LAB_NAME}:80", "--from", "container:ndt-out", expect=1)
+    assert codes(d) == ["dns-failure"]
+    c = cause(d, "dns-failure")
+    assert "127.0.0.53 is a loopback address" in c["summary"]
+    assert f"{LAB_NAME} at 127.0.0.53: unreachable (nothing listens there: ICMP port unreachable)" in c["evidence"]
+    assert c["fix"][0].startswith("docker run --dns")
+
+
+def test_host_docker_internal_undefined_on_linux(clean, internet):
+    app("ndt-out")
+    assert not resolves("ndt-out", "host.docker.internal")
+    d = out("host.docker.internal:8000", "--from", "container:ndt-out", expect=1)
+    c = cause(d, "dns-failure")
+    assert "host.docker.internal at 198.51.100.53: nxdomain" in c["evidence"]
+    assert c["fix"][0].startswith("docker run --add-host host.docker.internal:host-gateway")
+    assert "172.17.0.1" in c["fix"][0]
+
+
+def test_name_that_does_not_exist(clean, internet):
+    app("ndt-out")
+    d = out("nosuch.lab.test:80", "--from", "container:ndt-out", expect=1)
+    c = cause(d, "dns-failure")
+    assert "its resolver 198.51.100.53 says it has no address" in c["summary"]
+    assert {s["hop"]: s["status"] for s in d["path"]}["destination"] == "skip"
+
+
+def test_embedded_dns_upstream_unreachable(clean, internet):
+    lab.network("ndt-onet", "--subnet", "10.81.0.0/24")
+    lab.run("ndt-out", "--network", "ndt-onet", "--dns", "198.51.100.99", cmd=("sleep", "600"))
+    d = out(f"{LAB_NAME}:80", "--from", "container:ndt-out", expect=1)
+    c = cause(d, "dns-failure")
+    assert "embedded DNS forwards web.lab.test to 198.51.100.99" in c["summary"]
+    assert f"{LAB_NAME} at 198.51.100.99 (upstream, asked directly): timeout (no answer within 1.5s)" in c["evidence"]
+
+
+# --- the Docker host's part -------------------------------------------------------------------------
+
+def test_network_without_masquerade(clean, internet):
+    lab.network("ndt-nomasq", "--subnet", "10.82.0.0/24", "-o", "com.docker.network.bridge.enable_ip_masquerade=false")
+    lab.run("ndt-out", "--network", "ndt-nomasq", cmd=("sleep", "600"))
+    assert gets("ndt-out", FAR_WEB, 80) == ""
+    d = out(f"{FAR_WEB}:80", "--from", "container:ndt-out", expect=1)
+    assert codes(d) == ["no-masquerade"]
+    c = cause(d, "no-masquerade")
+    assert "ndt-out leaves as 10.82.0.2 (network ndt-nomasq, 10.82.0.0/24) through ndt-wan0" in c["evidence"]
+    assert "network ndt-nomasq: com.docker.network.bridge.enable_ip_masquerade=false" in c["evidence"]
+    assert c["fix"][0] == "recreate network ndt-nomasq without -o com.docker.network.bridge.enable_ip_masquerade=false"
+    assert f"from the Docker host itself: {FAR_WEB}:80 answered" in d["notes"]
+
+
+def test_ip_forwarding_off(clean, internet):
+    app("ndt-out")
+    with sysctl_restored("net.ipv4.ip_forward"):
+        lab.sh("sysctl", "-qw", "net.ipv4.ip_forward=0")
+        assert gets("ndt-out", FAR_WEB, 80) == ""
+        d = out(f"{FAR_WEB}:80", "--from", "container:ndt-out", expect=1)
+    assert codes(d) == ["ip-forwarding-disabled"]
+    assert cause(d, "ip-forwarding-disabled")["fix"][0] == "sysctl -w net.ipv4.ip_forward=1"
+
+
+def test_docker_user_rule_drops_the_way_out(clean, internet):
+    app("ndt-out")
+    with iptables_restored():
+        lab.sh("iptables", "-I", "DOCKER-USER", "-d", FAR_WEB, "-p", "tcp", "--dport", "80", "-j", "DROP")
+        assert gets("ndt-out", FAR_WEB, 80) == ""
+        d = out(f"{FAR_WEB}:80", "--from", "container:ndt-out", "--timeout", "1", expect=1)
+    c = cause(d, "firewall-blocks")
+    assert c["rule"] == "ND705"
+    assert "rule 1 of DOCKER-USER: -A DOCKER-USER -d 198.51.100.10/32 -p tcp -m tcp --dport 80 -j DROP" in c["evidence"]
+    assert c["fix"][0] == "iptables -D DOCKER-USER -d 198.51.100.10/32 -p tcp -m tcp --dport 80 -j DROP"
+
+
+def test_docker_user_rule_eats_the_replies(clean, internet):
+    """A rule written the way inbound filtering is taught, without a conntrack exception."""
+    app("ndt-out")
+    with iptables_restored():
+        lab.sh("iptables", "-I", "DOCKER-USER", "-i", "ndt-wan0", "-j", "DROP")
+        assert gets("ndt-out", FAR_WEB, 80) == ""
+        d = out(f"{FAR_WEB}:80", "--from", "container:ndt-out", "--timeout", "1", expect=1)
+    c = cause(d, "firewall-blocks")
+    assert c["summary"] == f"a DOCKER-USER rule drops the replies from {FAR_WEB}:80"
+    assert "iptables -I DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT" in c["fix"][1]
+
+
+def test_docker_network_swallows_the_destination(clean, internet):
+    app("ndt-out")
+    lab.network("ndt-over", "--subnet", "198.51.100.0/25")
+    d = out(f"{FAR_WEB}:80", "--from", "container:ndt-out", "--timeout", "1", expect=1)
+    c = cause(d, "subnet-overlap")
+    assert c["rule"] == "ND707"
+    assert "198.51.100.10 is inside network ndt-over's subnet 198.51.100.0/25" in c["evidence"]
+
+
+def test_internal_network_has_no_way_out(clean, internet):
+    lab.network("ndt-int", "--internal", "--subnet", "10.83.0.0/24")
+    lab.run("ndt-out", "--network", "ndt-int", cmd=("sleep", "600"))
+    d = out(f"{FAR_WEB}:80", "--from", "container:ndt-out", "--timeout", "1", expect=1)
+    assert cause(d, "internal-network")["rule"] == "ND702"
+
+
+# --- the destination ------------------------------------------------------------------------------
+
+def test_host_service_on_loopback_only(clean, internet):
+    port = free_port()
+    app("ndt-out")
+    with host_service("127.0.0.1", port):
+        d = out(f"172.17.0.1:{port}", "--from", "container:ndt-out", expect=1)
+    assert codes(d) == ["host-service-on-loopback"]
+    c = cause(d, "host-service-on-loopback")
+    assert any(e.startswith("on the Docker host: ") and f"127.0.0.1:{port}" in e for e in c["evidence"])
+    assert c["fix"][0].startswith(f"make the service listen on 172.17.0.1:{port}")
+
+
+def test_destination_refuses_the_host_too(clean, internet):
+    app("ndt-out")
+    d = out(f"{FAR_WEB}:81", "--from", "container:ndt-out", expect=1)
+    assert codes(d) == ["destination-down"]
+    c = cause(d, "destination-down")
+    assert "from the Docker host: 198.51.100.10:81 refused" in c["evidence"][-1]
+    assert c["fix"][1] == "nothing to change in Docker: the same attempt fails without it"
