@@ -254,9 +254,10 @@ def firewall_cmd(as_json):
     _print("firewall", Live().firewall(), as_json, firewall_text)
 
 
-@cli.command("why-unreachable", short_help="Why a container does not answer: causes, evidence, fix.")
-@click.argument("container", shell_complete=_complete_containers)
-@click.option("--port", "port", help="The container port in question (default: every exposed or published one).")
+@cli.command("why-unreachable", short_help="Why a container does not answer, or cannot get out: causes, evidence, fix.")
+@click.argument("container", metavar="CONTAINER|DESTINATION", shell_complete=_complete_containers)
+@click.option("--port", "port", help="The container port in question (default: every exposed or published one); "
+                                     "out of a container, the destination's port.")
 @click.option("--to", "to", default="", help="What was tried: ADDR[:PORT] (172.17.0.29, 0.0.0.0:5000, web:80).")
 @click.option("--from", "origin", default="host", show_default=True, help="host, or container:NAME.",
               shell_complete=_complete_origin)
@@ -269,6 +270,10 @@ def firewall_cmd(as_json):
 def why_cmd(container, port, to, origin, helper, timeout, as_json):
     """Why CONTAINER does not answer: the hop where the path breaks, the cause, the evidence and
     the fix with real values; what works instead.
+
+    With --from container:NAME, a DESTINATION that is not a container is an attempt out of that
+    container: ADDR, ADDR:PORT, NAME[:PORT] (resolved as the container resolves it), to the
+    Docker host, the LAN or the internet.
 
     Exit 0 reachable, 1 unreachable (the causes say why), 2 bad input, 3 could not diagnose.
     """

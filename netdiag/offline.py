@@ -24,6 +24,8 @@ def spec_for(bundle: Bundle, ref: str | None, port: int | None, to: str, origin:
         recorded = next((a for a in bundle.attempts if a.container == target.id), AttemptSpec(target.id))
     if port is None and not to and origin is None:
         return recorded
+    if not recorded.container:  # an attempt out of a container: what is not given stays as recorded
+        return AttemptSpec("", port, to or recorded.to, parse_origin(origin or recorded.origin))
     return AttemptSpec(recorded.container, port, to or "", parse_origin(origin or "host"))
 
 
@@ -49,7 +51,8 @@ def summary(paths: list[str]) -> list[BundleRow]:
             bundle = load(path)
             for spec in bundle.attempts:
                 d = explain(bundle.snapshot, spec)
-                rows.append(BundleRow(name, d.container, d.verdict, tuple(c.code for c in d.causes)))
+                who = d.container or f"{d.attempt.origin} -> {d.attempt.to_text}"  # an outbound attempt
+                rows.append(BundleRow(name, who, d.verdict, tuple(c.code for c in d.causes)))
         except NetdiagError as e:
             rows.append(BundleRow(name, "", None, (), e.message))
     return rows

@@ -38,8 +38,10 @@ from netdiag.diagnosis import AttemptSpec
 from netdiag.facts import Snapshot
 from netdiag.vocab import Origin
 
-# the names Docker gives its own networks: kept
-KEEP_NAMES = {"bridge", "host", "none", "default", "ingress", "docker_gwbridge"}
+# the names Docker gives its own networks, and the names every container's /etc/hosts holds: kept
+KEEP_NAMES = {"bridge", "host", "none", "default", "ingress", "docker_gwbridge", "localhost", "ip6-localhost",
+              "ip6-loopback", "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters",
+              "host.docker.internal", "gateway.docker.internal"}
 # words that keep their meaning in free text whatever a container or host is called: the
 # vocabularies' words (tcp, remote, docker-desktop ...) and localhost
 TEXT_WORDS = {"localhost"} | {m.value for v in vars(vocab).values()
@@ -51,7 +53,7 @@ IPV6 = re.compile(r"(?<![\w:.])([0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})(/\d{
 MAPPED = re.compile(r"(?<![\w:])(::ffff:)(\d{1,3}(?:\.\d{1,3}){3})(?!\w|\.\d)", re.I)
 
 # the fields whose value is a name, an address (or a CIDR), a docker endpoint URL
-NAME_FIELDS = {"name", "image", "network", "aliases", "hostname", "daemon_name", "context"}
+NAME_FIELDS = {"name", "image", "network", "aliases", "hostname", "daemon_name", "context", "names", "search"}
 ADDRESS_FIELDS = {"ipv4", "ipv6", "gateway", "gateways", "host_ip", "address", "responder", "host_address",
                   "container_ip", "destination", "subnets", "addresses"}
 KEPT_FIELDS = {"id", "network_id", "container_id", "process", "device", "bridge"}
@@ -260,6 +262,16 @@ def scrub_document(doc: dict[str, Any], scrubber: Scrubber | None = None) -> tup
         s.add_name(c.get("image", ""), "image")
     for n in snap.get("networks", []):
         s.add_name(n.get("name", ""), "network")
+    ids = [c.get("id", "") for c in snap.get("containers", [])]
+    for v in snap.get("source_views", []):  # the names a container knows: /etc/hosts, search domains
+        for entry in v.get("hosts", []):
+            for name in entry.get("names", []):
+                if not any(i.startswith(name) for i in ids):  # a container's own hostname is its id
+                    s.add_name(name, "host")
+        for domain in v.get("search", []):
+            s.add_name(domain, "domain")
+    for lk in snap.get("lookups", []):  # the names looked up from inside a container
+        s.add_name(lk.get("name", ""), "host")
     for host in (snap.get("client"), snap.get("docker_host")):
         if host:
             s.add_name(host.get("hostname", ""), "host")

@@ -141,12 +141,20 @@ def why_unreachable(ref: str, port: int | None, to: str, origin: str, helper: st
 
 def collect(refs: list[str], port: int | None = None, to: str = "", origin: str = "host", helper: str = ""):
     """A Bundle: every fact, and the reach observations of each named container's attempt (every
-    container's when none is named), for `explain` to replay offline."""
+    container's when none is named), for `explain` to replay offline. With no container named,
+    `--from container:NAME --to DEST` records the attempt out of that container instead."""
     source = parse_origin(origin)
     from netdiag import __version__
     from netdiag.bundle import Bundle
+    from netdiag.live import Live
 
-    snapshot, api = live_snapshot(refs, source, holders=True, helper=helper)
+    live = Live(helper=helper)
+    if not refs and to and not source.is_host:  # the attempt out of that container to `to`
+        src = live.container(source.container)
+        snapshot = live.snapshot(listen=[src], holders=True)
+        snapshot = observe_outbound(snapshot, find(snapshot, src.id), to, port, live.api, live.local)
+        return Bundle(snapshot, (AttemptSpec("", port, to, source),), __version__, snapshot.created)
+    snapshot, api = live_snapshot(refs, source, holders=True, helper=helper, live=live)
     targets = [find(snapshot, r) for r in refs] or list(snapshot.containers)
     specs = [AttemptSpec(c.id, port, to or "", source) for c in targets]
     snapshot = observe(snapshot, [s for s, c in zip(specs, targets) if c.state.running], api=api)

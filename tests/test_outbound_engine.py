@@ -213,3 +213,43 @@ def test_destination_refuses_the_host_too(clean, internet):
     c = cause(d, "destination-down")
     assert "from the Docker host: 198.51.100.10:81 refused" in c["evidence"][-1]
     assert c["fix"][1] == "nothing to change in Docker: the same attempt fails without it"
+
+
+def test_no_network_at_all(clean, internet):
+    lab.run("ndt-out", "--network", "none", cmd=("sleep", "600"))
+    d = out(f"{FAR_WEB}:80", "--from", "container:ndt-out", "--timeout", "1", expect=1)
+    assert codes(d)[0] == "no-network"
+    assert cause(d, "no-network")["fix"] == ["docker network connect bridge ndt-out"]
+
+
+# --- the contract, bundles, and the support engineer's side ------------------------------------------
+
+def test_outbound_json_follows_the_schema_and_the_text_names_the_destination(clean, internet):
+    from tests.schemas import validate
+
+    app("ndt-out")
+    d = out(f"{LAB_NAME}:81", "--from", "container:ndt-out", expect=1)
+    assert validate(d) == "diagnosis"
+    text = lab.netdiag("why-unreachable", f"{LAB_NAME}:81", "--from", "container:ndt-out").stdout
+    assert text.startswith(f"UNREACHABLE: {LAB_NAME}:81 ({FAR_WEB}) from container:ndt-out")
+    assert "[destination-down]" in text
+
+
+def test_outbound_bundle_explains_offline_like_the_live_command_and_scrubbed(clean, internet, tmp_path):
+    import json
+
+    app("ndt-out")
+    bundle = tmp_path / "out.json"
+    p = lab.netdiag("collect", "-o", str(bundle), "--from", "container:ndt-out", "--to", f"{LAB_NAME}:81")
+    assert p.returncode == 0, p.stderr
+    live = out(f"{LAB_NAME}:81", "--from", "container:ndt-out", expect=1)
+    p = lab.netdiag("explain", str(bundle), "--json")
+    offline = json.loads(p.stdout)
+    assert p.returncode == 1 and codes(offline) == codes(live) == ["destination-down"]
+    assert offline["causes"][0]["evidence"] == live["causes"][0]["evidence"]
+    p = lab.netdiag("scrub", str(bundle), "-o", str(tmp_path / "scrubbed.json"), "--map", str(tmp_path / "map.json"))
+    assert p.returncode == 0, p.stderr
+    scrubbed = (tmp_path / "scrubbed.json").read_text()
+    assert LAB_NAME not in scrubbed and FAR_WEB not in scrubbed and "ndt-out" not in scrubbed
+    p = lab.netdiag("explain", str(tmp_path / "scrubbed.json"), "--json")
+    assert p.returncode == 1 and codes(json.loads(p.stdout)) == ["destination-down"]
