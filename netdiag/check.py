@@ -26,6 +26,39 @@ def _reach_spec(e: Expectation, snapshot: Snapshot) -> AttemptSpec:
                        parse_origin(str(e.params.get("from") or "host")))
 
 
+def _outbound_spec(e: Expectation, snapshot: Snapshot) -> AttemptSpec:
+    from netdiag.reasoner import parse_origin
+    from netdiag.why import find
+
+    origin = parse_origin(str(e.params["from"]))
+    find(snapshot, origin.container)  # a source that does not exist fails the expectation
+    return AttemptSpec("", e.params.get("port"), str(e.params["to"]), origin)
+
+
+def observe_outbound_all(snapshot: Snapshot, specs: list[AttemptSpec], api) -> Snapshot:
+    """The outbound observations of every spec, probed concurrently, merged into one snapshot."""
+    import dataclasses
+
+    from netdiag.probes.runner import run_concurrently
+    from netdiag.vocab import Location
+    from netdiag.why import find, observe_outbound
+
+    local = snapshot.engine.location == Location.LOCAL
+    bare = dataclasses.replace(snapshot, reach=(), source_views=(), lookups=())
+    tasks = {str(i): (lambda s=s: observe_outbound(bare, find(snapshot, s.origin.container), s.to, s.port, api, local))
+             for i, s in enumerate(specs)}
+    found = run_concurrently(tasks, timeout=30)
+    views = {v.container_id: v for v in snapshot.source_views}
+    reach, lookups = list(snapshot.reach), list(snapshot.lookups)
+    for r in found.values():
+        if isinstance(r, Snapshot):
+            views.update({v.container_id: v for v in r.source_views})
+            reach += [x for x in r.reach if x not in reach]
+            lookups += [x for x in r.lookups if x not in lookups]
+    return dataclasses.replace(snapshot, reach=tuple(reach), source_views=tuple(views.values()),
+                               lookups=tuple(lookups))
+
+
 def _static(e: Expectation, snapshot: Snapshot) -> Result:
     from netdiag.subnets import overlaps
     from netdiag.why import find
@@ -60,19 +93,26 @@ def evaluate(expectations: list[Expectation]) -> list[Result]:
     """Every expectation against the live engine, once."""
     from netdiag.why import explain, live_snapshot, observe
 
-    snapshot, api = live_snapshot([])
+    snapshot, api = live_snapshot([], holders=any(e.kind == ExpectationKind.REACHABLE_FROM for e in expectations))
     specs: dict[int, AttemptSpec] = {}
     results: dict[int, Result] = {}
+    outward: list[AttemptSpec] = []
     for i, e in enumerate(expectations):
         try:
             if e.kind == ExpectationKind.REACHABLE:
                 specs[i] = _reach_spec(e, snapshot)
+            elif e.kind == ExpectationKind.REACHABLE_FROM:
+                specs[i] = _outbound_spec(e, snapshot)
+                outward.append(specs[i])
             else:
                 results[i] = _static(e, snapshot)
         except NetdiagError as err:  # a container that does not exist (yet) fails its expectation
             results[i] = Result(e, FAIL, err.message)
-    if specs:
-        snapshot = observe(snapshot, list(specs.values()), api=api)
+    if outward:
+        snapshot = observe_outbound_all(snapshot, outward, api)
+    inward = [s for s in specs.values() if s.container]
+    if inward:
+        snapshot = observe(snapshot, inward, api=api)
     for i, spec in specs.items():
         try:
             d = explain(snapshot, spec)
@@ -103,12 +143,13 @@ def wait_for(expectations: list[Expectation], seconds: float, say=None) -> list[
         delay = min(delay * 1.6, 3.0)
 
 
-def doctor(progress=None) -> DoctorReport:
-    """Every container on the engine through every rule, concurrently; networks against routes."""
+def doctor(progress=None, outbound: str = "") -> DoctorReport:
+    """Every container on the engine through every rule, concurrently; networks against routes;
+    with `outbound` (ADDR[:PORT] or NAME[:PORT]), every running container's attempt out to it."""
     from netdiag.subnets import overlaps
     from netdiag.why import explain, live_snapshot, observe
 
-    snapshot, api = live_snapshot([])
+    snapshot, api = live_snapshot([], holders=True if outbound else None)
     specs = [AttemptSpec(c.id) for c in snapshot.containers]
     running = [s for s, c in zip(specs, snapshot.containers) if c.state.running]
     snapshot = observe(snapshot, running, api=api)
@@ -130,4 +171,18 @@ def doctor(progress=None) -> DoctorReport:
         if host is not None and host.outcome.ok:
             found += [f"network {o.network} ({o.subnet}) overlaps {o.kind} {o.prefix} dev {o.device} on the {o.machine}"
                       for o in overlaps(snapshot.networks, host, snapshot.engine.host_address)]
-    return DoctorReport(tuple(sorted(rows, key=lambda r: r.container)), tuple(found), broken)
+    out_rows = []
+    if outbound:
+        from netdiag.vocab import Origin
+
+        sources = [c for c in snapshot.containers if c.state.running]
+        out_specs = [AttemptSpec("", None, outbound, Origin(c.name)) for c in sources]
+        observed = observe_outbound_all(snapshot, out_specs, api)
+        for spec, c in zip(out_specs, sources):
+            d = explain(observed, spec)
+            out_rows.append(DoctorRow(c.name, c.id, c.state.status, d.ports, d.verdict, tuple(x.code for x in d.causes),
+                                      d.causes[0].summary if d.causes else "; ".join(d.unknown_reasons or d.works)))
+            if d.verdict != Verdict.REACHABLE:
+                broken[f"{c.id}->{outbound}"] = d
+    return DoctorReport(tuple(sorted(rows, key=lambda r: r.container)), tuple(found), broken, outbound,
+                        tuple(sorted(out_rows, key=lambda r: r.container)))

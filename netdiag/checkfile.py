@@ -4,6 +4,7 @@
     expect:
       - reachable: {container: web, port: 80}                    # from the host
       - reachable: {container: api, port: 8000, from: "container:web", to: "api:8000"}
+      - reachable-from: {from: "container:web", to: "db.example.internal:5432"}   # out of web
       - not-published: {container: db, address: 0.0.0.0}         # nothing of db on 0.0.0.0
       - no-overlap: {}                                           # no Docker network vs host routes
       - on-network: {container: web, network: app}
@@ -24,6 +25,7 @@ from netdiag.vocab import ExpectationKind
 KINDS: dict[str, tuple[set[str], set[str]]] = {
     # kind: (required keys, optional keys)
     ExpectationKind.REACHABLE: ({"container"}, {"port", "to", "from"}),
+    ExpectationKind.REACHABLE_FROM: ({"from", "to"}, {"port"}),
     ExpectationKind.NOT_PUBLISHED: ({"container"}, {"address"}),
     ExpectationKind.NO_OVERLAP: (set(), set()),
     ExpectationKind.ON_NETWORK: ({"container", "network"}, set()),
@@ -46,6 +48,9 @@ class Expectation:
             how = f" via {p['to']}" if p.get("to") else ""
             port = f" port {p['port']}" if p.get("port") else ""
             return f"{p['container']}{port} reachable from {p.get('from', 'host')}{how}"
+        if self.kind == ExpectationKind.REACHABLE_FROM:
+            port = f" port {p['port']}" if p.get("port") else ""
+            return f"{p['to']}{port} reachable from {p['from']}"
         if self.kind == ExpectationKind.NOT_PUBLISHED:
             return f"{p['container']} publishes nothing on {p.get('address', '0.0.0.0')}"
         if self.kind == ExpectationKind.ON_NETWORK:
@@ -176,9 +181,11 @@ def _check_values(params: dict[str, Any]) -> None:
         params["port"] = port(str(params["port"]))
     if "from" in params:
         try:
-            Origin.parse(params["from"])
+            origin = Origin.parse(params["from"])
         except ValueError:
             raise ValueError(f"from must be host or container:NAME, not {quote(params['from'])}") from None
+        if "container" not in params and origin.is_host:
+            raise ValueError("from must name the container the attempt starts in: container:NAME")
     if "to" in params:
         parse_to(params["to"])
     if "address" in params:

@@ -516,11 +516,14 @@ def check_cmd(path, wait, junit_path, as_json):
 
 
 @cli.command("doctor", short_help="Every container and network through every rule.")
+@click.option("--outbound", "outbound", default="", metavar="DEST",
+              help="Also try DEST (ADDR[:PORT], NAME[:PORT]) from inside every running container.")
 @json_option
 @command
-def doctor_cmd(as_json):
+def doctor_cmd(outbound, as_json):
     """Check every container on the engine against every rule, concurrently, and every network
-    against the host's routes: a summary table (container, ports, verdict, causes).
+    against the host's routes: a summary table (container, ports, verdict, causes). With
+    --outbound DEST, every running container's attempt out to DEST too.
 
     Exit 0 nothing broken, 1 some container unreachable, 3 some could not be checked.
     """
@@ -532,7 +535,11 @@ def doctor_cmd(as_json):
     def progress(done, total):
         click.echo(f"\rnetdiag: checked {done}/{total} containers", err=True, nl=done == total)
 
-    report = doctor(progress if tty else None)
+    if outbound:
+        from netdiag.reasoner.outward import destination
+
+        destination(outbound, None)  # bad input before the daemon is asked
+    report = doctor(progress if tty else None, outbound)
     if as_json:
         from netdiag.render.jsondoc import doctor_document, dumps
 
@@ -541,7 +548,7 @@ def doctor_cmd(as_json):
         from netdiag.render.text import doctor_text
 
         click.echo(_text(doctor_text, report))
-    sys.exit(exit_code(r.verdict for r in report.rows))
+    sys.exit(exit_code(r.verdict for r in report.rows + report.outbound))
 
 
 @cli.command("rules", short_help="The rule catalog, or one rule explained.")

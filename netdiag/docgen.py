@@ -152,7 +152,8 @@ def schemas() -> dict[str, dict[str, Any]]:
     out["explain-summary"] = _document("explain-summary", "netdiag explain FOLDER --json",
                                        {"bundles": tuple[BundleRow, ...]})
     out["doctor"] = _document("doctor", "netdiag doctor --json",
-                              {"containers": tuple[DoctorRow, ...], "overlaps": tuple[str, ...]})
+                              {"containers": tuple[DoctorRow, ...], "overlaps": tuple[str, ...],
+                               "outbound_to": str | None, "outbound": tuple[DoctorRow, ...]})
     result = {"type": "object", "required": ["name", "kind", "line", "status", "detail", "diagnosis"],
               "additionalProperties": False, "properties": {
                   "name": {"type": "string"}, "kind": {"type": "string", "enum": [k.value for k in ExpectationKind]},

@@ -49,6 +49,8 @@ class DoctorReport:
     rows: tuple[DoctorRow, ...]
     overlaps: tuple[str, ...] = ()
     diagnoses: dict[str, Diagnosis] = field(default_factory=dict)  # container id -> diagnosis of the broken ones
+    outbound_to: str = ""  # doctor --outbound DEST: the destination every running container tried
+    outbound: tuple[DoctorRow, ...] = ()  # one row per running container: its attempt out to `outbound_to`
 
 
 def exit_code(statuses: Iterable[CheckStatus | Verdict | None]) -> int:

@@ -258,6 +258,7 @@ class ExpectationKind(Vocab):
     """What one entry of a netdiag.yml expects."""
 
     REACHABLE = "reachable"
+    REACHABLE_FROM = "reachable-from"  # out of a container: the Docker host, the LAN, the internet, a name
     NOT_PUBLISHED = "not-published"
     NO_OVERLAP = "no-overlap"
     ON_NETWORK = "on-network"

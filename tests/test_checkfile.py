@@ -38,6 +38,10 @@ def test_the_example_parses():
     ("version: 1\nversion: 1\nexpect: []\n", 2, "'version' appears twice"),
     ("version: 1\nexpect:\n  - reachable: {container: web\n", 4, "not valid YAML"),
     ("version: 1\nexpects: []\n", 2, "unknown key 'expects'"),
+    ("version: 1\nexpect:\n  - reachable-from: {from: host, to: '198.51.100.10:80'}\n", 3,
+     "from must name the container the attempt starts in"),
+    ("version: 1\nexpect:\n  - reachable-from: {from: 'container:web'}\n", 3, "reachable-from: missing to"),
+    ("version: 1\nexpect:\n  - reachable-from: {from: 'container:web', to: 'db:pg'}\n", 3, "'pg' is not a port"),
     ("version: 1\nexpect:\n  - reachable: {container: web, from: laptop}\n", 3, "from must be host or container:NAME"),
     ("- just a list\n", 1, "expected a mapping"),
 ])

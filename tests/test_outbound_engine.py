@@ -253,3 +253,30 @@ def test_outbound_bundle_explains_offline_like_the_live_command_and_scrubbed(cle
     assert LAB_NAME not in scrubbed and FAR_WEB not in scrubbed and "ndt-out" not in scrubbed
     p = lab.netdiag("explain", str(tmp_path / "scrubbed.json"), "--json")
     assert p.returncode == 1 and codes(json.loads(p.stdout)) == ["destination-down"]
+
+
+# --- CI and the whole engine ---------------------------------------------------------------------------
+
+def test_check_reachable_from_and_doctor_outbound(clean, internet, tmp_path):
+    import json
+
+    app("ndt-good")
+    lab.run("ndt-badns", "--dns", "127.0.0.53", cmd=("sleep", "600"))
+    spec = tmp_path / "netdiag.yml"
+    spec.write_text("version: 1\nexpect:\n"
+                    f"  - reachable-from: {{from: \"container:ndt-good\", to: \"{LAB_NAME}:80\"}}\n"
+                    f"  - reachable-from: {{from: \"container:ndt-badns\", to: \"{LAB_NAME}\", port: 80}}\n")
+    p = lab.netdiag("check", "-f", str(spec), "--json")
+    results = json.loads(p.stdout)["results"]
+    assert p.returncode == 1
+    assert [(r["status"], r["line"]) for r in results] == [("pass", 3), ("fail", 4)]
+    assert results[0]["detail"] == f"reachable at {FAR_WEB}:80"
+    assert results[1]["diagnosis"]["causes"][0]["code"] == "dns-failure"
+    p = lab.netdiag("doctor", "--outbound", f"{LAB_NAME}:80", "--json")
+    doc = json.loads(p.stdout)
+    from tests.schemas import validate
+
+    assert validate(doc) == "doctor" and validate(json.loads(lab.netdiag("check", "-f", str(spec), "--json").stdout))
+    assert p.returncode == 1 and doc["outbound_to"] == f"{LAB_NAME}:80"
+    rows = {r["container"]: r for r in doc["outbound"] if r["container"].startswith("ndt-")}
+    assert rows["ndt-good"]["verdict"] == "reachable" and rows["ndt-badns"]["causes"] == ["dns-failure"]

@@ -61,7 +61,8 @@ def check_document(results: list[Result], path: str) -> dict[str, Any]:
 
 def doctor_document(report: DoctorReport) -> dict[str, Any]:
     return {"schema": schema_id("doctor"), "containers": [public(r) for r in report.rows],
-            "overlaps": list(report.overlaps)}
+            "overlaps": list(report.overlaps), "outbound_to": report.outbound_to or None,
+            "outbound": [public(r) for r in report.outbound]}
 
 
 def rules_document(rules: list[Any]) -> dict[str, Any]:

@@ -170,6 +170,12 @@ def doctor_text(report) -> str:
                       ", ".join(r.causes) or "-", r.detail[:90]) for r in report.rows],
                     ["container", "state", "ports", "verdict", "causes", "detail"])]
     lines += [f"overlap: {o}" for o in report.overlaps]
+    if report.outbound_to:
+        lines += ["", f"out of each running container to {report.outbound_to}:"]
+        lines.append(_table([(r.container, r.verdict or "-", ", ".join(r.causes) or "-", r.detail[:90])
+                             for r in report.outbound], ["container", "verdict", "causes", "detail"]))
     if report.diagnoses:
-        lines.append("\nnetdiag why-unreachable NAME explains each one in full.")
+        lines.append("\nnetdiag why-unreachable NAME explains each one in full"
+                     + (f" (and why-unreachable {report.outbound_to} --from container:NAME each attempt out)."
+                        if report.outbound_to else "."))
     return "\n".join(lines)
