@@ -22,6 +22,14 @@ Docker host) through a veth, its addresses routed there and nowhere else:
     of a higher metric beneath it: should the veth vanish, lab traffic dies here instead of
     leaving the machine. ndt-inet has no route back to container subnets: only source-NATed
     traffic gets its replies, as on the real internet.
+
+Beside it, an office behind a router whose far link carries only 1400-byte packets, and which
+drops the ICMP "fragmentation needed" it should send (an MTU black hole):
+
+    root namespace 198.18.1.1/30 --veth-- 198.18.1.2/30 netns ndt-rtr (forwards)
+    ndt-rtr's end of that link has MTU 1400 (the Docker host's end 1500: it cannot know)
+    ndt-rtr 198.18.2.1/30 --veth-- 198.18.2.2/30 netns ndt-office
+    ndt-office holds 198.18.64.10, a web server whose page is 512 KiB.
 """
 
 from __future__ import annotations
@@ -184,6 +192,10 @@ FAR_SILENT = "198.51.100.99"  # an address nothing answers at
 LAB_NAME = "web.lab.test"  # resolves to FAR_WEB at FAR_DNS
 INET_ROUTES = ("198.51.100.0/24", "198.18.0.0/15")
 INET_PIDS = "/run/netdiag-test-inet.pids"
+ROUTER = "ndt-rtr"
+OFFICE = "ndt-office"
+OFFICE_WEB = "198.18.64.10"  # a 512 KiB page behind the 1400-byte link
+LOW_MTU = 1400
 
 
 def make_internet() -> None:
@@ -214,6 +226,12 @@ def make_internet() -> None:
          "--no-poll", f"--listen-address={FAR_DNS}", "--bind-interfaces", "--port=53", "--user=root",
          f"--host-record={LAB_NAME},{FAR_WEB}", "--local=/test/", "--local=/internal/", "--pid-file="],
     ]
+    _make_office()
+    office = f"{www}/office"
+    os.makedirs(office, exist_ok=True)
+    with open(f"{office}/index.html", "w") as f:
+        f.write("x" * 512 * 1024)
+    procs.append(["ip", "netns", "exec", OFFICE, busybox, "httpd", "-f", "-p", f"{OFFICE_WEB}:80", "-h", office])
     pids = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True).pid for argv in procs]
     with open(INET_PIDS, "w") as f:
@@ -221,10 +239,38 @@ def make_internet() -> None:
     deadline = time.time() + 10
     while time.time() < deadline:
         up = sh(*inet, "sh", "-c", "ss -Hltn 'sport = :80'; ss -Hlun 'sport = :53'", check=False).stdout
-        if f"{FAR_WEB}:80" in up and f"{FAR_DNS}:53" in up:
+        office = sh("ip", "netns", "exec", OFFICE, "ss", "-Hltn", check=False).stdout
+        if f"{FAR_WEB}:80" in up and f"{FAR_DNS}:53" in up and f"{OFFICE_WEB}:80" in office:
             return
         time.sleep(0.1)
     raise AssertionError("the lab's web or DNS server did not start in ndt-inet")
+
+
+def _make_office() -> None:
+    """The router with the 1400-byte link that drops "fragmentation needed", and the office behind it."""
+    rtr = ("ip", "netns", "exec", ROUTER)
+    office = ("ip", "netns", "exec", OFFICE)
+    sh("ip", "netns", "add", ROUTER)
+    sh("ip", "netns", "add", OFFICE)
+    sh("ip", "link", "add", "ndt-lan0", "type", "veth", "peer", "name", "ndt-rtr0", "netns", ROUTER)
+    sh("ip", "addr", "add", "198.18.1.1/30", "dev", "ndt-lan0")
+    sh("ip", "link", "set", "ndt-lan0", "up")
+    sh(*rtr, "ip", "link", "set", "lo", "up")
+    sh(*rtr, "ip", "link", "set", "ndt-rtr0", "mtu", str(LOW_MTU))
+    sh(*rtr, "ip", "addr", "add", "198.18.1.2/30", "dev", "ndt-rtr0")
+    sh(*rtr, "ip", "link", "set", "ndt-rtr0", "up")
+    sh(*rtr, "ip", "link", "add", "ndt-rtr1", "type", "veth", "peer", "name", "ndt-off0", "netns", OFFICE)
+    sh(*rtr, "ip", "addr", "add", "198.18.2.1/30", "dev", "ndt-rtr1")
+    sh(*rtr, "ip", "link", "set", "ndt-rtr1", "up")
+    sh(*rtr, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    sh(*rtr, "ip", "route", "add", "198.18.64.0/24", "via", "198.18.2.2")
+    sh(*rtr, "iptables", "-A", "OUTPUT", "-p", "icmp", "--icmp-type", "fragmentation-needed", "-j", "DROP")
+    sh(*office, "ip", "link", "set", "lo", "up")
+    sh(*office, "ip", "addr", "add", "198.18.2.2/30", "dev", "ndt-off0")
+    sh(*office, "ip", "link", "set", "ndt-off0", "up")
+    sh(*office, "ip", "addr", "add", f"{OFFICE_WEB}/32", "dev", "lo")
+    sh(*office, "ip", "route", "add", "default", "via", "198.18.2.1")
+    sh("ip", "route", "add", "198.18.64.0/24", "via", "198.18.1.2", "dev", "ndt-lan0")
 
 
 def remove_internet() -> None:
@@ -238,8 +284,10 @@ def remove_internet() -> None:
         os.unlink(INET_PIDS)
     except OSError:
         pass
-    sh("ip", "netns", "del", INET, check=False)
-    sh("ip", "link", "del", "ndt-wan0", check=False)
+    for ns in (INET, ROUTER, OFFICE):
+        sh("ip", "netns", "del", ns, check=False)
+    for link in ("ndt-wan0", "ndt-lan0"):
+        sh("ip", "link", "del", link, check=False)
     for net in INET_ROUTES:
         while sh("ip", "route", "del", "blackhole", net, "metric", "4242", check=False).returncode == 0:
             pass

@@ -395,6 +395,24 @@ class Lookup:
     upstream: bool = False  # asked of an upstream directly, to tell it from the embedded DNS in front
 
 
+@dataclass(frozen=True)
+class PathMtu:
+    """How large a packet gets from inside a container to a destination that answers small ones:
+    echoes sent with don't-fragment set, and one bounded download."""
+
+    outcome: Outcome
+    address: str
+    origin: Origin = Origin()
+    interface_mtu: int = 0  # the MTU of the container's interface towards the destination
+    sizes: tuple[int, ...] = ()  # IP packet sizes sent with don't-fragment set
+    answered: tuple[int, ...] = ()  # those that came back
+    frag_needed_from: str = ""  # a router that said "fragmentation needed"; "" when none did
+    frag_needed_mtu: int | None = None  # the next-hop MTU it named
+    transfer_expected: int | None = None  # the Content-Length of GET /, when the service is HTTP
+    transfer_received: int = 0  # body bytes that arrived
+    transfer_detail: str = ""  # "" when no download was tried
+
+
 # --- the whole picture ------------------------------------------------------------------------
 
 
@@ -412,6 +430,7 @@ class Snapshot:
     reach: tuple[Reach, ...] = ()
     source_views: tuple[SourceView, ...] = ()
     lookups: tuple[Lookup, ...] = ()
+    path_mtu: tuple[PathMtu, ...] = ()
     schema: int = SCHEMA_VERSION
     netdiag_version: str = ""
     created: str = ""

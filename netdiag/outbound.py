@@ -13,7 +13,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from netdiag.diagnosis import Attempt
-from netdiag.facts import Container, Engine, HostNet, Lookup, Network, Reach, Route, Snapshot, SourceView
+from netdiag.facts import Container, Engine, HostNet, Lookup, Network, PathMtu, Reach, Route, Snapshot, SourceView
 from netdiag.memo import per_snapshot
 from netdiag.parsers.resolv import EMBEDDED_DNS, in_hosts
 from netdiag.parsers.routes import route_for
@@ -216,6 +216,10 @@ class Outbound:
 
     def from_host(self) -> Reach | None:
         return _reach(self.snapshot).get((self.address, self.port, self.kind, HOST.container))
+
+    def path_mtu(self) -> PathMtu | None:
+        return next((m for m in self.snapshot.path_mtu if m.address == self.address
+                     and m.origin.container == self.source.name), None)
 
     def answered(self) -> bool:
         r = self.from_source()

@@ -212,7 +212,15 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
     else:
         attempts = (Reach(Outcome.unavailable("an echo from inside the container needs the daemon on this machine"),
                           kind, address, None, origin=origin),)
-    return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + attempts)
+    snapshot = dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + attempts)
+    ctx = Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, to, port))
+    if local and ctx.answered() and not ctx.to_docker_host() and ctx.docker_network_of(address) is None:
+        from netdiag.probes.outward import probe_path_mtu
+
+        r = ctx.from_source()
+        http = r is not None and r.banner.startswith("HTTP/")
+        snapshot = dataclasses.replace(snapshot, path_mtu=(probe_path_mtu(source, view, address, port, http),))
+    return snapshot
 
 
 def _names_no_container(live, ref: str) -> bool:

@@ -280,3 +280,32 @@ def test_check_reachable_from_and_doctor_outbound(clean, internet, tmp_path):
     assert p.returncode == 1 and doc["outbound_to"] == f"{LAB_NAME}:80"
     rows = {r["container"]: r for r in doc["outbound"] if r["container"].startswith("ndt-")}
     assert rows["ndt-good"]["verdict"] == "reachable" and rows["ndt-badns"]["causes"] == ["dns-failure"]
+
+
+# --- large packets ---------------------------------------------------------------------------------
+
+def test_mtu_black_hole_behind_the_office_router(clean, internet):
+    """Small requests are answered, the 512 KiB page never arrives: the router's 1400-byte link
+    drops full-sized packets and the ICMP that would say so."""
+    from examples.lab import OFFICE_WEB
+
+    app("ndt-out")
+    d = out(f"{OFFICE_WEB}:80", "--from", "container:ndt-out", expect=1)
+    assert codes(d) == ["mtu-blackhole"]
+    c = cause(d, "mtu-blackhole")
+    assert "don't-fragment echoes to 198.18.64.10: 1400, 1360, 1280, 1024, 576 bytes came back; 1500, 1480, 1450 " \
+           "did not" in c["evidence"]
+    assert "no router sent ICMP fragmentation-needed" in c["evidence"]
+    assert any(e.startswith("GET / from inside the container: ") and "of 524288 body bytes" in e for e in c["evidence"])
+    assert c["fix"][0] == '"mtu": 1400 in /etc/docker/daemon.json, then restart dockerd (the default bridge)'
+    assert c["fix"][1].endswith("-j TCPMSS --set-mss 1360")
+
+
+def test_network_with_the_right_mtu_gets_the_whole_page(clean, internet):
+    from examples.lab import OFFICE_WEB
+
+    lab.network("ndt-mtu", "--subnet", "10.84.0.0/24", "-o", "com.docker.network.driver.mtu=1400")
+    app("ndt-out", "--network", "ndt-mtu")
+    d = out(f"{OFFICE_WEB}:80", "--from", "container:ndt-out", expect=0)
+    assert d["causes"] == []
+    assert {s["hop"]: s["detail"] for s in d["path"]}["route out"].endswith("1400-byte don't-fragment echoes pass")

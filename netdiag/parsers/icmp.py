@@ -68,3 +68,16 @@ def match(family: int, data: bytes, ident: int, seq: int, destination: str) -> t
         return None
     got_ident, got_seq = struct.unpack_from("!HH", inner, 4)
     return ("error", icmp_type, code) if (got_ident, got_seq) == (ident, seq) else None
+
+
+def next_hop_mtu(family: int, data: bytes) -> int | None:
+    """The MTU a "fragmentation needed" (IPv4 type 3 code 4) or "packet too big" (ICMPv6 type 2)
+    error names, else None."""
+    icmp = _strip_ip(family, data)
+    if len(icmp) < 8:
+        return None
+    if family == 4 and icmp[0] == 3 and icmp[1] == 4:
+        return int(struct.unpack_from("!H", icmp, 6)[0]) or None
+    if family == 6 and icmp[0] == 2:
+        return int(struct.unpack_from("!I", icmp, 4)[0]) or None
+    return None

@@ -16,7 +16,7 @@ import socket
 import tarfile
 import time
 
-from netdiag.facts import Container, Lookup, Outcome, Reach, SourceView
+from netdiag.facts import Container, Lookup, Outcome, PathMtu, Reach, SourceView
 from netdiag.parsers import dns
 from netdiag.parsers.resolv import parse_hosts, parse_resolv_conf
 from netdiag.parsers.routes import parse_ipv4_routes
@@ -154,3 +154,125 @@ def probe_from_host(address: str, port: int | None, timeout: float) -> Reach:
     from netdiag.probes.reach import probe_icmp, probe_tcp
 
     return probe_tcp(address, port, timeout) if port else probe_icmp(address, timeout)
+
+
+SWEEP = (1500, 1480, 1450, 1400, 1360, 1280, 1024, 576)  # IP packet sizes: Ethernet, PPPoE, VPNs, IPv6's minimum
+IP_MTU_DISCOVER, IP_PMTUDISC_PROBE = 10, 3  # Linux: set don't-fragment, ignore the cached path MTU
+SIOCGIFMTU = 0x8921
+TRANSFER_LIMIT = 2 * 1024 * 1024  # bytes read at most from GET /
+TRANSFER_STALL = 1.5  # seconds without a byte that end the download
+TRANSFER_TOTAL = 3.0  # seconds the download may take in all
+
+
+def _interface_mtu(make, device: str) -> int:
+    import fcntl
+    import struct
+
+    sock = make(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        got = fcntl.ioctl(sock.fileno(), SIOCGIFMTU, struct.pack("16si", device.encode()[:15], 0))
+        return int(struct.unpack("16si", got)[1])
+    finally:
+        sock.close()
+
+
+def _sweep(make, address: str, sizes: list[int], timeout: float) -> tuple[list[int], str, int | None, str]:
+    """(sizes answered, router that said fragmentation needed, the MTU it named, a note) for
+    don't-fragment echoes of each size, sent at once through one raw socket."""
+    from netdiag.parsers.icmp import echo_request, match, next_hop_mtu
+
+    sock = make(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    answered: list[int] = []
+    router, mtu, note = "", None, ""
+    try:
+        sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
+        ident = random.randint(1, 0xFFFF)
+        pending = {}
+        for seq, size in enumerate(sizes, 1):
+            try:
+                sock.sendto(echo_request(4, ident, seq, b"\0" * (size - 28)), (address, 0))
+                pending[seq] = size
+            except OSError as e:
+                note = f"{size} bytes could not be sent: {e.strerror or e}"
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data, sender = sock.recvfrom(65535)
+            except TimeoutError:
+                break
+            for seq, size in list(pending.items()):
+                found = match(4, data, ident, seq, address)
+                if found is None:
+                    continue
+                if found[0] == "reply":
+                    answered.append(size)
+                elif found[1:] == (3, 4):
+                    router, mtu = sender[0], next_hop_mtu(4, data)
+                del pending[seq]
+                break
+    finally:
+        sock.close()
+    return sorted(answered, reverse=True), router, mtu, note
+
+
+def _transfer(make, address: str, port: int) -> tuple[int | None, int, str]:
+    """(Content-Length, body bytes received, what happened) for GET / from inside the namespace."""
+    sock = make(socket.AF_INET, socket.SOCK_STREAM)
+    start = time.monotonic()
+    data = b""
+    try:
+        sock.settimeout(TRANSFER_STALL)
+        sock.connect((address, port))
+        sock.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\nUser-Agent: netdiag\r\n\r\n".encode())
+        why = "the server closed the connection"
+        while len(data) < TRANSFER_LIMIT:
+            if time.monotonic() - start > TRANSFER_TOTAL:
+                why = f"still arriving after {TRANSFER_TOTAL:g}s (stopped there)"
+                break
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                why = f"nothing more arrived for {TRANSFER_STALL:g}s"
+                break
+            if not chunk:
+                break
+            data += chunk
+    except OSError as e:
+        return None, 0, f"GET / failed: {e.strerror or e}"
+    finally:
+        sock.close()
+    head, sep, body = data.partition(b"\r\n\r\n")
+    expected = None
+    for line in head.split(b"\r\n")[1:] if sep else ():
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            expected = int(value.strip())
+    received = len(body) if sep else 0
+    got = f"{received} of {expected} body bytes" if expected is not None else f"{received} body bytes"
+    return expected, received, f"GET / from inside the container: {got}; {why}" if sep else \
+        f"GET / from inside the container: {len(data)} bytes and no complete header; {why}"
+
+
+def probe_path_mtu(source: Container, view: SourceView, address: str, port: int | None, http: bool,
+                   timeout: float = 1.0) -> PathMtu:
+    """Don't-fragment echoes from the container's interface MTU down, and GET / when the service
+    speaks HTTP: whether large packets reach a destination that answers small ones."""
+    from netdiag.parsers.routes import route_for
+    from netdiag.probes.netns import opener
+
+    origin = Origin(source.name)
+    make = opener(_netns(source))
+    route = route_for(view.routes, address) if view.outcome.ok else None
+    method = f"don't-fragment echoes and GET / from inside {source.name}'s namespace"
+    try:
+        mtu = _interface_mtu(make, route.device) if route is not None and route.device else 1500
+        sizes = [s for s in SWEEP if s <= mtu]
+        sizes = ([mtu] if mtu not in sizes else []) + sizes
+        answered, router, hop_mtu, note = _sweep(make, address, sizes, timeout)
+        expected, received, detail = _transfer(make, address, port) if port and http else (None, 0, "")
+    except OSError as e:
+        return PathMtu(Outcome.unavailable(f"cannot enter {source.name}'s namespace: {e.strerror or e}"), address,
+                       origin)
+    return PathMtu(Outcome(reason=note, method=method), address, origin, mtu,
+                   tuple(sizes), tuple(answered), router, hop_mtu, expected, received, detail)

@@ -148,7 +148,10 @@ def _route_out(ctx: Outbound) -> Seen:
     if r is None:
         return OK, f"the Docker host has no route to {ctx.address}"
     inside = " (a Docker bridge)" if r.device in docker_devices(ctx.snapshot.networks) else ""
-    return OK, f"{r.destination}" + (f" via {r.gateway}" if r.gateway else "") + f" dev {r.device}{inside}"
+    m = ctx.path_mtu()
+    size = f"; {max(m.answered)}-byte don't-fragment echoes pass" if m is not None and m.outcome.ok and m.answered \
+        else ""
+    return OK, f"{r.destination}" + (f" via {r.gateway}" if r.gateway else "") + f" dev {r.device}{inside}{size}"
 
 
 def _destination(ctx: Outbound) -> Seen:

@@ -87,6 +87,13 @@ def _host_attempt(ctx: Outbound) -> Outcome:
     return r.outcome
 
 
+def _path_mtu(ctx: Outbound) -> Outcome:
+    if not ctx.answered() or not ctx.address:
+        return Outcome()  # small packets did not pass: there is no large-packet question to ask
+    m = ctx.path_mtu()
+    return m.outcome if m is not None else Outcome.unavailable("large packets were not tried")
+
+
 # each input: what a person calls it, and how its outcome is read from the context
 INPUTS: dict[Fact, tuple[str, Callable[[Any], Outcome]]] = {
     Fact.CLIENT_ROUTES: ("the client's interfaces and routes", _client_routes),
@@ -99,6 +106,7 @@ INPUTS: dict[Fact, tuple[str, Callable[[Any], Outcome]]] = {
     Fact.SOURCE_VIEW: ("the source container's routes, resolv.conf and /etc/hosts", _source_view),
     Fact.LOOKUP: ("the name looked up inside the source container", _lookup),
     Fact.HOST_ATTEMPT: ("the same attempt from the Docker host", _host_attempt),
+    Fact.PATH_MTU: ("large don't-fragment packets from the source container", _path_mtu),
 }
 
 # A need is one input, or a tuple of inputs any one of which will do.

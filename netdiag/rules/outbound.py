@@ -378,6 +378,61 @@ def destination_inside_docker_network(ctx: Outbound) -> Iterator[Found]:
                  'keep Docker off the LAN/VPN ranges: "default-address-pools" in /etc/docker/daemon.json'])
 
 
+@rule("ND710", "mtu-blackhole", Hop.ROUTE_OUT, per_port=False, needs=(Fact.PATH_MTU,), direction=OUT)
+def mtu_blackhole(ctx: Outbound) -> Iterator[Found]:
+    """Small packets pass and large ones vanish: a link on the way has a smaller MTU, and the
+    "fragmentation needed" errors that would tell the container so never come back.
+
+    Detects: the destination answers small packets from inside the container, and either a
+    don't-fragment echo as large as the container's interface MTU goes unanswered while a smaller
+    one comes back, with no ICMP "fragmentation needed" from any router; or a download (GET /)
+    stalls after its first bytes.
+    Why it breaks: TCP sends segments as large as the container's MTU (1500 on Docker's
+    networks); a tunnel, PPPoE or VPN link on the way carries less, drops them and should say
+    so with ICMP; a firewall that drops that ICMP leaves connections that open, send a request,
+    and hang on the first full-sized answer.
+    Evidence: the sizes that came back and those that did not, the interface MTU, the absence of
+    fragmentation-needed, and how much of the download arrived.
+    Fix: set the Docker network's MTU to what passes (`docker network create -o
+    com.docker.network.driver.mtu=N`, or "mtu": N in /etc/docker/daemon.json for the default
+    bridge), or clamp TCP's MSS on the Docker host (`iptables -t mangle -A FORWARD -p tcp
+    --tcp-flags SYN,RST SYN -j TCPMSS --set-mss N-40`); better, let the ICMP through.
+    Exceptions: destinations that answer no echo at all and serve nothing over HTTP (nothing to
+    measure with); a router that does send fragmentation-needed (path MTU discovery works).
+    """
+    m = ctx.path_mtu()
+    if m is None or not m.outcome.ok or m.frag_needed_from:
+        return
+    lost = [s for s in m.sizes if s not in m.answered and (not m.answered or s > max(m.answered))]
+    by_echo = bool(m.answered) and m.interface_mtu in lost
+    stalled = m.transfer_expected is not None and m.transfer_received < m.transfer_expected and \
+        "nothing more arrived" in m.transfer_detail
+    if not by_echo and not stalled:
+        return
+    passes = max(m.answered) if m.answered else 0
+    evidence = [f"{ctx.source.name}'s interface MTU: {m.interface_mtu}"]
+    if m.answered:
+        evidence.append(f"don't-fragment echoes to {ctx.address}: {', '.join(map(str, m.answered))} bytes came back; "
+                        f"{', '.join(map(str, lost))} did not")
+        evidence.append("no router sent ICMP fragmentation-needed")
+    if stalled:
+        evidence.append(m.transfer_detail)
+    r = ctx.from_source()
+    if r is not None and r.outcome.ok:
+        evidence.insert(0, f"small packets pass: {ctx.where} {r.result}")
+    mtu = passes or 1400
+    net = ctx.leaving_network()
+    fixes = [f"docker network create -o com.docker.network.driver.mtu={mtu} ...  (and recreate "
+             f"{net.name if net is not None else 'the network'} with it)" if net is None or net.name != "bridge" else
+             f'"mtu": {mtu} in /etc/docker/daemon.json, then restart dockerd (the default bridge)',
+             f"or clamp TCP's MSS on the Docker host: iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN "
+             f"-j TCPMSS --set-mss {mtu - 40}",
+             "and let ICMP fragmentation-needed through wherever it is dropped"]
+    yield Found(f"large packets from {ctx.source.name} to {ctx.address} vanish: the path carries "
+                f"{passes or 'less than ' + str(m.interface_mtu)} bytes, the container sends {m.interface_mtu}, and "
+                "no router says so", evidence, fixes)
+
+
 def _host_listeners(ctx: Outbound) -> list[Socket]:
     holders = ctx.snapshot.port_holders
     if holders is None or ctx.port is None:

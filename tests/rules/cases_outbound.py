@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import Endpoint, HostsEntry, Lookup, Outcome, PortHolders, Reach, Route, Socket, SourceView
+from netdiag.facts import Endpoint, HostsEntry, Lookup, Outcome, PathMtu, PortHolders, Reach, Route, Socket, SourceView
 from netdiag.vocab import DnsResult, Origin, ProbeKind, ReachResult
 from tests.builders import BRIDGE, CLIENT_ID, INTERNAL, OTHER_NET, chain, client, firewall, local
 from tests.rules.examples import args, fires, quiet, unknown
@@ -327,3 +327,53 @@ def _():
 @unknown("ND709", "host-attempt-not-made")
 def _():
     return world(reach=(attempt(ReachResult.REFUSED),)), out()
+
+
+# --- ND710 mtu-blackhole ------------------------------------------------------------------------------
+
+def path_mtu(answered=(1400, 1360, 1280, 1024, 576), **kw):
+    sizes = (1500, 1480, 1450, 1400, 1360, 1280, 1024, 576)
+    base = dict(interface_mtu=1500, sizes=sizes, answered=answered, transfer_expected=524288,
+                transfer_received=524288, transfer_detail="GET / from inside the container: 524288 of 524288 body "
+                                                          "bytes; the server closed the connection")
+    base.update(kw)
+    return PathMtu(Outcome(method="don't-fragment echoes"), FAR, Origin("app"), **base)
+
+
+def with_mtu(m):
+    return dataclasses.replace(world(), path_mtu=(m,))
+
+
+@fires("ND710", "large-echoes-vanish")
+def _():
+    return with_mtu(path_mtu()), out(), \
+        lambda c: "don't-fragment echoes to 198.51.100.10: 1400, 1360, 1280, 1024, 576 bytes came back; 1500, 1480, " \
+                  "1450 did not" in c.evidence and c.fix[0].startswith('"mtu": 1400 in /etc/docker/daemon.json')
+
+
+@fires("ND710", "download-stalls")
+def _():
+    m = path_mtu(answered=(), transfer_received=0,
+                 transfer_detail="GET / from inside the container: 0 of 524288 body bytes; nothing more arrived for 1.5s")
+    return with_mtu(m), out(), lambda c: "nothing more arrived" in c.evidence[-1]
+
+
+@quiet("ND710", "a-router-says-fragmentation-needed")
+def _():
+    return with_mtu(path_mtu(frag_needed_from="198.18.1.2", frag_needed_mtu=1400)), out()
+
+
+@quiet("ND710", "every-size-passes")
+def _():
+    return with_mtu(path_mtu(answered=(1500, 1480, 1450, 1400, 1360, 1280, 1024, 576))), out(), \
+        lambda d: d.verdict == "reachable"
+
+
+@quiet("ND710", "no-echo-answers-and-the-download-completes")
+def _():
+    return with_mtu(path_mtu(answered=())), out()
+
+
+@unknown("ND710", "large-packets-not-tried")
+def _():
+    return world(), out()
