@@ -72,17 +72,49 @@ def start_many(n: int, prefix: str) -> None:
         p.wait()
 
 
+def outbound(runs: int) -> dict:
+    """8. Out of a container, in the lab's internet: healthy by name, a loopback resolver, a network
+    without masquerade (the attempt times out), and the MTU black hole (its proof takes longest),
+    beside the manual sequence (resolv.conf, nslookup, ping, nc through docker exec)."""
+    out: dict = {}
+    lab.make_internet()
+    lab.run("ndt-bench-out", "--dns", lab.FAR_DNS, cmd=("sleep", "3600"))
+    lab.run("ndt-bench-lo", "--dns", "127.0.0.53", cmd=("sleep", "3600"))
+    lab.network("ndt-bench-nomasq", "--subnet", "10.85.0.0/24", "-o",
+                "com.docker.network.bridge.enable_ip_masquerade=false")
+    lab.run("ndt-bench-nm", "--network", "ndt-bench-nomasq", cmd=("sleep", "3600"))
+    base = median(["bash", "bench/manual-outbound.sh", "ndt-bench-out", lab.LAB_NAME, "80"], runs)
+    cases = {"8a_healthy_by_name": (f"{lab.LAB_NAME}:80", "ndt-bench-out", 0),
+             "8b_loopback_resolver": (f"{lab.LAB_NAME}:80", "ndt-bench-lo", 1),
+             "8c_no_masquerade": (f"{lab.FAR_WEB}:80", "ndt-bench-nm", 1),
+             "8d_mtu_blackhole": (f"{lab.OFFICE_WEB}:80", "ndt-bench-out", 1)}
+    for case, (dest, source, code) in cases.items():
+        ours = median(netdiag_argv("why-unreachable", dest, "--from", f"container:{source}"), runs, env_for(),
+                      expect=code)
+        out[case] = {"netdiag": ours, "manual": base, "ratio": round(ours["median_s"] / base["median_s"], 2)}
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--sizes", default="50,100,200,500")
+    ap.add_argument("--only", choices=("outbound",), help="run one group of cases only")
     args = ap.parse_args()
     runs = args.runs
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "kernel": platform.release(),
                                  "engine": lab.docker("version", "--format", "{{.Server.Version}}")}}
     lab.cleanup()
+    if args.only == "outbound":
+        try:
+            results.update(outbound(runs))
+        finally:
+            lab.cleanup()
+        print(json.dumps(results, indent=2))
+        return 0
     try:
+        results.update(outbound(runs))
         lab.make_laptop()
         lab.run("ndt-bench-web", "-p", "80", image=lab.WEBAPP, cmd=("httpd", "-f", "-p", "80", "-h", "/www"))
         lab.wait_listening("ndt-bench-web", 80)

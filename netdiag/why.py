@@ -12,14 +12,14 @@ import socket
 from netdiag.context import Context
 from netdiag.diagnosis import AttemptSpec, Diagnosis
 from netdiag.errors import BadInput, NetdiagError
-from netdiag.facts import Container, Lookup, Outcome, Reach, Snapshot
+from netdiag.facts import CUT_SHORT, Container, Lookup, Outcome, Reach, Snapshot
 from netdiag.memo import per_snapshot
 from netdiag.outbound import Outbound, is_ip
 from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_plan, resolve_attempt
 from netdiag.reasoner.outward import destination, diagnose_outbound, outbound_attempt
 from netdiag.reasoner.plan import settled_by_routes
 from netdiag.refs import Candidate, match
-from netdiag.vocab import HOST, Location, Origin, ProbeKind
+from netdiag.vocab import HOST, Location, Origin, ProbeKind, ReachResult
 
 
 def _resolve(name: str) -> str:
@@ -200,11 +200,20 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
         return snapshot
     kind = ProbeKind.TCP if port else ProbeKind.ICMP
     if local:
-        tasks = {"source": lambda: probe_from_source(source, address, port, timeout),
+        from netdiag.probes.attempts import SETTLED_WAIT
+        from netdiag.reasoner.outward import settled_outbound
+
+        settled = settled_outbound(Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, to, port)))
+        wait = min(timeout, SETTLED_WAIT) if settled else timeout
+        tasks = {"source": lambda: probe_from_source(source, address, port, wait),
                  "host": lambda: probe_from_host(address, port, timeout)}
         found = run_concurrently(tasks, timeout=timeout + 5, on_error=lambda n, why: Outcome.failed(why))
+        mine = found["source"]
+        if settled and isinstance(mine, Reach) and mine.outcome.ok and mine.result == ReachResult.TIMEOUT:
+            mine = Reach(Outcome.unavailable(f"no answer within {wait:g}s; not waited for longer, as {settled}",
+                                             CUT_SHORT), kind, address, port, origin=origin)
         attempts = tuple(r if isinstance(r, Reach) else Reach(r, kind, address, port, origin=o)
-                         for r, o in ((found["source"], origin), (found["host"], HOST)))
+                         for r, o in ((mine, origin), (found["host"], HOST)))
     elif port:
         from netdiag.probes.inside import probe_via_exec
 

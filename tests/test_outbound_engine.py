@@ -141,6 +141,8 @@ def test_network_without_masquerade(clean, internet):
     assert "network ndt-nomasq: com.docker.network.bridge.enable_ip_masquerade=false" in c["evidence"]
     assert c["fix"][0] == "recreate network ndt-nomasq without -o com.docker.network.bridge.enable_ip_masquerade=false"
     assert f"from the Docker host itself: {FAR_WEB}:80 answered" in d["notes"]
+    step = {s["hop"]: s for s in d["path"]}["destination"]  # the facts decided: silence not waited out
+    assert step["status"] == "unknown" and "not waited for longer, as ndt-out's traffic leaves" in step["detail"]
 
 
 def test_ip_forwarding_off(clean, internet):

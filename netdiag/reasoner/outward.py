@@ -71,6 +71,20 @@ def diagnose_outbound(ctx: Outbound) -> Diagnosis:
                      works, tuple(notes), tuple(dict.fromkeys(unknown)) if verdict == Verdict.UNKNOWN else ())
 
 
+# hops whose rules can decide from the facts alone, before any attempt: the Docker host's part
+SETTLING_HOPS = frozenset({Hop.SOURCE_CONTAINER, Hop.NETWORK, Hop.FORWARDING, Hop.SOURCE_NAT})
+
+
+def settled_outbound(ctx: Outbound) -> str:
+    """Why the facts alone already say the container's attempt cannot be answered ("" when they
+    do not): a network without source NAT, forwarding off, a firewall rule that certainly drops
+    it, no network. The live source then waits for the attempt only briefly: an answer would
+    still prove the facts wrong; silence is cut short, never called a failure."""
+    rules = [r for r in load_rules().values() if r.hop in SETTLING_HOPS]
+    found, _ = apply(rules, ctx)
+    return found[0].summary if found else ""
+
+
 # --- the path -------------------------------------------------------------------------------------
 
 def _source_container(ctx: Outbound) -> Seen:

@@ -189,8 +189,8 @@ def outbound_forwarding_off(ctx: Outbound) -> Iterator[Found]:
     r = ctx.from_source()
     yield Found(f"IP forwarding is off on the Docker host: nothing from {ctx.source.name} leaves it",
                 ["net.ipv4.ip_forward = 0 on the Docker host",
-                 f"from {ctx.source.name} to {ctx.where}: {r.result or r.outcome.reason}" if r else
-                 f"{ctx.where} is beyond the Docker host"],
+                 f"from {ctx.source.name} to {ctx.where}: {r.result}" if r is not None and r.outcome.ok else
+                 f"{ctx.where} is beyond the Docker host (route out: {_out_device(ctx) or 'not known'})"],
                 ["sysctl -w net.ipv4.ip_forward=1",
                  "echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/99-docker.conf  (keeps it after a reboot)"])
 
