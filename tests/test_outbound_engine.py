@@ -311,3 +311,27 @@ def test_network_with_the_right_mtu_gets_the_whole_page(clean, internet):
     d = out(f"{OFFICE_WEB}:80", "--from", "container:ndt-out", expect=0)
     assert d["causes"] == []
     assert {s["hop"]: s["detail"] for s in d["path"]}["route out"].endswith("1400-byte don't-fragment echoes pass")
+
+
+def test_host_input_chain_drops_traffic_to_the_host(clean, internet):
+    port = free_port()
+    app("ndt-out", "--add-host", "host.docker.internal:host-gateway")
+    with host_service("0.0.0.0", port), iptables_restored():
+        lab.sh("iptables", "-I", "INPUT", "-i", "docker0", "-p", "tcp", "--dport", str(port), "-j", "DROP")
+        d = out(f"host.docker.internal:{port}", "--from", "container:ndt-out", "--timeout", "1", expect=1)
+    c = cause(d, "firewall-blocks")
+    assert c["rule"] == "ND705" and c["summary"].startswith("the Docker host's INPUT chain drops")
+    assert f"rule 1 of INPUT: -A INPUT -i docker0 -p tcp -m tcp --dport {port} -j DROP" in c["evidence"]
+    assert "destination-down" not in codes(d)
+
+
+def test_network_created_on_the_office_range(clean, internet):
+    """The container's own network claims the office's range: it looks for the office on its bridge."""
+    from examples.lab import OFFICE_WEB
+
+    lab.network("ndt-office-clash", "--subnet", "198.18.64.0/24")
+    lab.run("ndt-out", "--network", "ndt-office-clash", cmd=("sleep", "600"))
+    assert gets("ndt-out", OFFICE_WEB, 80) == ""
+    d = out(f"{OFFICE_WEB}:80", "--from", "container:ndt-out", "--timeout", "1", expect=1)
+    c = cause(d, "subnet-overlap")
+    assert "ndt-out is on ndt-office-clash: it looks for 198.18.64.10 on its own bridge" in c["evidence"]
