@@ -335,3 +335,32 @@ def test_network_created_on_the_office_range(clean, internet):
     d = out(f"{OFFICE_WEB}:80", "--from", "container:ndt-out", "--timeout", "1", expect=1)
     c = cause(d, "subnet-overlap")
     assert "ndt-out is on ndt-office-clash: it looks for 198.18.64.10 on its own bridge" in c["evidence"]
+
+
+# --- with the daemon elsewhere: from the seed's laptop -------------------------------------------------
+
+def test_from_the_laptop_through_the_containers_own_tools(clean, laptop, internet):
+    import json
+
+    app("ndt-out")
+    p = lab.netdiag_laptop("why-unreachable", f"{LAB_NAME}:80", "--from", "container:ndt-out", "--json")
+    d = json.loads(p.stdout)
+    assert p.returncode == 0 and d["works"] == [f"{FAR_WEB}:80"], d
+    steps = {s["hop"]: s for s in d["path"]}
+    assert steps["name resolution"]["detail"] == f"{LAB_NAME} at {FAR_DNS}: {FAR_WEB}"
+    assert steps["destination"]["status"] == "ok" and "docker exec ndt-out" in steps["destination"]["detail"]
+    assert steps["forwarding"]["status"] == "unknown"  # the Docker host's firewall is not readable from here
+
+
+def test_from_the_laptop_with_a_helper_the_docker_host_tries_too(clean, laptop, internet):
+    import json
+
+    lab.run("ndt-out", "--dns", FAR_DNS, image=lab.BARE, cmd=("sleep", "600"))
+    before = set(lab.docker("ps", "-aq", "--no-trunc").split())
+    p = lab.netdiag_laptop("why-unreachable", f"{LAB_NAME}:81", "--from", "container:ndt-out", "--helper",
+                           lab.IMAGE, "--json")
+    d = json.loads(p.stdout)
+    assert p.returncode == 1 and codes(d) == ["destination-down"], d
+    assert "from the Docker host: web.lab.test:81 refused (connection refused)" in cause(d, "destination-down")[
+        "evidence"]
+    assert set(lab.docker("ps", "-aq", "--no-trunc").split()) == before  # the helpers are gone

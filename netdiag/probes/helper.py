@@ -45,36 +45,50 @@ def remove_helpers(wait: float = 5.0) -> None:
     t.join(wait)
 
 
-def read_with_helper(api, container: Container, image: str, udp: bool = True) -> Listeners:
+class HelperUnavailable(Exception):
+    """The helper could not run: the message says why."""
+
+
+def run_helper(api, image: str, argv: list[str], network_mode: str, entrypoint: list[str] | None = None
+               ) -> tuple[int | None, str, str]:
+    """(exit code, stdout, stderr) of `argv` in a short-lived helper container from `image` with
+    that network mode (container:ID, or host); removed at once. HelperUnavailable otherwise."""
     import docker
 
-    method = f"helper container from {image} in {container.name}'s network namespace"
-    paths = [f"/proc/net/{name}" for name, proto, _ in PROC_NET_FILES if udp or proto == "tcp"]
     with _lock:
         if api not in _apis:
             _apis.append(api)
     try:
         helper = api.create_container(
-            image, command=paths, entrypoint=["cat"], labels={HELPER_LABEL: "1", RUN_LABEL: RUN_ID},
-            host_config=api.create_host_config(network_mode=f"container:{container.id}"))["Id"]
+            image, command=argv, entrypoint=entrypoint, labels={HELPER_LABEL: "1", RUN_LABEL: RUN_ID},
+            host_config=api.create_host_config(network_mode=network_mode))["Id"]
     except docker.errors.ImageNotFound:
-        return Listeners(Outcome.unavailable(f"the helper image {image} is not on the daemon "
-                                             "(netdiag pulls nothing)", method), container.id)
+        raise HelperUnavailable(f"the helper image {image} is not on the daemon (netdiag pulls nothing)") from None
     except docker.errors.APIError as e:
-        return Listeners(Outcome.unavailable(f"the helper could not be created: {e.explanation or e}", method),
-                         container.id)
+        raise HelperUnavailable(f"the helper could not be created: {e.explanation or e}") from None
     try:
         api.start(helper)
         code = api.wait(helper, timeout=HELPER_TIMEOUT).get("StatusCode")
         out = api.logs(helper, stdout=True, stderr=False).decode("utf-8", "replace")
         err = api.logs(helper, stdout=False, stderr=True).decode("utf-8", "replace")
     except (docker.errors.APIError, OSError) as e:  # requests' timeouts are OSErrors too
-        return Listeners(Outcome.unavailable(f"the helper failed: {e}", method), container.id)
+        raise HelperUnavailable(f"the helper failed: {e}") from None
     finally:
         try:
             api.remove_container(helper, force=True)
         except docker.errors.APIError:
             pass
+    return code, out, err
+
+
+def read_with_helper(api, container: Container, image: str, udp: bool = True) -> Listeners:
+
+    method = f"helper container from {image} in {container.name}'s network namespace"
+    paths = [f"/proc/net/{name}" for name, proto, _ in PROC_NET_FILES if udp or proto == "tcp"]
+    try:
+        code, out, err = run_helper(api, image, paths, f"container:{container.id}", ["cat"])
+    except HelperUnavailable as e:
+        return Listeners(Outcome.unavailable(str(e), method), container.id)
     raw = split_cat(out, paths, err)
     if "/proc/net/tcp" not in raw:
         return Listeners(Outcome.unavailable(f"the helper ({image}) exited {code}: {(err or out).strip()[:200]}",

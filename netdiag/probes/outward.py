@@ -276,3 +276,86 @@ def probe_path_mtu(source: Container, view: SourceView, address: str, port: int 
                        origin)
     return PathMtu(Outcome(reason=note, method=method), address, origin, mtu,
                    tuple(sizes), tuple(answered), router, hop_mtu, expected, received, detail)
+
+
+# --- with the daemon elsewhere: the container's own tools, or a helper by consent -------------------
+
+LOOKUP_SCRIPT = ('n=$1; shift; for s; do echo "@@@ $s"; nslookup -type=a -timeout=1 -retry=1 "$n" "$s" 2>&1; '
+                 'echo "@@@ rc=$?"; done')
+MISSING_TOOL = ("not found", "executable file not found", "no such file")
+
+
+def _run_in(api, source: Container, argv: list[str], helper: str, network: str = "") -> tuple[int | None, str, str]:
+    """(exit code, output, method) of argv in the container's namespace: in a helper container
+    from `helper` when given (in `network` instead, e.g. host), else through docker exec."""
+    if helper:
+        from netdiag.probes.helper import run_helper
+
+        where = "the Docker host's namespace" if network == "host" else f"{source.name}'s network namespace"
+        code, out, err = run_helper(api, helper, argv, network or f"container:{source.id}")
+        return code, out + err, f"helper container from {helper} in {where}"
+    exec_id = api.exec_create(source.id, argv)["Id"]
+    out = api.exec_start(exec_id).decode("utf-8", "replace")
+    return api.exec_inspect(exec_id).get("ExitCode"), out, f"docker exec {source.name}"
+
+
+def lookups_elsewhere(api, source: Container, name: str, asked: list[tuple[str, bool]], helper: str) -> list[Lookup]:
+    """Each (server, upstream) asked with nslookup in the container's namespace."""
+    from netdiag.parsers.nslookup import parse_nslookup
+    from netdiag.probes.helper import HelperUnavailable
+
+    origin = Origin(source.name)
+    servers = [s for s, _ in asked]
+    try:
+        code, out, method = _run_in(api, source, ["sh", "-c", LOOKUP_SCRIPT, "netdiag", name, *servers], helper)
+    except HelperUnavailable as e:
+        return [Lookup(Outcome.unavailable(str(e)), name, s, origin=origin, upstream=up) for s, up in asked]
+    except Exception as e:  # an API error: the probe's failure is a fact
+        return [Lookup(Outcome.failed(f"{type(e).__name__}: {e}"), name, s, origin=origin, upstream=up)
+                for s, up in asked]
+    sections: dict[str, tuple[str, int | None]] = {}
+    current, lines = "", []
+    for line in out.splitlines():
+        if line.startswith("@@@ rc="):
+            rc = line[len("@@@ rc="):].strip()
+            sections[current] = ("\n".join(lines), int(rc) if rc.isdigit() else None)
+            current, lines = "", []
+        elif line.startswith("@@@ "):
+            current, lines = line[4:].strip(), []
+        else:
+            lines.append(line)
+    found = []
+    for s, up in asked:
+        text, rc = sections.get(s, (out, code))
+        if code in (126, 127) or rc == 127 or any(m in text.lower() for m in MISSING_TOOL) and "nslookup" in text:
+            why = f"{source.name} has no sh or nslookup to ask with" + ("" if helper else "; --helper IMAGE allows a "
+                                                                         "helper container with them")
+            found.append(Lookup(Outcome.unavailable(why, method), name, s, origin=origin, upstream=up))
+            continue
+        result, addresses, detail = parse_nslookup(text, rc)
+        found.append(Lookup(Outcome(method=f"nslookup, {method}"), name, s, result, addresses, detail, origin=origin,
+                            upstream=up))
+    return found
+
+
+def attempt_elsewhere(api, source: Container, address: str, port: int, helper: str, host: bool = False) -> Reach:
+    """The TCP attempt through nc in a helper container (in the source's namespace, or the Docker
+    host's with `host`)."""
+    from netdiag.parsers.ncout import classify
+    from netdiag.probes.helper import HelperUnavailable
+    from netdiag.probes.inside import NC_SCRIPT
+    from netdiag.vocab import HOST
+
+    origin = HOST if host else Origin(source.name)
+    try:
+        code, out, method = _run_in(api, source, ["sh", "-c", NC_SCRIPT + " 2>&1", "netdiag", address, str(port)],
+                                    helper, "host" if host else "")
+    except HelperUnavailable as e:
+        return Reach(Outcome.unavailable(str(e)), ProbeKind.TCP, address, port, origin=origin)
+    if code in (126, 127):
+        return Reach(Outcome.unavailable(f"the helper image {helper} has no sh or nc", method), ProbeKind.TCP,
+                     address, port, origin=origin)
+    answered = out.startswith("HTTP/") or (out.strip() and "nc: " not in out)
+    result, detail, banner = classify(out if answered else "", "" if answered else out)
+    return Reach(Outcome(method=f"nc, {method}"), ProbeKind.TCP, address, port, result, address if banner else "",
+                 detail=detail, banner=banner, origin=origin)

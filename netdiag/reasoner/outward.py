@@ -198,7 +198,7 @@ def build_outbound_path(ctx: Outbound, findings: list[Finding], skips: list[Skip
         skipped = [s for s in skips if s.hop == hop]
         if failed:
             status, detail = FAIL, failed[0].summary
-        elif skipped:
+        elif skipped and not (hop == Hop.DESTINATION and ctx.answered()):  # an answer settles the destination
             status, detail = UNKNOWN, unchecked(skipped)
         else:
             status, detail = SEEN[hop](ctx)
