@@ -21,7 +21,7 @@ from netdiag.reasoner.attempt import parse_origin, parse_to, resolve_attempt
 from netdiag.reasoner.path import build_path
 from netdiag.reasoner.plan import attempt_target, candidates, reach_plan
 from netdiag.reasoner.ports import ports_in_question
-from netdiag.rules import load_rules
+from netdiag.rules import rules_for
 from netdiag.vocab import AddressKind, HopStatus, NetMode, ReachResult, Verdict, path_of
 
 __all__ = ["diagnose", "parse_origin", "parse_to", "ports_in_question", "reach_plan", "resolve_attempt"]
@@ -30,7 +30,7 @@ __all__ = ["diagnose", "parse_origin", "parse_to", "ports_in_question", "reach_p
 def diagnose(base: Context, port: int | None = None) -> Diagnosis:
     """Every rule over every port in question (`base` has none chosen yet); causes in path order;
     the verdict, never a false pass."""
-    rules = list(load_rules().values())
+    rules = rules_for(outbound=False)
     target, attempt = base.target, base.attempt
     ports, notes = ports_in_question(base, port)
     causes: list[Finding] = []

@@ -16,7 +16,7 @@ from netdiag.parsers.routes import route_for
 from netdiag.reasoner.apply import Skip, apply
 from netdiag.reasoner.attempt import parse_to
 from netdiag.reasoner.path import unchecked
-from netdiag.rules import load_rules
+from netdiag.rules import rules_for
 from netdiag.subnets import docker_devices
 from netdiag.untrusted import quote
 from netdiag.vocab import OUTBOUND_PATH, AddressKind, Hop, HopStatus, NetMode, Origin, ReachResult, Verdict
@@ -46,7 +46,7 @@ def outbound_attempt(snapshot: Snapshot, source: Container, origin: Origin, to: 
 def diagnose_outbound(ctx: Outbound) -> Diagnosis:
     """Every outbound rule over the attempt; causes in path order; reachable only when the
     container's own attempt was answered and no rule fired."""
-    rules = [r for r in load_rules().values()]
+    rules = list(rules_for(outbound=True))
     found, skipped = apply(rules, ctx)
     order = {h: i for i, h in enumerate(OUTBOUND_PATH)}
     causes = sorted(found, key=lambda f: (order.get(f.hop, 99), f.rule))
@@ -80,7 +80,7 @@ def settled_outbound(ctx: Outbound) -> str:
     do not): a network without source NAT, forwarding off, a firewall rule that certainly drops
     it, no network. The live source then waits for the attempt only briefly: an answer would
     still prove the facts wrong; silence is cut short, never called a failure."""
-    rules = [r for r in load_rules().values() if r.hop in SETTLING_HOPS]
+    rules = [r for r in rules_for(outbound=True) if r.hop in SETTLING_HOPS]
     found, _ = apply(rules, ctx)
     return found[0].summary if found else ""
 

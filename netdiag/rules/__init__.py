@@ -192,6 +192,14 @@ def load_rules() -> dict[str, Rule]:
     return dict(sorted(REGISTRY.items()))
 
 
+@lru_cache(maxsize=2)
+def rules_for(outbound: bool) -> tuple[Rule, ...]:
+    """The rules an attempt can run: those about attempts out of a container (direction OUTBOUND),
+    or all the others, which are about attempts towards one."""
+    return tuple(r for r in load_rules().values()
+                 if r.fn is not None and (r.direction == Direction.OUTBOUND) == outbound)
+
+
 def planned_facts(container: Container) -> set[Fact]:
     """The inputs the rules that can fire for this container need or use: what to probe for it."""
     out: set[Fact] = set()
