@@ -44,20 +44,19 @@ def observe_outbound_all(snapshot: Snapshot, specs: list[AttemptSpec], api) -> S
     from netdiag.why import find, observe_outbound
 
     local = snapshot.engine.location == Location.LOCAL
-    bare = dataclasses.replace(snapshot, reach=(), source_views=(), lookups=(), path_mtu=())
+    bare = dataclasses.replace(snapshot, reach=(), source_views=(), lookups=(), path_mtu=(), kernel_routes=())
     tasks = {str(i): (lambda s=s: observe_outbound(bare, find(snapshot, s.origin.container), s.to, s.port, api, local))
              for i, s in enumerate(specs)}
     found = run_concurrently(tasks, timeout=30)
     views = {v.container_id: v for v in snapshot.source_views}
-    reach, lookups, mtus = list(snapshot.reach), list(snapshot.lookups), list(snapshot.path_mtu)
+    merged = {f: list(getattr(snapshot, f)) for f in ("reach", "lookups", "path_mtu", "kernel_routes")}
     for r in found.values():
         if isinstance(r, Snapshot):
             views.update({v.container_id: v for v in r.source_views})
-            reach += [x for x in r.reach if x not in reach]
-            lookups += [x for x in r.lookups if x not in lookups]
-            mtus += [x for x in r.path_mtu if x not in mtus]
-    return dataclasses.replace(snapshot, reach=tuple(reach), source_views=tuple(views.values()),
-                               lookups=tuple(lookups), path_mtu=tuple(mtus))
+            for f, items in merged.items():
+                items += [x for x in getattr(r, f) if x not in items]
+    return dataclasses.replace(snapshot, source_views=tuple(views.values()),
+                               **{f: tuple(items) for f, items in merged.items()})
 
 
 def _static(e: Expectation, snapshot: Snapshot) -> Result:

@@ -396,6 +396,25 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class KernelRoute:
+    """The route the kernel picks for an address (RTM_GETROUTE, as `ip route get`): inside a
+    container, or on the Docker host for a packet forwarded from a container (its source address
+    and bridge given), policy rules and all."""
+
+    outcome: Outcome
+    address: str
+    origin: Origin = Origin()  # container:NAME: asked in its namespace; host: on the Docker host
+    source: str = ""  # the forwarded packet's source address, when asked on the Docker host
+    in_interface: str = ""  # the bridge it arrives on
+    device: str = ""
+    gateway: str = ""
+    prefsrc: str = ""
+    table: str = ""  # main, or the policy table that answered
+    kind: str = ""  # unicast, blackhole, unreachable, prohibit
+    error: str = ""  # the kernel's refusal ("Network is unreachable"), "" when it chose a route
+
+
+@dataclass(frozen=True)
 class PathMtu:
     """How large a packet gets from inside a container to a destination that answers small ones:
     echoes sent with don't-fragment set, and one bounded download."""
@@ -431,6 +450,7 @@ class Snapshot:
     source_views: tuple[SourceView, ...] = ()
     lookups: tuple[Lookup, ...] = ()
     path_mtu: tuple[PathMtu, ...] = ()
+    kernel_routes: tuple[KernelRoute, ...] = ()
     schema: int = SCHEMA_VERSION
     netdiag_version: str = ""
     created: str = ""

@@ -13,7 +13,19 @@ import ipaddress
 from dataclasses import dataclass
 
 from netdiag.diagnosis import Attempt
-from netdiag.facts import Container, Engine, HostNet, Lookup, Network, PathMtu, Reach, Route, Snapshot, SourceView
+from netdiag.facts import (
+    Container,
+    Engine,
+    HostNet,
+    KernelRoute,
+    Lookup,
+    Network,
+    PathMtu,
+    Reach,
+    Route,
+    Snapshot,
+    SourceView,
+)
 from netdiag.memo import per_snapshot
 from netdiag.parsers.resolv import EMBEDDED_DNS, in_hosts
 from netdiag.parsers.routes import route_for
@@ -171,6 +183,22 @@ class Outbound:
         if self.snapshot.docker_host is not None:
             return self.snapshot.docker_host
         return self.snapshot.client if self.local else None
+
+    def kernel_route(self, on_host: bool) -> KernelRoute | None:
+        """The kernel's own choice (RTM_GETROUTE): on the Docker host for the forwarded packet, or
+        inside the container."""
+        want = "" if on_host else self.source.name
+        return next((k for k in self.snapshot.kernel_routes if k.address == self.address
+                     and k.origin.container == want and k.outcome.ok), None)
+
+    def out_device(self) -> str | None:
+        """The device the Docker host sends the container's packets out of: the kernel's choice
+        for the forwarded packet when it was asked, else the main table's route."""
+        k = self.kernel_route(on_host=True)
+        if k is not None and not k.error and k.device:
+            return k.device
+        r = self.host_route()
+        return r.device if r is not None else None
 
     def host_route(self) -> Route | None:
         h = self.docker_host

@@ -114,6 +114,7 @@ class Fact(Vocab):
     SOURCE_VIEW = "source-view"  # what the source container sees: its routes, resolv.conf, /etc/hosts
     LOOKUP = "lookup"  # the name looked up the way the source container resolves it
     HOST_ATTEMPT = "host-attempt"  # the same outbound attempt made from the Docker host's own namespace
+    KERNEL_ROUTE = "kernel-route"  # the Docker host kernel's route for a packet forwarded from the container
     PATH_MTU = "path-mtu"  # don't-fragment echoes and a bounded download, when small packets pass
 
 

@@ -190,6 +190,14 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
     ctx = Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, to, port))
     if not ctx.address:
         return snapshot
+    if local and is_ip(ctx.address) and ":" not in ctx.address:
+        from netdiag.probes.outward import probe_kernel_route
+
+        net = ctx.leaving_network()
+        routes = (probe_kernel_route(ctx.address, source),
+                  probe_kernel_route(ctx.address, None, ctx.source_address(net), net.bridge if net else ""))
+        snapshot = dataclasses.replace(snapshot, kernel_routes=tuple(snapshot.kernel_routes) + routes)
+        ctx = dataclasses.replace(ctx, snapshot=snapshot)
     attempts = _attempts_here(ctx, timeout) if local else _attempts_elsewhere(ctx, api, helper)
     snapshot = dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + attempts)
     ctx = dataclasses.replace(ctx, snapshot=snapshot)

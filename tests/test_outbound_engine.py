@@ -68,7 +68,8 @@ def test_far_web_by_address_and_by_name(clean, internet):
     d = out(LAB_NAME, "--port", "80", "--from", "container:ndt-out", expect=0)
     steps = {s["hop"]: s for s in d["path"]}
     assert steps["name resolution"]["detail"] == f"{LAB_NAME} at {FAR_DNS}: {FAR_WEB}"
-    assert steps["route out"]["detail"].startswith("198.51.100.0/24 via 198.18.0.2 dev ndt-wan0")
+    assert steps["route out"]["detail"].startswith("via 198.18.0.2 dev ndt-wan0 (the kernel's choice for 172.17.0.2 "
+                                                   "in on docker0)")
     assert all(s["status"] in ("ok", "skip") for s in d["path"]), d["path"]
 
 
@@ -364,3 +365,29 @@ def test_from_the_laptop_with_a_helper_the_docker_host_tries_too(clean, laptop, 
     assert "from the Docker host: web.lab.test:81 refused (connection refused)" in cause(d, "destination-down")[
         "evidence"]
     assert set(lab.docker("ps", "-aq", "--no-trunc").split()) == before  # the helpers are gone
+
+
+@contextlib.contextmanager
+def policy_rule(subnet: str, destination: str, table: str = "4242"):
+    """A policy rule sending the containers' traffic to `destination` into a table where it is
+    unreachable (what a VPN's kill switch does); removed afterwards."""
+    lab.sh("ip", "rule", "add", "from", subnet, "to", destination, "lookup", table, "priority", "4242")
+    lab.sh("ip", "route", "add", "unreachable", destination, "table", table)
+    try:
+        yield
+    finally:
+        lab.sh("ip", "rule", "del", "priority", "4242", check=False)
+        lab.sh("ip", "route", "flush", "table", table, check=False)
+
+
+def test_policy_rule_keeps_container_traffic_in(clean, internet):
+    app("ndt-out")
+    with policy_rule("172.17.0.0/16", "198.51.100.0/24"):
+        assert gets("ndt-out", FAR_WEB, 80) == ""
+        d = out(f"{FAR_WEB}:80", "--from", "container:ndt-out", expect=1)
+    assert codes(d) == ["no-route-out"]
+    c = cause(d, "no-route-out")
+    assert c["evidence"][0] == (f"the Docker host's kernel, for a packet from 172.17.0.2 in on docker0 to {FAR_WEB}: "
+                                "No route to host")
+    assert f"the Docker host's own attempt to {FAR_WEB}:80: answered" in c["evidence"]
+    assert c["fix"][1].startswith("ip rule add from 172.17.0.0/16 lookup main priority")

@@ -16,7 +16,7 @@ import socket
 import tarfile
 import time
 
-from netdiag.facts import Container, Lookup, Outcome, PathMtu, Reach, SourceView
+from netdiag.facts import Container, KernelRoute, Lookup, Outcome, PathMtu, Reach, SourceView
 from netdiag.parsers import dns
 from netdiag.parsers.resolv import parse_hosts, parse_resolv_conf
 from netdiag.parsers.routes import parse_ipv4_routes
@@ -359,3 +359,54 @@ def attempt_elsewhere(api, source: Container, address: str, port: int, helper: s
     result, detail, banner = classify(out if answered else "", "" if answered else out)
     return Reach(Outcome(method=f"nc, {method}"), ProbeKind.TCP, address, port, result, address if banner else "",
                  detail=detail, banner=banner, origin=origin)
+
+
+# --- the kernel's own route choice -----------------------------------------------------------------
+
+SIOCGIFNAME = 0x8910
+NETLINK_ROUTE = 0
+
+
+def probe_kernel_route(address: str, source: Container | None = None, from_address: str = "",
+                       bridge: str = "") -> KernelRoute:
+    """RTM_GETROUTE for `address`: inside `source`'s namespace, or on this machine (the Docker host)
+    for a packet from `from_address` arriving on `bridge`."""
+    import fcntl
+    import struct
+
+    from netdiag.parsers import rtnetlink
+    from netdiag.probes.netns import opener
+    from netdiag.vocab import HOST
+
+    origin = Origin(source.name) if source is not None else HOST
+    make = opener(_netns(source)) if source is not None else socket.socket
+    method = "RTM_GETROUTE" + (f" in {source.name}'s namespace" if source is not None else "")
+    try:
+        iif = socket.if_nametoindex(bridge) if bridge else 0
+        sock = make(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+    except OSError as e:
+        return KernelRoute(Outcome.unavailable(f"the route could not be asked: {e.strerror or e}", method), address,
+                           origin, from_address, bridge)
+    seq = random.randint(1, 0x7FFFFFFF)
+    try:
+        sock.settimeout(2.0)
+        sock.send(rtnetlink.request(address, seq, from_address, iif))
+        answer = rtnetlink.parse(sock.recv(65536), seq)
+        device = ""
+        if answer.get("oif"):
+            if source is None:
+                device = socket.if_indextoname(int(answer["oif"]))  # type: ignore[arg-type]
+            else:
+                named = make(socket.AF_INET, socket.SOCK_DGRAM)
+                try:
+                    raw = fcntl.ioctl(named.fileno(), SIOCGIFNAME, struct.pack("16si", b"", int(answer["oif"])))
+                    device = raw[:16].split(b"\0", 1)[0].decode()
+                finally:
+                    named.close()
+    except (OSError, ValueError) as e:
+        return KernelRoute(Outcome.failed(f"RTM_GETROUTE: {e}", method), address, origin, from_address, bridge)
+    finally:
+        sock.close()
+    return KernelRoute(Outcome(method=method), address, origin, from_address, bridge, device,
+                       str(answer.get("gateway", "")), str(answer.get("prefsrc", "")), str(answer.get("table", "")),
+                       str(answer.get("type", "")), str(answer.get("error", "")))

@@ -155,6 +155,18 @@ def _route_out(ctx: Outbound) -> Seen:
         return SKIP, "no address to route"
     if ctx.to_docker_host():
         return SKIP, f"{ctx.address} is the Docker host itself"
+    m = ctx.path_mtu()
+    size = f"; {max(m.answered)}-byte don't-fragment echoes pass" if m is not None and m.outcome.ok and m.answered \
+        else ""
+    k = ctx.kernel_route(on_host=True)
+    if k is not None:
+        packet = f"for {k.source} in on {k.in_interface}" if k.source else f"to {ctx.address}"
+        if k.error:
+            return OK, f"the Docker host's kernel has no route {packet}: {k.error}"
+        inside = " (a Docker bridge)" if k.device in docker_devices(ctx.snapshot.networks) else ""
+        table = f", table {k.table}" if k.table and k.table != "main" else ""
+        return OK, (f"via {k.gateway} " if k.gateway else "") + f"dev {k.device}{inside}{table} (the kernel's " \
+            f"choice {packet}){size}"
     h = ctx.docker_host
     if h is None or not h.outcome.ok:
         return OK, "the Docker host's routes were not read"
@@ -162,9 +174,6 @@ def _route_out(ctx: Outbound) -> Seen:
     if r is None:
         return OK, f"the Docker host has no route to {ctx.address}"
     inside = " (a Docker bridge)" if r.device in docker_devices(ctx.snapshot.networks) else ""
-    m = ctx.path_mtu()
-    size = f"; {max(m.answered)}-byte don't-fragment echoes pass" if m is not None and m.outcome.ok and m.answered \
-        else ""
     return OK, f"{r.destination}" + (f" via {r.gateway}" if r.gateway else "") + f" dev {r.device}{inside}{size}"
 
 

@@ -87,6 +87,13 @@ def _host_attempt(ctx: Outbound) -> Outcome:
     return r.outcome
 
 
+def _kernel_route(ctx: Outbound) -> Outcome:
+    if not ctx.address or ctx.to_docker_host():
+        return Outcome()  # nothing to route out
+    k = next((k for k in ctx.snapshot.kernel_routes if k.address == ctx.address and k.origin.is_host), None)
+    return k.outcome if k is not None else Outcome.unavailable("the Docker host's kernel was not asked")
+
+
 def _path_mtu(ctx: Outbound) -> Outcome:
     if not ctx.answered() or not ctx.address:
         return Outcome()  # small packets did not pass: there is no large-packet question to ask
@@ -106,6 +113,7 @@ INPUTS: dict[Fact, tuple[str, Callable[[Any], Outcome]]] = {
     Fact.SOURCE_VIEW: ("the source container's routes, resolv.conf and /etc/hosts", _source_view),
     Fact.LOOKUP: ("the name looked up inside the source container", _lookup),
     Fact.HOST_ATTEMPT: ("the same attempt from the Docker host", _host_attempt),
+    Fact.KERNEL_ROUTE: ("the Docker host kernel's route for the container's packets", _kernel_route),
     Fact.PATH_MTU: ("large don't-fragment packets from the source container", _path_mtu),
 }
 

@@ -153,7 +153,8 @@ def dns_failure(ctx: Outbound) -> Iterator[Found]:
         yield Found(f"Docker's embedded DNS forwards {name} to {servers}, which does not answer from "
                     f"{ctx.source.name}", evidence,
                     [f"docker run --dns <a DNS server that answers> ...  (instead of {servers})",
-                     f"or make {servers} reachable from the container's network (route, firewall)"])
+                     f"or make {servers} reachable from the container's network: netdiag why-unreachable "
+                     f"{dead[0].server}:53 --from container:{ctx.source.name} shows that path"])
         return
     said = {lk.result for lk in asked if lk.outcome.ok}
     if DnsResult.NXDOMAIN in said or DnsResult.NODATA in said:
@@ -166,8 +167,10 @@ def dns_failure(ctx: Outbound) -> Iterator[Found]:
         return
     if said and said <= {DnsResult.TIMEOUT, DnsResult.UNREACHABLE, DnsResult.REFUSED, DnsResult.SERVFAIL}:
         servers = ", ".join(lk.server for lk in asked if lk.outcome.ok)
+        first = next(lk.server for lk in asked if lk.outcome.ok)
         yield Found(f"no resolver of {ctx.source.name} answers for {name} ({servers})", evidence,
-                    [f"docker run --dns <a DNS server that answers> ...  (instead of {servers})"])
+                    [f"docker run --dns <a DNS server that answers> ...  (instead of {servers})",
+                     f"netdiag why-unreachable {first}:53 --from container:{ctx.source.name} shows the path to it"])
 
 
 @rule("ND704", "ip-forwarding-disabled", Hop.FORWARDING, per_port=False, needs=(Fact.FORWARDING,), direction=OUT)
@@ -196,8 +199,7 @@ def outbound_forwarding_off(ctx: Outbound) -> Iterator[Found]:
 
 
 def _out_device(ctx: Outbound) -> str | None:
-    r = ctx.host_route()
-    return r.device if r is not None else None
+    return ctx.out_device()
 
 
 def _packet(ctx: Outbound) -> tuple[Packet, Network | None]:
@@ -376,6 +378,48 @@ def destination_inside_docker_network(ctx: Outbound) -> Iterator[Found]:
                 [f"recreate {net.name} on a range that does not hold {ctx.address}: docker network create --subnet "
                  "<free range> ...",
                  'keep Docker off the LAN/VPN ranges: "default-address-pools" in /etc/docker/daemon.json'])
+
+
+NO_ROUTE_KINDS = ("unreachable", "prohibit", "blackhole")
+
+
+@rule("ND711", "no-route-out", Hop.ROUTE_OUT, per_port=False, needs=(Fact.KERNEL_ROUTE,), direction=OUT)
+def no_route_out(ctx: Outbound) -> Iterator[Found]:
+    """The Docker host's kernel will not route the container's packets to the destination.
+
+    Detects: asked the way a forwarded packet is routed (`ip route get DEST from CONTAINER-IP iif
+    BRIDGE`: policy rules and all), the kernel answers with an error or an unreachable,
+    prohibit or blackhole route, and the container's attempt did not answer.
+    Why it breaks: policy routing decides by source address: a VPN's kill switch or a rule that
+    sends the Docker subnets to a table without the destination drops the containers' traffic,
+    while the host's own traffic, from another source, still gets out.
+    Evidence: the kernel's answer for the forwarded packet, and what the Docker host's own attempt
+    got.
+    Fix: find the rule with `ip rule` (and the table with `ip route show table N`); let the Docker
+    subnet use the main table first (`ip rule add from SUBNET lookup main priority N`, before the
+    rule that catches it) or give that table a route to the destination.
+    Exceptions: the Docker host itself as destination; an attempt that answered; forwarding off
+    (the kernel then routes no forwarded packet: ip-forwarding-disabled is the cause).
+    """
+    k = ctx.kernel_route(on_host=True)
+    if k is None or ctx.answered() or not (k.error or k.kind in NO_ROUTE_KINDS):
+        return
+    fw = ctx.snapshot.firewall
+    if fw is not None and fw.ip_forward is False:
+        return  # the kernel then routes no forwarded packet at all: ip-forwarding-disabled says why
+    net = ctx.leaving_network()
+    subnet = next((s for s in net.subnets if "." in s), "") if net is not None else ""
+    said = k.error or f"a {k.kind} route" + (f" in table {k.table}" if k.table else "")
+    evidence = [f"the Docker host's kernel, for a packet from {k.source} in on {k.in_interface} to {ctx.address}: "
+                f"{said}"]
+    host = ctx.from_host()
+    if host is not None and host.outcome.ok:
+        evidence.append(f"the Docker host's own attempt to {ctx.where}: {host.result}")
+    yield Found(f"the Docker host does not route {ctx.source.name}'s packets to {ctx.address}: {said}", evidence,
+                [f"ip rule; ip route show table all | grep {ctx.address.rsplit('.', 1)[0]}  (find the rule and table "
+                 f"that catch {subnet or 'the container subnet'})",
+                 f"ip rule add from {subnet or '<container subnet>'} lookup main priority <before that rule>  "
+                 "(or give that table a route to the destination)"])
 
 
 @rule("ND710", "mtu-blackhole", Hop.ROUTE_OUT, per_port=False, needs=(Fact.PATH_MTU,), direction=OUT)

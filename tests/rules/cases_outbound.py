@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import Endpoint, HostsEntry, Lookup, Outcome, PathMtu, PortHolders, Reach, Route, Socket, SourceView
+from netdiag.facts import (
+    Endpoint,
+    HostsEntry,
+    KernelRoute,
+    Lookup,
+    Outcome,
+    PathMtu,
+    PortHolders,
+    Reach,
+    Route,
+    Socket,
+    SourceView,
+)
 from netdiag.vocab import DnsResult, Origin, ProbeKind, ReachResult
 from tests.builders import BRIDGE, CLIENT_ID, INTERNAL, OTHER_NET, chain, client, firewall, local
 from tests.rules.examples import args, fires, quiet, unknown
@@ -377,3 +389,49 @@ def _():
 @unknown("ND710", "large-packets-not-tried")
 def _():
     return world(), out()
+
+
+# --- ND711 no-route-out ----------------------------------------------------------------------------------
+
+def kernel(error: str = "", kind: str = "unicast", device: str = "eth0", table: str = "main"):
+    return KernelRoute(Outcome(method="RTM_GETROUTE"), FAR, Origin(), "172.17.0.2", "docker0", device,
+                       "10.0.2.2" if not error else "", "", table, kind, error)
+
+
+def routed(k, reach=TIMED_OUT):
+    return dataclasses.replace(world(reach=reach), kernel_routes=(k,))
+
+
+@fires("ND711", "policy-rule-refuses")
+def _():
+    return routed(kernel(error="No route to host", kind="")), out(), \
+        lambda c: c.evidence[0] == f"the Docker host's kernel, for a packet from 172.17.0.2 in on docker0 to {FAR}: " \
+                                   "No route to host" and "from 172.17.0.0/16 lookup main" in c.fix[1]
+
+
+@fires("ND711", "blackhole-in-a-vpn-table")
+def _():
+    return routed(kernel(kind="blackhole", device="", table="51820")), out(), \
+        lambda c: c.summary.endswith("a blackhole route in table 51820")
+
+
+@quiet("ND711", "routed-out-of-the-uplink")
+def _():
+    return routed(kernel()), out()
+
+
+@quiet("ND711", "answered-all-the-same")
+def _():
+    return routed(kernel(error="No route to host"), reach=ANSWERED), out()
+
+
+@unknown("ND711", "kernel-not-asked")
+def _():
+    return world(reach=TIMED_OUT), out()
+
+
+@quiet("ND711", "forwarding-off-is-the-cause")
+def _():
+    snap = routed(kernel(error="Invalid cross-device link", kind=""))
+    return dataclasses.replace(snap, firewall=dataclasses.replace(snap.firewall, ip_forward=False)), out(), \
+        lambda d: [c.code for c in d.causes] == ["ip-forwarding-disabled"]
