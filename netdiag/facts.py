@@ -311,10 +311,12 @@ class FirewallRule:
 
 @dataclass(frozen=True)
 class Chain:
-    table: str
+    table: str  # iptables: filter, nat...; nftables: "<family> <table>" (inet filter, inet firewalld)
     name: str
-    policy: str = ""  # ACCEPT/DROP for built-in chains, "" for user chains
+    policy: str = ""  # ACCEPT/DROP for built-in and base chains, "" for user chains
     rules: tuple[FirewallRule, ...] = ()
+    hook: str = ""  # nftables base chains: the hook they sit on (forward, input, prerouting...)
+    priority: int = 0  # nftables base chains: their order on the hook
 
 
 @dataclass(frozen=True)
@@ -326,6 +328,10 @@ class Firewall:
     iptables_outcome: Outcome = Outcome()
     chains: tuple[Chain, ...] = ()
     raw: dict[str, str] = field(default_factory=dict)
+    # nftables tables other than iptables' own and Docker's (firewalld's, /etc/nftables.conf's):
+    # their base chains see every packet too, and a drop there is final whatever iptables accepts
+    nft_outcome: Outcome = Outcome.unavailable("not read")
+    nft_chains: tuple[Chain, ...] = ()
 
     def chain(self, table: str, name: str) -> Chain | None:
         for c in self.chains:

@@ -26,6 +26,7 @@ install_packages() {
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   command -v nsenter >/dev/null || missing+=(util-linux)
   command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)  # the outbound lab's DNS server
+  command -v nft >/dev/null || missing+=(nftables)  # nftables tables beside iptables (and their tests)
   # the report's screenshot test renders HTML in headless Chromium (scripts/test asks for it)
   if [ -n "${NETDIAG_WITH_CHROMIUM:-}" ]; then command -v chromium >/dev/null || missing+=(chromium); fi
   if [ ${#missing[@]} -gt 0 ]; then

@@ -391,3 +391,20 @@ def test_policy_rule_keeps_container_traffic_in(clean, internet):
                                 "No route to host")
     assert f"the Docker host's own attempt to {FAR_WEB}:80: answered" in c["evidence"]
     assert c["fix"][1].startswith("ip rule add from 172.17.0.0/16 lookup main priority")
+
+
+def test_nftables_table_beside_iptables_drops_the_way_out(clean, internet):
+    from tests.test_why_engine import nft_table_removed
+
+    app("ndt-out")
+    with nft_table_removed("inet", "ndt_filter"):
+        lab.sh("nft", "add", "table", "inet", "ndt_filter")
+        lab.sh("nft", "add", "chain", "inet", "ndt_filter", "forward",
+               "{ type filter hook forward priority 0; policy drop; }")
+        lab.sh("nft", "add", "rule", "inet", "ndt_filter", "forward", "oifname", "docker0", "accept")
+        assert gets("ndt-out", FAR_WEB, 80) == ""
+        d = out(f"{FAR_WEB}:80", "--from", "container:ndt-out", "--timeout", "1", expect=1)
+    c = cause(d, "firewall-blocks")
+    assert c["summary"] == f"nftables table inet ndt_filter drops ndt-out's traffic to {FAR_WEB}:80: iptables lets it " \
+                           "through, but every base chain on the forward hook must"
+    assert c["fix"][0] == 'nft insert rule inet ndt_filter forward iifname "docker0" accept'

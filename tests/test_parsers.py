@@ -262,3 +262,30 @@ def test_nslookup_outputs(text, code, expected):
 
     result, addresses, _ = parse_nslookup(text, code)
     assert (result, addresses) == expected
+
+
+def test_nft_ruleset_keeps_the_other_tables_and_walks_like_iptables():
+    from pathlib import Path
+
+    from netdiag.netfilter import Packet, nft_drop
+    from netdiag.parsers.nft import parse_nft_ruleset
+
+    chains = parse_nft_ruleset((Path(__file__).parent / "data" / "nft-ruleset.json").read_text())
+    assert [(c.table, c.name, c.hook, c.policy) for c in chains] == [
+        ("inet filter", "forward", "forward", "DROP"), ("inet filter", "from_lan", "", "")]
+    forward = chains[0]
+    assert [r.text for r in forward.rules] == ["ct state established,related accept", "iifname wg+ jump from_lan",
+                                               "<match> drop"]
+    assert forward.rules[1].in_interface.value == "wg+" and chains[1].rules[0].dports.value == "80,443"
+    assert forward.rules[2].other  # a set lookup: not evaluated, so never claimed
+    # a container's new connection out: no rule accepts it before the set lookup, which may or may not drop it
+    out = Packet("tcp", "198.51.100.10", 80, source="172.17.0.2", in_interface="docker0", out_interface="eth0")
+    assert nft_drop(tuple(chains), "forward", out) is None
+    # without the set rule, the policy drops it for certain; a reply is accepted by the first rule
+    certain = tuple([chains[0].__class__(forward.table, forward.name, forward.policy, forward.rules[:2], forward.hook),
+                     chains[1]])
+    base, d = nft_drop(certain, "forward", out)
+    assert base.name == "forward" and d.rule is None
+    reply = Packet("tcp", "172.17.0.2", None, source="198.51.100.10", in_interface="eth0", out_interface="docker0",
+                   ctstate="ESTABLISHED")
+    assert nft_drop(certain, "forward", reply) is None

@@ -319,6 +319,28 @@ def test_docker_user_drop_rule(clean, laptop):
     assert c["fix"][0] == "iptables -D DOCKER-USER -p tcp -m tcp --dport 80 -j DROP"
 
 
+@contextlib.contextmanager
+def nft_table_removed(family: str, name: str):
+    try:
+        yield
+    finally:
+        lab.sh("nft", "delete", "table", family, name, check=False)
+
+
+def test_nftables_table_beside_iptables_drops_published_traffic(clean, laptop):
+    """A hardened /etc/nftables.conf: its own forward chain with policy drop. Docker's iptables
+    rules accept the traffic; the other table's base chain drops it all the same."""
+    d = broken_for_the_laptop("ndt-nft", nft_table_removed("inet", "ndt_filter"),
+                              ("nft", "add", "table", "inet", "ndt_filter"),
+                              ("nft", "add", "chain", "inet", "ndt_filter", "forward",
+                               "{ type filter hook forward priority 0; policy drop; }"))
+    c = cause(d, "firewall-blocks")
+    assert c["summary"].startswith("nftables table inet ndt_filter drops the traffic to ")
+    assert c["evidence"] == ["table inet ndt_filter, chain forward (hook forward, priority 0, policy drop): "
+                             "no rule accepts it"]
+    assert c["fix"][1] == 'nft insert rule inet ndt_filter forward oifname "docker0" accept'
+
+
 def test_flushed_forward_chain(clean, laptop):
     d = broken_for_the_laptop("ndt-flush", iptables_restored(),
                               ("iptables", "-P", "FORWARD", "DROP"), ("iptables", "-F", "FORWARD"))

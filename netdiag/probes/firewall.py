@@ -1,6 +1,6 @@
 """Forwarding and firewall state of the Docker host (when it is this machine).
 
-Reads /proc/sys and `iptables-save`; writes nothing.
+Reads /proc/sys, `iptables-save` and `nft -j list ruleset`; writes nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import subprocess
 
 from netdiag.facts import Firewall, Outcome
 from netdiag.parsers.iptables import parse_iptables_save
+from netdiag.parsers.nft import parse_nft_ruleset
 from netdiag.probes.runner import read_text, run_command
 
 IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
@@ -36,6 +37,22 @@ def read_iptables_save() -> tuple[Outcome, str]:
     return Outcome(method=os.path.basename(os.path.realpath(exe))), out
 
 
+def read_nft_ruleset() -> tuple[Outcome, str]:
+    """`nft -j list ruleset` (JSON), or why it could not be read."""
+    exe = shutil.which("nft")
+    if not exe:
+        return Outcome.unavailable("nft is not installed: nftables tables beside iptables were not read"), ""
+    if os.geteuid() != 0:
+        return Outcome.unavailable("nft needs root: run netdiag with sudo to see the nftables tables"), ""
+    try:
+        code, out, err = run_command([exe, "-j", "list", "ruleset"])
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return Outcome.failed(f"nft: {e}", "nft"), ""
+    if code != 0:
+        return Outcome.failed(f"nft exited {code}: {err.strip()[:200]}", "nft"), ""
+    return Outcome(method="nft -j list ruleset"), out
+
+
 def _flag(path: str) -> bool | None:
     try:
         return read_text(path).strip() == "1"
@@ -58,5 +75,13 @@ def probe_firewall(iptables: tuple[Outcome, str] | None = None) -> Firewall:
     outcome = Outcome(method="/proc/sys, iptables-save") if ip_forward is not None else Outcome.unavailable(
         f"{IP_FORWARD} cannot be read")
     raw = {"iptables-save": ipt_text} if ipt_text else {}
+    nft_outcome, nft_text = read_nft_ruleset()
+    nft_chains: tuple = ()
+    if nft_text:
+        try:
+            nft_chains = tuple(parse_nft_ruleset(nft_text))
+            raw["nft -j list ruleset"] = nft_text
+        except ValueError as e:  # not JSON: an nft too old for -j
+            nft_outcome = Outcome.failed(f"nft -j list ruleset did not print JSON: {e}", "nft")
     return Firewall(outcome, ip_forward, _flag(IPV6_FORWARD), per_iface, ipt_outcome,
-                    tuple(parse_iptables_save(ipt_text)) if ipt_text else (), raw)
+                    tuple(parse_iptables_save(ipt_text)) if ipt_text else (), raw, nft_outcome, nft_chains)

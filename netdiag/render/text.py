@@ -155,6 +155,13 @@ def firewall_text(f: Firewall) -> str:
     if user is not None:
         rules = [r.text for r in user.rules if r.text != "-j RETURN"]
         lines.append("DOCKER-USER rules: " + ("; ".join(rules) if rules else "none"))
+    if not f.nft_outcome.ok:
+        lines.append(_gap("other nftables tables", f.nft_outcome))
+    else:
+        bases = [c for c in f.nft_chains if c.hook]
+        lines.append("other nftables tables' base chains: " + ("; ".join(
+            f"{c.table} {c.name} (hook {c.hook}, policy {c.policy.lower() or 'accept'}, {len(c.rules)} rules)"
+            for c in bases) if bases else "none"))
     return "\n".join(lines)
 
 

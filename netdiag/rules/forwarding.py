@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netdiag.context import Context, hostport, is_loopback
-from netdiag.facts import Chain, PortBinding, Snapshot
+from netdiag.facts import Chain, Firewall, PortBinding, Snapshot
 from netdiag.memo import per_snapshot
-from netdiag.netfilter import BLOCKING, Packet, walk
+from netdiag.netfilter import BLOCKING, Packet, nft_drop, walk
 from netdiag.rules import Found, rule
 from netdiag.vocab import Direction, Fact, Hop, ProbeKind, ReachResult
 
@@ -73,13 +73,17 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     protocol, addresses, interfaces, ports, multiport lists and conntrack matches; a FORWARD
     chain whose policy is DROP while Docker's jumps are gone (a firewall reload flushed them);
     Docker's ACCEPT rule for the port missing from its DOCKER chain; a daemon started with
-    iptables off and no userland proxy.
+    iptables off and no userland proxy; a base chain of another nftables table on the forward
+    hook that drops it (every base chain sees the packet: a drop in any is final).
     Why it breaks: published traffic is forwarded to the container; Docker's rules are what let
     it through the FORWARD chain, and DOCKER-USER is consulted before them.
     Evidence: the chain, the rule's position and text, the chain's policy, and which of Docker's
-    chains or rules are missing.
+    chains or rules are missing; for another nftables table (firewalld's, /etc/nftables.conf's),
+    its base chain on the forward hook that drops the traffic, by a rule or by its policy.
     Fix: delete or narrow the rule (`iptables -D DOCKER-USER <the rule>`), or restore Docker's chains by
-    restarting dockerd after the firewall (`systemctl restart docker`).
+    restarting dockerd after the firewall (`systemctl restart docker`); in another nftables table,
+    accept the bridge's traffic there (`nft insert rule inet filter forward oifname "docker0"
+    accept`) or put the bridge in firewalld's docker zone.
     Exceptions: rules that match other ports, addresses, interfaces or protocols; a rule whose
     match depends on what netdiag cannot know (which machine the client is: an allow-list by
     source address) is not claimed; a rootless engine, whose published traffic the host's
@@ -126,6 +130,35 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
                     ["filter/FORWARD policy: DROP",
                      f"filter/DOCKER has no ACCEPT for {', '.join(ips)}:{ctx.port} (the chain was flushed)"],
                     [restart])
+        return
+    packet = _packet(ctx, b)
+    found = nft_blocks(fw, "forward", packet, f"the traffic to {target}", packet.out_interface or "")
+    if found is not None:
+        yield found
+
+
+def nft_blocks(fw: Firewall, hook: str, p: Packet, what: str, bridge: str) -> Found | None:
+    """An nftables base chain of another table (firewalld's, /etc/nftables.conf's) on `hook` that
+    certainly drops the packet, as a finding; None when none does."""
+    hit = nft_drop(fw.nft_chains, hook, p)
+    if hit is None:
+        return None
+    base, d = hit
+    how = f"rule {d.position} of {d.chain}: {d.rule.text}" if d.rule is not None else "no rule accepts it"
+    bridge = bridge or "docker0"
+    direction = "iifname" if hook == "input" else "oifname"
+    fixes = [f'nft insert rule {base.table} {base.name} iifname "{bridge}" accept',
+             f'nft insert rule {base.table} {base.name} {direction} "{bridge}" accept' if hook != "input" else
+             f"or narrow it to the port: nft insert rule {base.table} {base.name} iifname \"{bridge}\" "
+             f"{p.protocol} dport {p.dport} accept",
+             "and keep it in the file that table comes from (/etc/nftables.conf)"]
+    if "firewalld" in base.table:
+        fixes = [f"firewall-cmd --permanent --zone=docker --change-interface={bridge} && firewall-cmd --reload",
+                 *fixes[:2]]
+    return Found(f"nftables table {base.table} drops {what}: iptables lets it through, but every base chain on the "
+                 f"{hook} hook must",
+                 [f"table {base.table}, chain {base.name} (hook {base.hook}, priority {base.priority}, policy "
+                  f"{base.policy.lower() or 'accept'}): {how}"], fixes)
 
 
 @per_snapshot

@@ -16,6 +16,7 @@ from netdiag.facts import Chain, Network, Socket
 from netdiag.netfilter import BLOCKING, Packet, walk
 from netdiag.outbound import HOST_GATEWAY_NAME, Outbound, is_ip, lookup_text
 from netdiag.rules import Found, rule
+from netdiag.rules.forwarding import nft_blocks
 from netdiag.subnets import docker_devices
 from netdiag.vocab import Direction, DnsResult, Fact, Hop, NetMode, ReachResult
 
@@ -217,7 +218,9 @@ def outbound_firewall_blocks(ctx: Outbound) -> Iterator[Found]:
     Detects: a DROP or REJECT rule in the filter table that certainly matches the container's new
     connection to the destination (FORWARD, with DOCKER-USER and the chains it jumps to), or the
     destination's reply to it (a DOCKER-USER rule written without a conntrack exception eats the
-    replies of outbound connections); for the Docker host itself as destination, the INPUT chain.
+    replies of outbound connections); for the Docker host itself as destination, the INPUT chain;
+    and a base chain of another nftables table (firewalld's, /etc/nftables.conf's) on the same
+    hook that drops it, by a rule or by its policy.
     Why it breaks: everything a container sends out crosses the host's FORWARD chain (or INPUT,
     to the host itself), and so do the replies.
     Evidence: the chain, the rule's position and text, and the packet it matched.
@@ -244,6 +247,10 @@ def outbound_firewall_blocks(ctx: Outbound) -> Iterator[Found]:
                                 f"in on {p.in_interface}"],
                         [f"iptables -I INPUT -i {p.in_interface or '<bridge>'} -p {ctx.protocol} --dport {ctx.port} "
                          "-j ACCEPT"])
+            return
+        found = nft_blocks(fw, "input", p, f"{ctx.source.name}'s traffic to {ctx.where}", p.in_interface or "")
+        if found is not None:
+            yield found
         return
     if not _leaves_docker(ctx):
         return
@@ -271,6 +278,11 @@ def outbound_firewall_blocks(ctx: Outbound) -> Iterator[Found]:
                          f"{p.in_interface}"],
                         ["systemctl restart docker  (Docker recreates the rule that lets its networks out)",
                          f"or: iptables -I FORWARD -i {p.in_interface} ! -o {p.in_interface} -j ACCEPT"])
+            return
+    for packet, what in ((p, f"{ctx.source.name}'s traffic to"), (reply, "the replies from")):
+        found = nft_blocks(fw, "forward", packet, f"{what} {ctx.where}", p.in_interface or "")
+        if found is not None:
+            yield found
             return
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import Firewall, Listeners, Outcome, PortBinding
+from netdiag.facts import Chain, Firewall, FirewallRule, Listeners, Match, Outcome, PortBinding
 from netdiag.vocab import Protocol, ReachResult
 from tests.builders import (
     B2D_ENGINE,
@@ -224,3 +224,24 @@ def _():
 @quiet("ND502", "rootless-engine")
 def _():
     return dataclasses.replace(snap(with_user("-p tcp -m tcp --dport 80 -j DROP")), engine=ROOTLESS), args()
+
+
+def nft_forward(policy: str, *rules: FirewallRule):
+    """The healthy iptables firewall, and another nftables table with a forward base chain."""
+    return firewall(nft_outcome=Outcome(method="nft -j list ruleset"),
+                    nft_chains=(Chain("inet filter", "forward", policy, rules, "forward"),))
+
+
+@fires("ND502", "another-nftables-table-drops-forwarded-traffic")
+def _():
+    return (snap(nft_forward("DROP", FirewallRule("ct state established,related accept", "ACCEPT",
+                                                  ctstate=Match("ESTABLISHED,RELATED")))), args(),
+            lambda c: c.evidence == ("table inet filter, chain forward (hook forward, priority 0, policy drop): no rule "
+                                     "accepts it",)
+            and c.fix[1] == 'nft insert rule inet filter forward oifname "docker0" accept')
+
+
+@quiet("ND502", "another-nftables-table-accepts-the-bridge")
+def _():
+    return snap(nft_forward("DROP", FirewallRule('oifname docker0 accept', "ACCEPT", out_interface=Match("docker0")))), \
+        args()

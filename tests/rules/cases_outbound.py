@@ -435,3 +435,13 @@ def _():
     snap = routed(kernel(error="Invalid cross-device link", kind=""))
     return dataclasses.replace(snap, firewall=dataclasses.replace(snap.firewall, ip_forward=False)), out(), \
         lambda d: [c.code for c in d.causes] == ["ip-forwarding-disabled"]
+
+
+@fires("ND705", "another-nftables-table-drops-the-way-out")
+def _():
+    from netdiag.facts import Chain, FirewallRule, Match
+
+    nft = (Chain("inet firewalld", "filter_FORWARD", "DROP",
+                 (FirewallRule("oifname docker0 accept", "ACCEPT", out_interface=Match("docker0")),), "forward"),)
+    return world(reach=TIMED_OUT, firewall_=fw(nft_outcome=Outcome(), nft_chains=nft)), out(), \
+        lambda c: c.fix[0] == "firewall-cmd --permanent --zone=docker --change-interface=docker0 && firewall-cmd --reload"
