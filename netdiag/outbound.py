@@ -110,10 +110,11 @@ class Outbound:
 
     @property
     def where(self) -> str:
-        """The destination as the user wrote it, with the port: "web.lab.test:80", "198.51.100.10:443"."""
+        """The destination as the user wrote it, with the port: "web.lab.test:80", "198.51.100.53:53/udp"."""
         host = self.name or self.address
         host = f"[{host}]" if ":" in host else host
-        return f"{host}:{self.port}" if self.port else host
+        udp = "/udp" if self.protocol == Protocol.UDP else ""
+        return f"{host}:{self.port}{udp}" if self.port else host
 
     # --- the source container ------------------------------------------------------------------
     @property
@@ -237,7 +238,9 @@ class Outbound:
     # --- the attempts ----------------------------------------------------------------------------
     @property
     def kind(self) -> ProbeKind:
-        return ProbeKind.TCP if self.port else ProbeKind.ICMP
+        if not self.port:
+            return ProbeKind.ICMP
+        return ProbeKind.UDP if self.protocol == Protocol.UDP else ProbeKind.TCP
 
     def from_source(self) -> Reach | None:
         return _reach(self.snapshot).get((self.address, self.port, self.kind, self.source.name))
@@ -250,12 +253,17 @@ class Outbound:
                      and m.origin.container == self.source.name), None)
 
     def answered(self) -> bool:
-        r = self.from_source()
-        return bool(r and r.outcome.ok and r.result in (ReachResult.ANSWERED, ReachResult.SILENT))
+        return _answered(self.from_source())
 
     def host_answered(self) -> bool:
-        r = self.from_host()
-        return bool(r and r.outcome.ok and r.result in (ReachResult.ANSWERED, ReachResult.SILENT))
+        return _answered(self.from_host())
+
+
+def _answered(r: Reach | None) -> bool:
+    """The service answered, or accepted a TCP connection and kept it (a silent protocol)."""
+    if r is None or not r.outcome.ok:
+        return False
+    return r.result == ReachResult.ANSWERED or (r.kind == ProbeKind.TCP and r.result == ReachResult.SILENT)
 
 
 @per_snapshot

@@ -123,6 +123,7 @@ class Fact(Vocab):
 class ProbeKind(Vocab):
     ICMP = "icmp"
     TCP = "tcp"
+    UDP = "udp"  # a datagram (a DNS query to port 53): an answer, ICMP port unreachable, or silence
 
 
 class DnsResult(Vocab):

@@ -19,7 +19,7 @@ from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_pl
 from netdiag.reasoner.outward import destination, diagnose_outbound, outbound_attempt
 from netdiag.reasoner.plan import settled_by_routes
 from netdiag.refs import Candidate, match
-from netdiag.vocab import HOST, Location, Origin, ReachResult
+from netdiag.vocab import HOST, Location, Origin, ProbeKind, ReachResult
 
 
 def _resolve(name: str) -> str:
@@ -59,7 +59,8 @@ def _outbound(snapshot: Snapshot, spec: AttemptSpec) -> Outbound:
     if origin.is_host:
         raise BadInput("bad-argument", "a destination that is not a container needs --from container:NAME")
     source = find(snapshot, origin.container)
-    return Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, spec.to, spec.port))
+    return Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, spec.to, spec.port),
+                    destination(spec.to, spec.port)[2])
 
 
 def explain(snapshot: Snapshot, spec: AttemptSpec, resolve=None) -> Diagnosis:
@@ -173,7 +174,7 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
     from netdiag.probes.outward import probe_source_view
 
     timeout = PROBE_TIMEOUT if timeout is None else timeout
-    host, port = destination(to, port)
+    host, port, protocol = destination(to, port)
     view = probe_source_view(api, source, local)
     origin = Origin(source.name)
     lookups: list[Lookup] = []
@@ -187,7 +188,7 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
         else:
             lookups = _lookups(api, source, host, asked, local, helper, timeout)
     snapshot = dataclasses.replace(snapshot, source_views=(view,), lookups=tuple(lookups))
-    ctx = Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, to, port))
+    ctx = Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, to, port), protocol)
     if not ctx.address:
         return snapshot
     if local and is_ip(ctx.address) and ":" not in ctx.address:
@@ -201,7 +202,8 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
     attempts = _attempts_here(ctx, timeout) if local else _attempts_elsewhere(ctx, api, helper)
     snapshot = dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + attempts)
     ctx = dataclasses.replace(ctx, snapshot=snapshot)
-    if local and ctx.answered() and not ctx.to_docker_host() and ctx.docker_network_of(ctx.address) is None:
+    if local and ctx.kind != ProbeKind.UDP and ctx.answered() and not ctx.to_docker_host() and \
+            ctx.docker_network_of(ctx.address) is None:
         from netdiag.probes.outward import probe_path_mtu
 
         r = ctx.from_source()
@@ -235,8 +237,8 @@ def _attempts_here(ctx: Outbound, timeout: float) -> tuple[Reach, ...]:
     address, port, kind, origin = ctx.address, ctx.port, ctx.kind, Origin(ctx.source.name)
     settled = settled_outbound(ctx)
     wait = min(timeout, SETTLED_WAIT) if settled else timeout
-    tasks = {"source": lambda: probe_from_source(ctx.source, address, port, wait),
-             "host": lambda: probe_from_host(address, port, timeout)}
+    tasks = {"source": lambda: probe_from_source(ctx.source, address, port, wait, kind),
+             "host": lambda: probe_from_host(address, port, timeout, kind)}
     found = run_concurrently(tasks, timeout=timeout + 5, on_error=lambda n, why: Outcome.failed(why))
     mine = found["source"]
     if settled and isinstance(mine, Reach) and mine.outcome.ok and mine.result == ReachResult.TIMEOUT:
@@ -253,9 +255,10 @@ def _attempts_elsewhere(ctx: Outbound, api, helper: str) -> tuple[Reach, ...]:
     from netdiag.probes.outward import attempt_elsewhere
 
     address, port, kind, origin = ctx.address, ctx.port, ctx.kind, Origin(ctx.source.name)
-    if not port:
-        why = "an echo from inside the container needs the daemon on this machine; give a port"
-        return (Reach(Outcome.unavailable(why), kind, address, None, origin=origin),)
+    if kind != ProbeKind.TCP:
+        why = f"an {'echo' if not port else 'UDP attempt'} from inside the container needs the daemon on this " \
+              "machine" + ("; give a port" if not port else "")
+        return (Reach(Outcome.unavailable(why), kind, address, port, origin=origin),)
     if not helper:
         why = "the same attempt from the Docker host needs --helper IMAGE when the daemon is elsewhere"
         return probe_via_exec(api, ctx.source, address, port), Reach(Outcome.unavailable(why), kind, address, port)

@@ -155,7 +155,7 @@ def _edited(change) -> bytes:
      "snapshot.engine.location: 'LOCAL' is not one of '', 'local', 'vm', 'remote'"),
     (lambda d: d["snapshot"]["containers"][0]["state"].update(status="up"), "containers[0].state.status: 'up'"),
     (lambda d: d["attempts"][0].update(origin="container:"), "attempts[0].origin: 'container:'"),
-    (lambda d: d["snapshot"]["reach"][0].update(kind="udp"), "reach[0].kind: 'udp' is not one of 'icmp', 'tcp'"),
+    (lambda d: d["snapshot"]["reach"][0].update(kind="sctp"), "reach[0].kind: 'sctp' is not one of 'icmp', 'tcp', 'udp'"),
 ])
 def test_a_value_outside_its_vocabulary_is_bad_input_naming_the_field(tmp_path, change, why):
     r = bad(tmp_path, _edited(change))

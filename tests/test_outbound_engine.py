@@ -408,3 +408,12 @@ def test_nftables_table_beside_iptables_drops_the_way_out(clean, internet):
     assert c["summary"] == f"nftables table inet ndt_filter drops ndt-out's traffic to {FAR_WEB}:80: iptables lets it " \
                            "through, but every base chain on the forward hook must"
     assert c["fix"][0] == 'nft insert rule inet ndt_filter forward iifname "docker0" accept'
+
+
+def test_udp_a_dns_server_answers_and_a_closed_port_refuses(clean, internet):
+    app("ndt-out")
+    d = out(f"{FAR_DNS}:53/udp", "--from", "container:ndt-out", expect=0)
+    assert d["works"] == [f"{FAR_DNS}:53/udp"] and d["causes"] == []
+    d = out(f"{FAR_WEB}:53/udp", "--from", "container:ndt-out", expect=1)
+    assert codes(d) == ["destination-down"]
+    assert cause(d, "destination-down")["evidence"][-1].startswith(f"from the Docker host: {FAR_WEB}:53/udp refused")

@@ -289,3 +289,19 @@ def test_nft_ruleset_keeps_the_other_tables_and_walks_like_iptables():
     reply = Packet("tcp", "172.17.0.2", None, source="198.51.100.10", in_interface="eth0", out_interface="docker0",
                    ctstate="ESTABLISHED")
     assert nft_drop(certain, "forward", reply) is None
+
+
+def test_root_ns_query_and_outbound_destinations():
+    from netdiag.errors import BadInput
+    from netdiag.parsers import dns
+    from netdiag.reasoner.outward import destination
+
+    assert dns.query(dns.ROOT_NS, 7, 2)[12:] == b"\x00\x00\x02\x00\x01"
+    assert destination("198.51.100.53:53/udp", None) == ("198.51.100.53", 53, "udp")
+    assert destination("db.internal", 5432) == ("db.internal", 5432, "tcp")
+    assert destination("[2001:db8::1]:443/tcp", None) == ("2001:db8::1", 443, "tcp")
+    for bad in ("198.51.100.53/udp", "db:http"):
+        with pytest.raises(BadInput):
+            destination(bad, None)
+    with pytest.raises(BadInput, match="--port says 81"):
+        destination("web:80", 81)

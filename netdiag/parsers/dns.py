@@ -22,9 +22,13 @@ class Malformed(ValueError):
     """A reply that is not a DNS answer to our query."""
 
 
-def query(name: str, ident: int) -> bytes:
-    """An A query for `name` with recursion desired. ValueError for a name DNS cannot carry."""
-    labels = name.rstrip(".").split(".")
+ROOT_NS = "."  # the root zone: asked for its name servers, the question every resolver answers
+
+
+def query(name: str, ident: int, qtype: int = TYPE_A) -> bytes:
+    """A query for `name` (A records unless `qtype` says otherwise: 2 for NS) with recursion
+    desired. ValueError for a name DNS cannot carry."""
+    labels = [] if name == ROOT_NS else name.rstrip(".").split(".")
     out = bytearray(HEADER.pack(ident, 0x0100, 1, 0, 0, 0))
     for label in labels:
         raw = label.encode("idna") if not label.isascii() else label.encode("ascii")
@@ -33,7 +37,7 @@ def query(name: str, ident: int) -> bytes:
         out += bytes([len(raw)]) + raw
     if len(out) > 255 + HEADER.size:
         raise ValueError(f"{name!r} is too long for DNS")
-    return bytes(out + b"\x00" + struct.pack("!HH", TYPE_A, CLASS_IN))
+    return bytes(out + b"\x00" + struct.pack("!HH", qtype, CLASS_IN))
 
 
 def _skip_name(data: bytes, offset: int) -> int:

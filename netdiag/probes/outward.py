@@ -128,19 +128,25 @@ def probe_lookup(source: Container, server: str, name: str, upstream: bool = Fal
         sock.close()
 
 
-def probe_from_source(source: Container, address: str, port: int | None, timeout: float) -> Reach:
-    """The attempt from inside the container's namespace: a TCP connect and exchange with a port,
-    an ICMP echo without one."""
+def probe_from_source(source: Container, address: str, port: int | None, timeout: float,
+                      kind: ProbeKind = ProbeKind.TCP) -> Reach:
+    """The attempt from inside the container's namespace: a TCP connect and exchange, or a UDP
+    datagram, with a port; an ICMP echo without one."""
     from netdiag.probes.netns import opener
-    from netdiag.probes.reach import _icmp_raw, probe_tcp
+    from netdiag.probes.reach import _icmp_raw, probe_tcp, probe_udp
 
     origin = Origin(source.name)
-    kind = ProbeKind.TCP if port else ProbeKind.ICMP
+    kind = kind if port else ProbeKind.ICMP
     if not source.state.running:
         return Reach(Outcome.unavailable(f"{source.name} is not running"), kind, address, port, origin=origin)
     make = opener(_netns(source))
     try:
-        r = probe_tcp(address, port, timeout, open_socket=make) if port else _icmp_raw(address, timeout, make)
+        if kind == ProbeKind.ICMP or not port:
+            r = _icmp_raw(address, timeout, make)
+        elif kind == ProbeKind.UDP:
+            r = probe_udp(address, port, timeout, open_socket=make)
+        else:
+            r = probe_tcp(address, port, timeout, open_socket=make)
     except OSError as e:
         return Reach(Outcome.unavailable(f"cannot enter {source.name}'s namespace: {e.strerror or e}"), kind,
                      address, port, origin=origin)
@@ -149,11 +155,13 @@ def probe_from_source(source: Container, address: str, port: int | None, timeout
                  r.banner, origin)
 
 
-def probe_from_host(address: str, port: int | None, timeout: float) -> Reach:
+def probe_from_host(address: str, port: int | None, timeout: float, kind: ProbeKind = ProbeKind.TCP) -> Reach:
     """The same attempt from the Docker host's own namespace (this machine, the daemon being local)."""
-    from netdiag.probes.reach import probe_icmp, probe_tcp
+    from netdiag.probes.reach import probe_icmp, probe_tcp, probe_udp
 
-    return probe_tcp(address, port, timeout) if port else probe_icmp(address, timeout)
+    if not port:
+        return probe_icmp(address, timeout)
+    return probe_udp(address, port, timeout) if kind == ProbeKind.UDP else probe_tcp(address, port, timeout)
 
 
 SWEEP = (1500, 1480, 1450, 1400, 1360, 1280, 1024, 576)  # IP packet sizes: Ethernet, PPPoE, VPNs, IPv6's minimum

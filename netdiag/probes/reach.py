@@ -216,3 +216,46 @@ def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT, open_socket
                      detail=detail, rtt_ms=rtt, banner=banner)
     finally:
         sock.close()
+
+
+def probe_udp(address: str, port: int, timeout: float = TCP_TIMEOUT, open_socket=socket.socket) -> Reach:
+    """One datagram to address:port: a DNS query for the root's name servers to port 53 (a
+    resolver answers it), an empty datagram elsewhere. A reply is an answer; ICMP port
+    unreachable is a refusal, with its sender; silence proves nothing either way (a UDP service
+    answers only what it understands), and says so."""
+    from netdiag.parsers.dns import ROOT_NS, query
+
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    method = "UDP datagram" + (" (a DNS query)" if port == 53 else "")
+    sock = open_socket(family, socket.SOCK_DGRAM)
+    try:
+        try:
+            sock.setsockopt(*((socket.IPPROTO_IPV6, IPV6_RECVERR) if family == socket.AF_INET6
+                              else (socket.IPPROTO_IP, IP_RECVERR)), 1)
+        except OSError:
+            pass
+        sock.settimeout(timeout)
+        start = time.monotonic()
+        try:
+            sock.connect((address, port))
+            sock.send(query(ROOT_NS, random.randint(1, 0xFFFF), 2) if port == 53 else b"")
+            data = sock.recv(512)
+        except TimeoutError:
+            return Reach(Outcome(method=method), ProbeKind.UDP, address, port, ReachResult.TIMEOUT,
+                         detail=f"no reply within {timeout:g}s (silence: nothing answered, or a firewall dropped it)")
+        except OSError as e:
+            icmp = icmp_error_of(sock)
+            sender = icmp[0] if icmp else ""
+            if e.errno == errno.ECONNREFUSED:
+                return Reach(Outcome(method=method), ProbeKind.UDP, address, port, ReachResult.REFUSED, sender,
+                             detail="ICMP port unreachable: nothing listens there, or a firewall rejects")
+            if icmp is not None:
+                return Reach(Outcome(method=method), ProbeKind.UDP, address, port, ReachResult.ICMP_UNREACHABLE,
+                             sender, icmp[1], icmp[2], detail=icmp_error_name(icmp[1], icmp[2]))
+            return Reach(Outcome(method=method), ProbeKind.UDP, address, port, ReachResult.ERROR,
+                         detail=os.strerror(e.errno) if e.errno else str(e))
+        rtt = round((time.monotonic() - start) * 1000, 2)
+        return Reach(Outcome(method=method), ProbeKind.UDP, address, port, ReachResult.ANSWERED, address,
+                     detail=f"a {len(data)}-byte reply", rtt_ms=rtt)
+    finally:
+        sock.close()

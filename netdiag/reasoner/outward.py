@@ -19,25 +19,33 @@ from netdiag.reasoner.path import unchecked
 from netdiag.rules import rules_for
 from netdiag.subnets import docker_devices
 from netdiag.untrusted import quote
-from netdiag.vocab import OUTBOUND_PATH, AddressKind, Hop, HopStatus, NetMode, Origin, ReachResult, Verdict
+from netdiag.vocab import OUTBOUND_PATH, AddressKind, Hop, HopStatus, NetMode, Origin, Protocol, ReachResult, Verdict
 
 OK, FAIL, SKIP, UNKNOWN = HopStatus.OK, HopStatus.FAIL, HopStatus.SKIP, HopStatus.UNKNOWN
 Seen = tuple[HopStatus, str]
 
 
-def destination(text: str, port: int | None) -> tuple[str, int | None]:
-    """(address or name, port) of DESTINATION as written: ADDR, ADDR:PORT, [v6]:PORT, NAME[:PORT];
-    --port fills a missing port and must agree with a given one."""
+def destination(text: str, port: int | None) -> tuple[str, int | None, Protocol]:
+    """(address or name, port, protocol) of DESTINATION as written: ADDR, ADDR:PORT, [v6]:PORT,
+    NAME[:PORT], each with `/udp` (or `/tcp`) after the port as Docker writes ports; --port fills
+    a missing port and must agree with a given one."""
+    protocol = Protocol.TCP
+    head, slash, proto = text.rpartition("/")
+    if slash and proto.lower() in ("tcp", "udp"):
+        text, protocol = head, Protocol(proto.lower())
     host, given = parse_to(text)
     if given is not None and port is not None and given != port:
         raise BadInput("bad-argument", f"{quote(text)} names port {given} and --port says {port}")
-    return host, given if given is not None else port
+    port = given if given is not None else port
+    if protocol == Protocol.UDP and port is None:
+        raise BadInput("bad-argument", f"{quote(text)}/udp: a UDP attempt needs a port (ADDR:PORT/udp)")
+    return host, port, protocol
 
 
 def outbound_attempt(snapshot: Snapshot, source: Container, origin: Origin, to: str, port: int | None) -> Attempt:
     """The attempt of `to` from `source`: a name is resolved as the container resolves it (from the
     lookups the snapshot recorded); "" as address when it did not resolve."""
-    host, port = destination(to, port)
+    host, port, _ = destination(to, port)
     if is_ip(host):
         return Attempt(origin, to, host, "", port, AddressKind.OTHER)
     return Attempt(origin, to, resolved_address(snapshot, source, host), host, port, AddressKind.OTHER)
@@ -62,7 +70,8 @@ def diagnose_outbound(ctx: Outbound) -> Diagnosis:
         if not unknown:
             unknown.append("the attempt did not succeed and no rule explains why" if r is not None and r.outcome.ok
                            else "the attempt from the container could not be made")
-    works = (hostport(ctx.address, ctx.port) if ctx.port else ctx.address,) if ctx.answered() else ()
+    udp = "/udp" if ctx.protocol == Protocol.UDP else ""
+    works = (hostport(ctx.address, ctx.port) + udp if ctx.port else ctx.address,) if ctx.answered() else ()
     notes = []
     host = ctx.from_host()
     if host is not None and host.outcome.ok and ctx.answered() != ctx.host_answered():

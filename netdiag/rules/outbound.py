@@ -18,7 +18,7 @@ from netdiag.outbound import HOST_GATEWAY_NAME, Outbound, is_ip, lookup_text
 from netdiag.rules import Found, rule
 from netdiag.rules.forwarding import nft_blocks
 from netdiag.subnets import docker_devices
-from netdiag.vocab import Direction, DnsResult, Fact, Hop, NetMode, ReachResult
+from netdiag.vocab import Direction, DnsResult, Fact, Hop, NetMode, ProbeKind, ReachResult
 
 OUT = Direction.OUTBOUND
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
@@ -551,7 +551,8 @@ def destination_down(ctx: Outbound) -> Iterator[Found]:
     to change in Docker.
     Exceptions: a service on the Docker host bound to loopback only (host-service-on-loopback says
     so), and the Docker host as destination when its sockets could not be read; a host attempt
-    that answered: the fault is then on Docker's part of the path.
+    that answered: the fault is then on Docker's part of the path; UDP silence (a service may
+    ignore a datagram it does not understand), where only ICMP port unreachable counts.
     """
     if not ctx.address or ctx.answered() or ctx.host_answered() or _loopback_only(ctx):
         return
@@ -561,6 +562,8 @@ def destination_down(ctx: Outbound) -> Iterator[Found]:
     mine, host = ctx.from_source(), ctx.from_host()
     if host is None or not host.outcome.ok or host.result not in SAME_FAILURE:
         return
+    if host.kind == ProbeKind.UDP and host.result == ReachResult.TIMEOUT:
+        return  # a UDP service that ignores the datagram is silent too: silence proves nothing
     if mine is not None and mine.outcome.ok and mine.result not in SAME_FAILURE:
         return
     said = SAME_FAILURE[host.result]

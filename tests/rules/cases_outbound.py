@@ -445,3 +445,25 @@ def _():
                  (FirewallRule("oifname docker0 accept", "ACCEPT", out_interface=Match("docker0")),), "forward"),)
     return world(reach=TIMED_OUT, firewall_=fw(nft_outcome=Outcome(), nft_chains=nft)), out(), \
         lambda c: c.fix[0] == "firewall-cmd --permanent --zone=docker --change-interface=docker0 && firewall-cmd --reload"
+
+
+def udp(result: ReachResult, origin: str = FROM_APP, **kw) -> Reach:
+    return Reach(Outcome(method="UDP datagram"), ProbeKind.UDP, FAR, 53, result, origin=Origin.parse(origin), **kw)
+
+
+@fires("ND709", "udp-port-unreachable-from-the-host-too")
+def _():
+    return world(reach=(udp(ReachResult.REFUSED), udp(ReachResult.REFUSED, "host"))), out(f"{FAR}:53/udp"), \
+        lambda c: c.evidence[-1].startswith(f"from the Docker host: {FAR}:53/udp refused")
+
+
+@quiet("ND709", "udp-silence-proves-nothing")
+def _():
+    return world(reach=(udp(ReachResult.TIMEOUT), udp(ReachResult.TIMEOUT, "host"))), out(f"{FAR}:53/udp"), \
+        lambda d: d.verdict == "unknown"
+
+
+@quiet("ND709", "udp-answered")
+def _():
+    return world(reach=(udp(ReachResult.ANSWERED), udp(ReachResult.ANSWERED, "host"))), out(f"{FAR}:53/udp"), \
+        lambda d: d.verdict == "reachable" and d.works == (f"{FAR}:53/udp",)
