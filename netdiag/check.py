@@ -39,9 +39,10 @@ def observe_outbound_all(snapshot: Snapshot, specs: list[AttemptSpec], api) -> S
     """The outbound observations of every spec, probed concurrently, merged into one snapshot."""
     import dataclasses
 
+    from netdiag.observe_out import observe_outbound
     from netdiag.probes.runner import run_concurrently
     from netdiag.vocab import Location
-    from netdiag.why import find, observe_outbound
+    from netdiag.why import find
 
     local = snapshot.engine.location == Location.LOCAL
     bare = dataclasses.replace(snapshot, reach=(), source_views=(), lookups=(), path_mtu=(), kernel_routes=())
