@@ -26,8 +26,11 @@ NAT_TARGETS = frozenset({"MASQUERADE", "SNAT"})
 
 
 def _leaves_docker(ctx: Outbound) -> bool:
-    """The destination is beyond the Docker host: not the host itself, not on a Docker network."""
-    return is_ip(ctx.address) and not ctx.to_docker_host() and ctx.docker_network_of(ctx.address) is None
+    """A bridged container's packets go beyond the Docker host: forwarded, source-NATed and routed
+    out by it (not to the host itself, not to a Docker network; a container in the host's network
+    sends as the host does)."""
+    return ctx.source.mode == NetMode.BRIDGE and is_ip(ctx.address) and not ctx.to_docker_host() and \
+        ctx.docker_network_of(ctx.address) is None
 
 
 @rule("ND701", "no-network", Hop.SOURCE_CONTAINER, per_port=False, direction=OUT)
@@ -414,7 +417,7 @@ def no_route_out(ctx: Outbound) -> Iterator[Found]:
     (the kernel then routes no forwarded packet: ip-forwarding-disabled is the cause).
     """
     k = ctx.kernel_route(on_host=True)
-    if k is None or ctx.answered() or not (k.error or k.kind in NO_ROUTE_KINDS):
+    if k is None or not k.source or ctx.answered() or not (k.error or k.kind in NO_ROUTE_KINDS):
         return
     fw = ctx.snapshot.firewall
     if fw is not None and fw.ip_forward is False:

@@ -467,3 +467,9 @@ def _():
 def _():
     return world(reach=(udp(ReachResult.ANSWERED), udp(ReachResult.ANSWERED, "host"))), out(f"{FAR}:53/udp"), \
         lambda d: d.verdict == "reachable" and d.works == (f"{FAR}:53/udp",)
+
+
+@quiet("ND704", "source-in-the-hosts-network")
+def _():
+    src = dataclasses.replace(APP, network_mode="host", endpoints=())
+    return world(src, reach=TIMED_OUT, firewall_=fw(ip_forward=False)), out()
