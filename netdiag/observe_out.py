@@ -42,7 +42,7 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
     ctx = Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, to, port), protocol)
     if not ctx.address:
         return snapshot
-    if local and is_ip(ctx.address) and ":" not in ctx.address:
+    if local and is_ip(ctx.address) and ":" not in ctx.address and not ctx.to_itself():
         from netdiag.probes.outward import probe_kernel_route
 
         net = ctx.leaving_network()
@@ -88,15 +88,19 @@ def _attempts_here(ctx: Outbound, timeout: float) -> tuple[Reach, ...]:
     address, port, kind, origin = ctx.address, ctx.port, ctx.kind, Origin(ctx.source.name)
     settled = settled_outbound(ctx)
     wait = min(timeout, SETTLED_WAIT) if settled else timeout
-    tasks = {"source": lambda: probe_from_source(ctx.source, address, port, wait, kind),
-             "host": lambda: probe_from_host(address, port, timeout, kind)}
+    tasks = {"source": lambda: probe_from_source(ctx.source, address, port, wait, kind)}
+    if not ctx.to_itself():  # the host's loopback is another one: nothing to compare with
+        tasks["host"] = lambda: probe_from_host(address, port, timeout, kind)
     found = run_concurrently(tasks, timeout=timeout + 5, on_error=lambda n, why: Outcome.failed(why))
     mine = found["source"]
     if settled and isinstance(mine, Reach) and mine.outcome.ok and mine.result == ReachResult.TIMEOUT:
         mine = Reach(Outcome.unavailable(f"no answer within {wait:g}s; not waited for longer, as {settled}",
                                          CUT_SHORT), kind, address, port, origin=origin)
-    return tuple(r if isinstance(r, Reach) else Reach(r, kind, address, port, origin=o)
-                 for r, o in ((mine, origin), (found["host"], HOST)))
+    out = [mine if isinstance(mine, Reach) else Reach(mine, kind, address, port, origin=origin)]
+    if "host" in found:
+        host = found["host"]
+        out.append(host if isinstance(host, Reach) else Reach(host, kind, address, port, origin=HOST))
+    return tuple(out)
 
 
 def _attempts_elsewhere(ctx: Outbound, api, helper: str) -> tuple[Reach, ...]:

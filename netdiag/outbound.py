@@ -29,7 +29,7 @@ from netdiag.facts import (
 from netdiag.memo import per_snapshot
 from netdiag.parsers.resolv import EMBEDDED_DNS, in_hosts
 from netdiag.parsers.routes import route_for
-from netdiag.vocab import HOST, DnsResult, Location, ProbeKind, Protocol, ReachResult
+from netdiag.vocab import HOST, DnsResult, Location, NetMode, ProbeKind, Protocol, ReachResult
 
 HOST_GATEWAY_NAME = "host.docker.internal"
 
@@ -218,8 +218,17 @@ class Outbound:
 
     def to_docker_host(self) -> bool:
         """The destination is the Docker host itself: a gateway of the container's networks, or
-        one of the host's own addresses."""
-        return bool(self.address) and self.address in self.host_addresses()
+        one of the host's own addresses (not loopback, which inside a container is the container)."""
+        return bool(self.address) and not self.to_itself() and self.address in self.host_addresses()
+
+    def to_itself(self) -> bool:
+        """The destination is loopback: inside a container (not in the host's network) that is
+        the container itself."""
+        try:
+            loopback = ipaddress.ip_address(self.address).is_loopback
+        except ValueError:
+            return False
+        return loopback and self.source.mode != NetMode.HOST
 
     def docker_network_of(self, address: str) -> Network | None:
         """The Docker network whose subnet holds `address`."""

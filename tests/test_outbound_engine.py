@@ -417,3 +417,18 @@ def test_udp_a_dns_server_answers_and_a_closed_port_refuses(clean, internet):
     d = out(f"{FAR_WEB}:53/udp", "--from", "container:ndt-out", expect=1)
     assert codes(d) == ["destination-down"]
     assert cause(d, "destination-down")["evidence"][-1].startswith(f"from the Docker host: {FAR_WEB}:53/udp refused")
+
+
+def test_localhost_inside_the_container_is_not_the_host(clean, internet):
+    port = free_port()
+    lab.run("ndt-out", "--dns", FAR_DNS, cmd=("httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/www"))
+    lab.wait_listening("ndt-out", 8080)
+    with host_service("127.0.0.1", port):
+        d = out(f"localhost:{port}", "--from", "container:ndt-out", expect=1)
+    c = cause(d, "wrong-address")
+    assert c["rule"] == "ND712" and codes(d) == ["wrong-address"]
+    assert c["evidence"] == [f"localhost:{port} is ndt-out's own loopback (localhost -> 127.0.0.1)",
+                             f"inside ndt-out: nothing listens on {port}/tcp"]
+    assert c["fix"][0].startswith(f"use 172.17.0.1:{port} (the Docker host on the bridge)")
+    d = out("127.0.0.1:8080", "--from", "container:ndt-out", expect=0)  # its own service: fine
+    assert {s["hop"]: s["status"] for s in d["path"]}["route out"] == "skip"

@@ -119,6 +119,8 @@ def _name_resolution(ctx: Outbound) -> Seen:
 
 
 def _network(ctx: Outbound) -> Seen:
+    if ctx.to_itself():
+        return _itself(ctx)
     if ctx.source.mode == NetMode.HOST:
         return SKIP, "host network mode: the container uses the Docker host's own network"
     net = ctx.leaving_network()
@@ -131,10 +133,18 @@ def _network(ctx: Outbound) -> Seen:
 
 
 def _beyond_host(ctx: Outbound) -> bool:
-    return is_ip(ctx.address) and not ctx.to_docker_host() and ctx.docker_network_of(ctx.address) is None
+    return is_ip(ctx.address) and not ctx.to_itself() and not ctx.to_docker_host() and \
+        ctx.docker_network_of(ctx.address) is None
+
+
+def _itself(ctx: Outbound) -> Seen:
+    """The hops beyond the container, when the destination is its own loopback."""
+    return SKIP, f"{ctx.address} is {ctx.source.name} itself: the packets never leave it"
 
 
 def _forwarding(ctx: Outbound) -> Seen:
+    if ctx.to_itself():
+        return _itself(ctx)
     if ctx.source.mode == NetMode.HOST:
         return SKIP, "host network mode: nothing is forwarded"
     if not ctx.address:
@@ -149,6 +159,8 @@ def _forwarding(ctx: Outbound) -> Seen:
 
 
 def _source_nat(ctx: Outbound) -> Seen:
+    if ctx.to_itself():
+        return _itself(ctx)
     if not ctx.address:
         return SKIP, "no address to go to"
     if ctx.source.mode == NetMode.HOST or not _beyond_host(ctx):
@@ -160,6 +172,8 @@ def _source_nat(ctx: Outbound) -> Seen:
 
 
 def _route_out(ctx: Outbound) -> Seen:
+    if ctx.to_itself():
+        return _itself(ctx)
     if not is_ip(ctx.address):
         return SKIP, "no address to route"
     if ctx.to_docker_host():

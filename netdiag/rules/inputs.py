@@ -79,8 +79,8 @@ def _lookup(ctx: Outbound) -> Outcome:
 
 
 def _host_attempt(ctx: Outbound) -> Outcome:
-    if not ctx.address:
-        return Outcome()  # a name that did not resolve: nothing to try, from anywhere
+    if not ctx.address or ctx.to_itself():
+        return Outcome()  # nothing to try, or nothing the Docker host's own attempt could compare with
     r = ctx.from_host()
     if r is None:
         return Outcome.unavailable(f"{ctx.where} was not tried from the Docker host")
@@ -88,7 +88,7 @@ def _host_attempt(ctx: Outbound) -> Outcome:
 
 
 def _kernel_route(ctx: Outbound) -> Outcome:
-    if not ctx.address or ctx.to_docker_host():
+    if not ctx.address or ctx.to_docker_host() or ctx.to_itself():
         return Outcome()  # nothing to route out
     k = next((k for k in ctx.snapshot.kernel_routes if k.address == ctx.address and k.origin.is_host), None)
     return k.outcome if k is not None else Outcome.unavailable("the Docker host's kernel was not asked")

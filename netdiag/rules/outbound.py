@@ -41,13 +41,51 @@ def source_has_no_network(ctx: Outbound) -> Iterator[Found]:
     Why it breaks: the container has only a loopback interface; there is no route out of it.
     Evidence: the container's network mode.
     Fix: `docker network connect bridge NAME` (or run it with `--network bridge` or a user network).
-    Exceptions: none: no outbound attempt can work from it.
+    Exceptions: its own loopback (127.0.0.1), the one destination it has.
     """
-    if ctx.source.mode != NetMode.NONE:
+    if ctx.source.mode != NetMode.NONE or ctx.answered() or ctx.to_itself():
         return
     yield Found(f"{ctx.source.name} has no network: nothing leaves it",
                 [f"{ctx.source.name}: network mode none"],
                 [f"docker network connect bridge {ctx.source.name}"])
+
+
+@rule("ND712", "wrong-address", Hop.SOURCE_CONTAINER, per_port=False, uses=(Fact.LISTENERS,), direction=OUT)
+def loopback_is_the_container(ctx: Outbound) -> Iterator[Found]:
+    """127.0.0.1 or localhost inside a container is the container itself, not the Docker host.
+
+    Detects: the destination is a loopback address (127.0.0.0/8, ::1, or a name such as
+    localhost that the container's /etc/hosts maps there), the container is not in the host's
+    network, and the attempt was not answered.
+    Why it breaks: every container has its own loopback interface; a service on the Docker host
+    (a database, an API started with `npm run dev`) listens on the host's loopback, which the
+    container never sees.
+    Evidence: the address, and what does listen inside the container on that port (nothing,
+    usually).
+    Fix: reach the Docker host at its address on the container's network (the gateway, e.g.
+    172.17.0.1) or as host.docker.internal with `--add-host host.docker.internal:host-gateway`,
+    and make the service listen there; or run the container with `--network host`.
+    Exceptions: a container in the host's network (its loopback is the host's); a service inside
+    the container that answered.
+    """
+    if not ctx.to_itself() or ctx.answered():
+        return
+    port = ctx.port
+    gateway = _host_gateway(ctx) if ctx.source.mode == NetMode.BRIDGE else ""
+    mine = [s for s in ctx.snapshot.listeners if s.container_id == ctx.source.id]
+    evidence = [f"{ctx.where} is {ctx.source.name}'s own loopback" + (f" ({ctx.name} -> {ctx.address})"
+                                                                      if ctx.name else "")]
+    if mine and mine[0].outcome.ok and port:
+        here = [s for s in mine[0].sockets if s.port == port and s.protocol == ctx.protocol]
+        evidence.append(f"inside {ctx.source.name}: " + (", ".join(socket_label(s) for s in here) if here else
+                                                        f"nothing listens on {port}/{ctx.protocol}"))
+    where = f"{gateway}:{port}" if gateway and port else "the Docker host's address on the container's network"
+    yield Found(f"{ctx.address} inside {ctx.source.name} is {ctx.source.name} itself, not the Docker host",
+                evidence,
+                [f"use {where} (the Docker host on the bridge), or host.docker.internal:{port or 'PORT'} with "
+                 "docker run --add-host host.docker.internal:host-gateway",
+                 "and make the service on the host listen on that address (not only 127.0.0.1)",
+                 "or run the container with --network host"])
 
 
 @rule("ND702", "internal-network", Hop.NETWORK, per_port=False, needs=(Fact.NETWORKS,), direction=OUT)
@@ -64,7 +102,8 @@ def source_only_internal(ctx: Outbound) -> Iterator[Found]:
     Exceptions: destinations on the internal network itself (other containers there).
     """
     nets = ctx.networks()
-    if ctx.source.mode != NetMode.BRIDGE or not nets or not all(n.internal for n in nets):
+    if ctx.source.mode != NetMode.BRIDGE or not nets or not all(n.internal for n in nets) or ctx.answered() or \
+            ctx.to_itself():
         return
     inside = ctx.docker_network_of(ctx.address) if ctx.address else None
     if inside is not None and any(inside.id == n.id for n in nets):
@@ -417,7 +456,7 @@ def no_route_out(ctx: Outbound) -> Iterator[Found]:
     (the kernel then routes no forwarded packet: ip-forwarding-disabled is the cause).
     """
     k = ctx.kernel_route(on_host=True)
-    if k is None or not k.source or ctx.answered() or not (k.error or k.kind in NO_ROUTE_KINDS):
+    if k is None or not k.source or ctx.to_itself() or ctx.answered() or not (k.error or k.kind in NO_ROUTE_KINDS):
         return
     fw = ctx.snapshot.firewall
     if fw is not None and fw.ip_forward is False:
@@ -557,7 +596,7 @@ def destination_down(ctx: Outbound) -> Iterator[Found]:
     that answered: the fault is then on Docker's part of the path; UDP silence (a service may
     ignore a datagram it does not understand), where only ICMP port unreachable counts.
     """
-    if not ctx.address or ctx.answered() or ctx.host_answered() or _loopback_only(ctx):
+    if not ctx.address or ctx.to_itself() or ctx.answered() or ctx.host_answered() or _loopback_only(ctx):
         return
     holders = ctx.snapshot.port_holders
     if ctx.to_docker_host() and (holders is None or not holders.outcome.ok):

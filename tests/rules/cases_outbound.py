@@ -473,3 +473,28 @@ def _():
 def _():
     src = dataclasses.replace(APP, network_mode="host", endpoints=())
     return world(src, reach=TIMED_OUT, firewall_=fw(ip_forward=False)), out()
+
+
+# --- ND712 wrong-address: loopback inside the container ------------------------------------------------
+
+@fires("ND712", "localhost-for-the-hosts-database")
+def _():
+    from netdiag.facts import Listeners
+
+    snap = world(reach=(attempt(ReachResult.REFUSED, address="127.0.0.1", port=5432),))
+    mine = Listeners(Outcome(method="sock_diag"), CLIENT_ID, (Socket("tcp", 4, "127.0.0.11", 41234, note="dns"),))
+    return dataclasses.replace(snap, listeners=(mine,)), out("localhost:5432"), \
+        lambda c: c.evidence == ("localhost:5432 is app's own loopback (localhost -> 127.0.0.1)",
+                                 "inside app: nothing listens on 5432/tcp") \
+        and c.fix[0].startswith("use 172.17.0.1:5432 (the Docker host on the bridge)")
+
+
+@quiet("ND712", "a-service-inside-answers")
+def _():
+    return world(reach=(attempt(ReachResult.ANSWERED, address="127.0.0.1", port=8080),)), out("127.0.0.1:8080")
+
+
+@quiet("ND712", "in-the-hosts-network")
+def _():
+    src = dataclasses.replace(APP, network_mode="host", endpoints=())
+    return world(src, reach=(attempt(ReachResult.REFUSED, address="127.0.0.1", port=5432),)), out("127.0.0.1:5432")
