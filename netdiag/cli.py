@@ -102,8 +102,9 @@ def _complete_rules(ctx, param, incomplete):
     return rule_names(incomplete)
 helper_option = click.option(
     "--helper", "helper", default="", metavar="IMAGE",
-    help="When the daemon is elsewhere and the container has no cat: allow one short-lived container "
-         "from IMAGE (already on the daemon) in its network namespace to read its sockets.")
+    help="When the daemon is elsewhere: allow short-lived containers from IMAGE (already on the daemon) "
+         "to read what the client cannot: a tool-less container's sockets, from its namespace, and the "
+         "Docker host's firewall and routes, privileged in the host's namespaces.")
 
 
 class AliasedGroup(click.Group):
@@ -244,14 +245,16 @@ def subnets_cmd(as_json):
 
 
 @cli.command("firewall", short_help="Forwarding and iptables state of the Docker host.")
+@helper_option
 @json_option
 @command
-def firewall_cmd(as_json):
-    """Forwarding and iptables state of the Docker host (when it is this machine)."""
+def firewall_cmd(helper, as_json):
+    """Forwarding, iptables and nftables state of the Docker host: this machine's, or, with the
+    daemon elsewhere and --helper IMAGE, read there by a helper container."""
     from netdiag.live import Live
     from netdiag.render.text import firewall_text
 
-    _print("firewall", Live().firewall(), as_json, firewall_text)
+    _print("firewall", Live(helper=helper).firewall(), as_json, firewall_text)
 
 
 @cli.command("why-unreachable", short_help="Why a container does not answer, or cannot get out: causes, evidence, fix.")

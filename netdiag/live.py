@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import os
 import sys
+import threading
 
 from netdiag import __version__
 from netdiag.context import daemon_place
@@ -48,6 +49,8 @@ class Live:
 
     def __init__(self, env: dict | None = None, helper: str = ""):
         self.helper = helper  # an image the user allows netdiag to start a helper container from
+        self._host: tuple[Firewall, HostNet] | None = None  # what the host helper read
+        self._lock = threading.Lock()
         self.endpoint = resolve_endpoint(env)
         notice = sudo_notice(self.endpoint, os.environ if env is None else env)
         if notice:
@@ -91,7 +94,10 @@ class Live:
         from netdiag.probes.firewall import probe_firewall, read_iptables_save
 
         if not self.local:
-            return Firewall(Outcome.unavailable(self._elsewhere("its firewall and forwarding state")))
+            if self.helper:
+                return self._host_helper()[0]
+            return Firewall(Outcome.unavailable(self._elsewhere("its firewall and forwarding state") +
+                                                "; --helper IMAGE allows a helper container to read them there"))
         fw = probe_firewall(read_iptables_save())
         if self.engine.firewall_backend.startswith("nftables"):  # iptables' chains are not what filters
             fw = dataclasses.replace(fw, iptables_outcome=Outcome.unavailable(
@@ -116,7 +122,18 @@ class Live:
         """The Docker host's interfaces and routes: None when it is this machine (see `client`)."""
         if self.local:
             return None
+        if self.helper:
+            return self._host_helper()[1]
         return HostNet(Outcome.unavailable(self._elsewhere("its interfaces and routes")), HostRole.DOCKER_HOST)
+
+    def _host_helper(self) -> tuple[Firewall, HostNet]:
+        """The Docker host's firewall and network, read once per run by the consented helper."""
+        with self._lock:
+            if self._host is None:
+                from netdiag.probes.hosthelper import read_docker_host
+
+                self._host = read_docker_host(self.api, self.helper)
+            return self._host
 
     def _elsewhere(self, what: str) -> str:
         return f"{daemon_place(self.engine)}: {what} cannot be read from here"

@@ -305,3 +305,21 @@ def test_root_ns_query_and_outbound_destinations():
             destination(bad, None)
     with pytest.raises(BadInput, match="--port says 81"):
         destination("web:80", 81)
+
+
+def test_host_helper_output_by_section():
+    from netdiag.probes.hosthelper import MARK, _interfaces, _tool, split
+
+    out = (f"{MARK}/proc/sys/net/ipv4/ip_forward\n0\n{MARK}/proc/sys/net/ipv4/conf/eth0/forwarding\n1\n"
+           f"{MARK}iptables-save\n*filter\n:FORWARD DROP [0:0]\nCOMMIT\n{MARK}rc=0\n"
+           f"{MARK}nft\nsh: 1: nft: not found\n{MARK}rc=127\n"
+           f"{MARK}addresses\n" + '[{"ifname": "eth0", "flags": ["UP"], "address": "02:00:00:00:00:01", '
+           '"addr_info": [{"local": "192.168.59.103", "prefixlen": 24}]}]\n')
+    sections = split(out)
+    assert sections["/proc/sys/net/ipv4/ip_forward"] == "0\n"
+    assert sections["iptables-save"].startswith("*filter") and sections["iptables-save.rc"] == "0"
+    assert _tool(sections, "iptables-save", "iptables-save", "helper")[0].ok
+    nft = _tool(sections, "nft", "nft", "helper")[0]
+    assert not nft.ok and nft.reason == "the Docker host has no nft"
+    assert [(i.name, i.addresses, i.up) for i in _interfaces(sections["addresses"])] == [
+        ("eth0", ("192.168.59.103/24",), True)]

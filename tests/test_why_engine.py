@@ -523,3 +523,28 @@ def test_two_containers_answering_to_one_alias(clean):
     c = cause(d, "name-collision")
     assert c["rule"] == "ND603" and "ndt-shop-db" in c["summary"] and "ndt-blog-db" in c["summary"]
     assert "or use the container's own name: ndt-shop-db:80" in c["fix"]
+
+
+# --- the Docker host read from the laptop, by consent ---------------------------------------------------
+
+def test_helper_reads_the_docker_hosts_firewall_from_the_laptop(clean, laptop):
+    """With --helper, the laptop's diagnosis names the rule and the sysctl instead of stopping at
+    dropped-on-docker-host; the privileged helper is gone afterwards."""
+    lab.run("ndt-fwh", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-fwh", 80)
+    hp = host_port_of("ndt-fwh")
+    before = set(lab.docker("ps", "-aq", "--no-trunc").split())
+    with iptables_restored():
+        lab.sh("iptables", "-I", "DOCKER-USER", "-p", "tcp", "--dport", "80", "-j", "DROP")
+        assert not laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
+        d = why("ndt-fwh", "--helper", lab.IMAGE, laptop=True, expect=1)
+    c = cause(d, "firewall-blocks")
+    assert "rule 1 of DOCKER-USER: -A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in c["evidence"]
+    assert "dropped-on-docker-host" not in codes(d)
+    with sysctl_restored("net.ipv4.ip_forward"):
+        lab.sh("sysctl", "-qw", "net.ipv4.ip_forward=0")
+        d = why("ndt-fwh", "--helper", lab.IMAGE, laptop=True, expect=1)
+    assert codes(d)[0] == "ip-forwarding-disabled"
+    assert set(lab.docker("ps", "-aq", "--no-trunc").split()) == before
+    steps = {s["hop"]: s for s in d["path"]}
+    assert "not read" not in steps["forwarding"]["detail"]

@@ -53,29 +53,40 @@ def read_nft_ruleset() -> tuple[Outcome, str]:
     return Outcome(method="nft -j list ruleset"), out
 
 
-def _flag(path: str) -> bool | None:
-    try:
-        return read_text(path).strip() == "1"
-    except OSError:
-        return None
-
-
 def probe_firewall(iptables: tuple[Outcome, str] | None = None) -> Firewall:
-    """ip_forward (global and per interface), and every iptables chain with its policy and rules."""
-    ipt_outcome, ipt_text = iptables if iptables is not None else read_iptables_save()
-    ip_forward = _flag(IP_FORWARD)
+    """ip_forward (global and per interface), every iptables chain with its policy and rules, and
+    the other nftables tables, all of this machine."""
     per_iface = {}
     for path in sorted(glob.glob("/proc/sys/net/ipv4/conf/*/forwarding")):
-        name = path.split("/")[-2]
-        if name in ("all", "default"):
+        try:
+            per_iface[path.split("/")[-2]] = read_text(path)
+        except OSError:
             continue
-        value = _flag(path)
-        if value is not None:
-            per_iface[name] = value
-    outcome = Outcome(method="/proc/sys, iptables-save") if ip_forward is not None else Outcome.unavailable(
+    flags = {}
+    for path in (IP_FORWARD, IPV6_FORWARD):
+        try:
+            flags[path] = read_text(path)
+        except OSError:
+            continue
+    return firewall_from(flags.get(IP_FORWARD), flags.get(IPV6_FORWARD), per_iface,
+                         iptables if iptables is not None else read_iptables_save(), read_nft_ruleset(),
+                         "/proc/sys, iptables-save")
+
+
+def firewall_from(ip_forward: str | None, ipv6_forward: str | None, per_interface: dict[str, str],
+                  iptables: tuple[Outcome, str], nft: tuple[Outcome, str], method: str) -> Firewall:
+    """The Firewall record from what was read, here or by the host helper: the sysctls' text
+    ("1"), `iptables-save` and `nft -j list ruleset` with their outcomes."""
+    def flag(text: str | None) -> bool | None:
+        return None if text is None else text.strip() == "1"
+
+    ipt_outcome, ipt_text = iptables
+    nft_outcome, nft_text = nft
+    per_iface = {name: value for name, text in sorted(per_interface.items())
+                 if name not in ("all", "default") and (value := flag(text)) is not None}
+    outcome = Outcome(method=method) if ip_forward is not None else Outcome.unavailable(
         f"{IP_FORWARD} cannot be read")
     raw = {"iptables-save": ipt_text} if ipt_text else {}
-    nft_outcome, nft_text = read_nft_ruleset()
     nft_chains: tuple = ()
     if nft_text:
         try:
@@ -83,5 +94,5 @@ def probe_firewall(iptables: tuple[Outcome, str] | None = None) -> Firewall:
             raw["nft -j list ruleset"] = nft_text
         except ValueError as e:  # not JSON: an nft too old for -j
             nft_outcome = Outcome.failed(f"nft -j list ruleset did not print JSON: {e}", "nft")
-    return Firewall(outcome, ip_forward, _flag(IPV6_FORWARD), per_iface, ipt_outcome,
+    return Firewall(outcome, flag(ip_forward), flag(ipv6_forward), per_iface, ipt_outcome,
                     tuple(parse_iptables_save(ipt_text)) if ipt_text else (), raw, nft_outcome, nft_chains)

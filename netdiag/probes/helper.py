@@ -49,19 +49,23 @@ class HelperUnavailable(Exception):
     """The helper could not run: the message says why."""
 
 
-def run_helper(api, image: str, argv: list[str], network_mode: str, entrypoint: list[str] | None = None
-               ) -> tuple[int | None, str, str]:
+def run_helper(api, image: str, argv: list[str], network_mode: str, entrypoint: list[str] | None = None,
+               host_root: bool = False) -> tuple[int | None, str, str]:
     """(exit code, stdout, stderr) of `argv` in a short-lived helper container from `image` with
-    that network mode (container:ID, or host); removed at once. HelperUnavailable otherwise."""
+    that network mode (container:ID, or host); with `host_root`, the Docker host's root file
+    system mounted read-only at /host and CAP_NET_ADMIN (to run the host's own iptables-save and
+    nft there, reading). Removed at once. HelperUnavailable otherwise."""
     import docker
 
     with _lock:
         if api not in _apis:
             _apis.append(api)
     try:
+        extra = dict(binds={"/": {"bind": "/host", "mode": "ro"}}, cap_add=["NET_ADMIN"]) if host_root else {}
         helper = api.create_container(
             image, command=argv, entrypoint=entrypoint, labels={HELPER_LABEL: "1", RUN_LABEL: RUN_ID},
-            host_config=api.create_host_config(network_mode=network_mode))["Id"]
+            volumes=["/host"] if host_root else None,
+            host_config=api.create_host_config(network_mode=network_mode, **extra))["Id"]
     except docker.errors.ImageNotFound:
         raise HelperUnavailable(f"the helper image {image} is not on the daemon (netdiag pulls nothing)") from None
     except docker.errors.APIError as e:

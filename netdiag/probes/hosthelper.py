@@ -1,0 +1,106 @@
+"""The Docker host seen from outside, by consent: one helper container in its namespaces.
+
+With the daemon in a VM or on another host, its forwarding sysctls, firewall and routes cannot
+be read from the client. `--helper IMAGE` allows netdiag to start one short-lived container from
+an image already on the daemon, in the host's network namespace, with the host's root file
+system mounted read-only and CAP_NET_ADMIN (what reading the firewall needs; not privileged, and
+not in the host's PID namespace); it chroots into the host's files (busybox has chroot) and runs
+the host's own tools, reading only: the forwarding sysctls, `iptables-save`, `nft -j list
+ruleset`, the routes and the addresses. It is labelled and removed at once, also on Ctrl-C
+(netdiag.probes.helper).
+"""
+
+from __future__ import annotations
+
+import json
+
+from netdiag.facts import Firewall, HostNet, Interface, Outcome
+from netdiag.parsers.routes import parse_ipv4_routes, parse_ipv6_routes
+from netdiag.vocab import HostRole
+
+MARK = "@@@netdiag "
+SCRIPT = "; ".join([
+    f'for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding '
+    f'/proc/sys/net/ipv4/conf/*/forwarding /proc/net/route /proc/net/ipv6_route; do echo "{MARK}$f"; cat "$f"; done',
+    f'echo "{MARK}iptables-save"; iptables-save 2>&1; echo "{MARK}rc=$?"',
+    f'echo "{MARK}nft"; nft -j list ruleset 2>&1; echo "{MARK}rc=$?"',
+    f'echo "{MARK}addresses"; ip -j addr show 2>&1',
+    f'echo "{MARK}hostname"; cat /proc/sys/kernel/hostname',
+])
+# through the image's sh (busybox runs its chroot applet even where the image has no link for
+# it), into the host's own shell, so that its PATH finds the host's tools (a busybox chroot
+# would run its own applets first: its ip is not the host's)
+ARGV = ["sh", "-c", 'exec chroot /host /bin/sh -c "$1"', "netdiag", SCRIPT]
+
+
+def split(out: str) -> dict[str, str]:
+    """The helper's output by section ("iptables-save", a /proc path...), each section's exit
+    status as "<name>.rc"."""
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for line in out.splitlines():
+        if line.startswith(MARK):
+            name = line[len(MARK):].strip()
+            if name.startswith("rc="):
+                sections.setdefault(current + ".rc", []).append(name[3:])
+            else:
+                current = name
+                sections[current] = []
+        elif current:
+            sections[current].append(line)
+    return {k: "\n".join(v) + ("\n" if v and not k.endswith(".rc") else "") for k, v in sections.items()}
+
+
+def _tool(sections: dict[str, str], name: str, tool: str, method: str) -> tuple[Outcome, str]:
+    text, rc = sections.get(name, ""), sections.get(name + ".rc", "").strip()
+    if rc == "0":
+        return Outcome(method=f"{tool} on the Docker host, through {method}"), text
+    if rc in ("126", "127") or "not found" in text:
+        return Outcome.unavailable(f"the Docker host has no {tool}", method), ""
+    return Outcome.failed(f"{tool} on the Docker host exited {rc or '?'}: {text.strip()[:200]}", method), ""
+
+
+def read_docker_host(api, image: str) -> tuple[Firewall, HostNet]:
+    """(the Docker host's firewall, its interfaces and routes) through the privileged helper."""
+    from netdiag.probes.firewall import firewall_from
+    from netdiag.probes.helper import HelperUnavailable, run_helper
+
+    method = f"a helper container from {image} in the Docker host's network namespace"
+    try:
+        code, out, err = run_helper(api, image, ARGV, "host", host_root=True)
+    except HelperUnavailable as e:
+        outcome = Outcome.unavailable(str(e), method)
+        return Firewall(outcome), HostNet(outcome, HostRole.DOCKER_HOST)
+    sections = split(out)
+    if "/proc/sys/net/ipv4/ip_forward" not in sections:
+        outcome = Outcome.unavailable(f"the helper ({image}) exited {code}: {(err or out).strip()[:200]}", method)
+        return Firewall(outcome), HostNet(outcome, HostRole.DOCKER_HOST)
+    per_iface = {k.split("/")[-2]: v for k, v in sections.items()
+                 if k.startswith("/proc/sys/net/ipv4/conf/") and k.endswith("/forwarding")}
+    fw = firewall_from(sections["/proc/sys/net/ipv4/ip_forward"],
+                       sections.get("/proc/sys/net/ipv6/conf/all/forwarding"), per_iface,
+                       _tool(sections, "iptables-save", "iptables-save", method),
+                       _tool(sections, "nft", "nft", method), method)
+    routes = parse_ipv4_routes(sections.get("/proc/net/route", "")) + \
+        parse_ipv6_routes(sections.get("/proc/net/ipv6_route", ""))
+    raw = {k: v for k, v in sections.items() if k.startswith("/proc/net/")}
+    host = HostNet(Outcome(method=method), HostRole.DOCKER_HOST, sections.get("hostname", "").strip(),
+                   tuple(_interfaces(sections.get("addresses", ""))), tuple(routes), raw)
+    return fw, host
+
+
+def _interfaces(text: str) -> list[Interface]:
+    """`ip -j addr show` as Interface records; none when the host's ip cannot print JSON."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    out = []
+    for link in data if isinstance(data, list) else []:
+        if not isinstance(link, dict):
+            continue
+        addrs = tuple(f"{a.get('local')}/{a.get('prefixlen')}" for a in link.get("addr_info") or ()
+                      if isinstance(a, dict) and a.get("local"))
+        out.append(Interface(str(link.get("ifname", "")), addrs, "UP" in (link.get("flags") or ()),
+                             str(link.get("address", ""))))
+    return out
