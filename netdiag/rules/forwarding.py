@@ -192,8 +192,9 @@ def dropped_on_docker_host(ctx: Context) -> Iterator[Found]:
     drops it there, and the client sees only silence.
     Evidence: the host reached, the binding, the running container and its listening socket,
     and what the attempt got back.
-    Fix: run netdiag on the Docker host itself (`sudo netdiag why-unreachable NAME`), which reads
-    both and names the rule or sysctl; or look there by hand: `sysctl net.ipv4.ip_forward`,
+    Fix: run netdiag on the Docker host itself (`sudo netdiag why-unreachable NAME`), or from here
+    with `--helper IMAGE` (a helper container reads the host's firewall and forwarding there),
+    which names the rule or sysctl; or look there by hand: `sysctl net.ipv4.ip_forward`,
     `iptables -S DOCKER-USER`, `iptables -S FORWARD`.
     Exceptions: a daemon on this machine (the firewall rules and ip-forwarding-disabled decide
     there); a host whose firewall state was read; any cause found on an earlier hop. A firewall
@@ -234,6 +235,8 @@ def dropped_on_docker_host(ctx: Context) -> Iterator[Found]:
                  "between this client and the host that filters the port"],
                 [f"run netdiag on the Docker host ({ctx.host_address}): sudo netdiag why-unreachable "
                  f"{ctx.target.name} --port {ctx.port}",
+                 f"or let a helper container read it from here: netdiag why-unreachable {ctx.target.name} --port "
+                 f"{ctx.port} --helper IMAGE  (an image already on the daemon, e.g. busybox)",
                  "or look there: sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding; "
                  "iptables -S DOCKER-USER; iptables -S FORWARD"])
 
