@@ -128,6 +128,7 @@ def cleanup() -> None:
     sh("ip", "link", "del", "ndt-vm0", check=False)
     stop_forwarder()
     remove_internet()
+    remove_second_host()
 
 
 FORWARDER_PIDFILE = "/run/netdiag-test-socat.pid"
@@ -291,6 +292,81 @@ def remove_internet() -> None:
     for net in INET_ROUTES:
         while sh("ip", "route", "del", "blackhole", net, "metric", "4242", check=False).returncode == 0:
             pass
+
+
+HOST2 = "ndt-host2"  # a second Docker host: a dockerd in its own network namespace
+HOST2_IP = "198.18.9.2"
+HOST2_LINK_IP = "198.18.9.1"
+HOST2_DIR = "/run/netdiag-test-host2"
+HOST2_TCP = f"tcp://{HOST2_IP}:2375"
+HOST2_SOCK = f"unix://{HOST2_DIR}/docker.sock"
+
+
+def make_second_host(images: tuple[str, ...] = (IMAGE,)) -> None:
+    """A second Docker host: dockerd in netns ndt-host2 (198.18.9.2, reached from the root
+    namespace over a veth), with its own data-root, exec-root and sockets, answering on
+    HOST2_TCP and HOST2_SOCK, with `images` loaded. Started through nsenter --net (ip netns exec
+    would remount /sys and hide the cgroup mounts dockerd needs)."""
+    remove_second_host()
+    for d in ("data", "exec"):
+        os.makedirs(f"{HOST2_DIR}/{d}", exist_ok=True)
+    sh("ip", "netns", "add", HOST2)
+    sh("ip", "link", "add", "ndt-h2", "type", "veth", "peer", "name", "ndt-h2in", "netns", HOST2)
+    sh("ip", "addr", "add", f"{HOST2_LINK_IP}/30", "dev", "ndt-h2")
+    sh("ip", "link", "set", "ndt-h2", "up")
+    inside = ("ip", "netns", "exec", HOST2)
+    sh(*inside, "ip", "link", "set", "lo", "up")
+    sh(*inside, "ip", "addr", "add", f"{HOST2_IP}/30", "dev", "ndt-h2in")
+    sh(*inside, "ip", "link", "set", "ndt-h2in", "up")
+    log = open(f"{HOST2_DIR}/dockerd.log", "w")
+    daemon = subprocess.Popen(["nsenter", f"--net=/var/run/netns/{HOST2}", "dockerd", f"--data-root={HOST2_DIR}/data",
+                               f"--exec-root={HOST2_DIR}/exec", f"--pidfile={HOST2_DIR}/dockerd.pid",
+                               "-H", HOST2_SOCK, "-H", HOST2_TCP, "--tls=false",  # plain tcp on a lab link
+                               "--bip", "10.99.0.1/24", "--dns", "127.0.0.1"],
+                              stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+    env = dict(os.environ, DOCKER_HOST=HOST2_SOCK)
+    deadline = time.time() + 60
+    while not _answers(env):
+        if time.time() > deadline or daemon.poll() is not None:
+            raise AssertionError("the second dockerd did not start: " + open(f"{HOST2_DIR}/dockerd.log").read()[-800:])
+        time.sleep(0.3)
+    for image in images:
+        saved = subprocess.run(["docker", "save", image], capture_output=True, check=True).stdout
+        subprocess.run(["docker", "load"], input=saved, capture_output=True, check=True, env=env)
+
+
+def _answers(env: dict) -> bool:
+    try:
+        return sh("docker", "info", check=False, env=env, timeout=5).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def host2(*args: str, check: bool = True) -> str:
+    """The docker CLI against the second Docker host."""
+    return sh("docker", *args, check=check, env=dict(os.environ, DOCKER_HOST=HOST2_SOCK)).stdout.strip()
+
+
+def remove_second_host() -> None:
+    """Stop the second dockerd (its containers with it) and remove its namespace and files."""
+    try:
+        with open(f"{HOST2_DIR}/dockerd.pid") as f:
+            pid = int(f.read().strip())
+        if os.path.exists(HOST2_DIR + "/docker.sock"):
+            ids = host2("ps", "-aq", check=False).split()
+            if ids:
+                host2("rm", "-f", *ids, check=False)
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+    except (OSError, ValueError):
+        pass
+    sh("ip", "netns", "del", HOST2, check=False)
+    sh("ip", "link", "del", "ndt-h2", check=False)
+    subprocess.run(["umount", "-R", f"{HOST2_DIR}/exec"], capture_output=True)
+    subprocess.run(["umount", "-R", f"{HOST2_DIR}/data"], capture_output=True)
+    shutil.rmtree(HOST2_DIR, ignore_errors=True)
 
 
 def laptop(*argv: str, check: bool = True, env_extra: dict | None = None, timeout: float = 60):

@@ -144,13 +144,45 @@ def wait_for(expectations: list[Expectation], seconds: float, say=None) -> list[
         delay = min(delay * 1.6, 3.0)
 
 
-def doctor(progress=None, outbound: str = "") -> DoctorReport:
+def fleet_doctor(daemons: list[tuple[str, str]], outbound: str = "") -> DoctorReport:
+    """doctor on several daemons at once (("-H", URL) or ("--context", NAME) each), one report
+    whose rows name their daemon; a daemon that cannot be diagnosed is a row of its own."""
+    import dataclasses
+
+    from netdiag.live import Live
+    from netdiag.probes.runner import run_concurrently
+    from netdiag.results import DoctorRow
+
+    def one(daemon: tuple[str, str]) -> DoctorReport | NetdiagError:
+        try:
+            return doctor(None, outbound, Live(chosen=daemon))
+        except NetdiagError as e:  # this daemon's failure is its row, not the end of the run
+            return e
+
+    found = run_concurrently({str(i): (lambda d=d: one(d)) for i, d in enumerate(daemons)}, timeout=120,
+                             on_error=lambda name, why: NetdiagError("daemon-unreachable", why))
+    rows, out_rows, overlaps, broken = [], [], [], {}
+    for i, (_, label) in enumerate(daemons):
+        r = found.get(str(i))
+        if isinstance(r, DoctorReport):
+            rows += [dataclasses.replace(row, host=label) for row in r.rows]
+            out_rows += [dataclasses.replace(row, host=label) for row in r.outbound]
+            overlaps += [f"{label}: {o}" for o in r.overlaps]
+            broken.update({f"{label}/{k}": d for k, d in r.diagnoses.items()})
+        else:
+            why = r.message if isinstance(r, NetdiagError) else "no answer"
+            code = r.code if isinstance(r, NetdiagError) else "daemon-unreachable"
+            rows.append(DoctorRow("", "", "", (), Verdict.UNKNOWN, (code,), why, label))
+    return DoctorReport(tuple(rows), tuple(overlaps), broken, outbound, tuple(out_rows))
+
+
+def doctor(progress=None, outbound: str = "", live=None) -> DoctorReport:
     """Every container on the engine through every rule, concurrently; networks against routes;
     with `outbound` (ADDR[:PORT] or NAME[:PORT]), every running container's attempt out to it."""
     from netdiag.subnets import overlaps
     from netdiag.why import explain, live_snapshot, observe
 
-    snapshot, api = live_snapshot([], holders=True if outbound else None)
+    snapshot, api = live_snapshot([], holders=True if outbound else None, live=live)
     specs = [AttemptSpec(c.id) for c in snapshot.containers]
     running = [s for s, c in zip(specs, snapshot.containers) if c.state.running]
     snapshot = observe(snapshot, running, api=api)

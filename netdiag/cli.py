@@ -521,16 +521,22 @@ def check_cmd(path, wait, junit_path, as_json):
 @cli.command("doctor", short_help="Every container and network through every rule.")
 @click.option("--outbound", "outbound", default="", metavar="DEST",
               help="Also try DEST (ADDR[:PORT], NAME[:PORT]) from inside every running container.")
+@click.option("-H", "--host", "hosts", multiple=True, metavar="URL",
+              help="A daemon to check (repeat it for several, checked at once).")
+@click.option("--context", "contexts", multiple=True, metavar="NAME", help="A docker context to check (repeatable).")
+@click.option("--all-contexts", "all_contexts", is_flag=True, help="Every docker context (docker context ls).")
 @json_option
 @command
-def doctor_cmd(outbound, as_json):
+def doctor_cmd(outbound, hosts, contexts, all_contexts, as_json):
     """Check every container on the engine against every rule, concurrently, and every network
     against the host's routes: a summary table (container, ports, verdict, causes). With
-    --outbound DEST, every running container's attempt out to DEST too.
+    --outbound DEST, every running container's attempt out to DEST too. With -H or --context
+    repeated, or --all-contexts, several daemons at once, a row naming its daemon; a daemon that
+    does not answer is a row of its own.
 
     Exit 0 nothing broken, 1 some container unreachable, 3 some could not be checked.
     """
-    from netdiag.check import doctor
+    from netdiag.check import doctor, fleet_doctor
     from netdiag.results import exit_code
 
     tty = sys.stderr.isatty() and not as_json
@@ -542,7 +548,15 @@ def doctor_cmd(outbound, as_json):
         from netdiag.reasoner.outward import destination
 
         destination(outbound, None)  # bad input before the daemon is asked
-    report = doctor(progress if tty else None, outbound)
+    daemons = [("-H", h) for h in hosts] + [("--context", c) for c in contexts]
+    if all_contexts:
+        from netdiag.engine_api import context_names
+
+        daemons += [("--context", c) for c in context_names() if ("--context", c) not in daemons]
+    if daemons:
+        report = fleet_doctor(list(dict.fromkeys(daemons)), outbound)
+    else:
+        report = doctor(progress if tty else None, outbound)
     if as_json:
         from netdiag.render.jsondoc import doctor_document, dumps
 

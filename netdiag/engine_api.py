@@ -36,11 +36,11 @@ def choose(option: str, value: str) -> None:
     chosen_on_command_line = (option, value)
 
 
-def resolve_endpoint(env: dict | None = None) -> DaemonEndpoint:
-    """Where the docker CLI would connect, and what decided it: -H, --context, DOCKER_HOST,
-    DOCKER_CONTEXT, the current docker context, the local socket, in that order."""
+def resolve_endpoint(env: dict | None = None, chosen: tuple[str, str] | None = None) -> DaemonEndpoint:
+    """Where the docker CLI would connect, and what decided it: -H, --context (`chosen`, else the
+    command line's), DOCKER_HOST, DOCKER_CONTEXT, the current docker context, the local socket."""
     env = os.environ if env is None else env
-    option, value = chosen_on_command_line or ("", "")
+    option, value = chosen or chosen_on_command_line or ("", "")
     if option == "-H":
         return DaemonEndpoint(value, "-H")
     if not option and env.get("DOCKER_HOST"):
@@ -63,6 +63,16 @@ def resolve_endpoint(env: dict | None = None) -> DaemonEndpoint:
             raise CannotDiagnose("daemon-unreachable", f"docker context {name!r} ({chosen_by}) does not exist")
         return DaemonEndpoint(ctx.Host or DEFAULT_SOCKET, chosen_by, name, ctx.TLSConfig)
     return DaemonEndpoint(DEFAULT_SOCKET, "default")
+
+
+def context_names() -> list[str]:
+    """Every docker context of this user, the default one first (docker context ls)."""
+    from docker.context import ContextAPI
+
+    try:
+        return [c.Name for c in ContextAPI.contexts()]
+    except Exception as e:  # docker-py raises its own errors for broken context files
+        raise CannotDiagnose("daemon-unreachable", f"the docker contexts cannot be read: {e}") from None
 
 
 def context_of_user(home: str) -> tuple[str, str] | None:

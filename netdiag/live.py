@@ -47,11 +47,12 @@ def _daemon_json(argv: list[str]) -> str:
 class Live:
     """A connection to the engine and the client's own network facts."""
 
-    def __init__(self, env: dict | None = None, helper: str = ""):
+    def __init__(self, env: dict | None = None, helper: str = "", chosen: tuple[str, str] | None = None):
+        """`chosen`: ("-H", URL) or ("--context", NAME) for this daemon, instead of the command line's."""
         self.helper = helper  # an image the user allows netdiag to start a helper container from
         self._host: tuple[Firewall, HostNet] | None = None  # what the host helper read
         self._lock = threading.Lock()
-        self.endpoint = resolve_endpoint(env)
+        self.endpoint = resolve_endpoint(env, chosen)
         notice = sudo_notice(self.endpoint, os.environ if env is None else env)
         if notice:
             print(f"netdiag: {notice}", file=sys.stderr)

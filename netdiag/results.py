@@ -42,6 +42,7 @@ class DoctorRow:
     verdict: Verdict | None = None  # None: nothing to check (no port)
     causes: tuple[str, ...] = ()
     detail: str = ""
+    host: str = ""  # over several daemons: which one (the -H URL or context name)
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,13 @@ def internet(engine):
         yield lab
     finally:
         lab.remove_internet()
+
+
+@pytest.fixture(scope="session")
+def second_host(engine):
+    """A second Docker host: a dockerd in its own network namespace (examples/lab.py)."""
+    try:
+        lab.make_second_host()
+        yield lab
+    finally:
+        lab.remove_second_host()

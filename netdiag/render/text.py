@@ -173,9 +173,12 @@ def summary_text(rows) -> str:
 
 
 def doctor_text(report) -> str:
-    lines = [_table([(r.container, r.state, ", ".join(map(str, r.ports)) or "-", r.verdict or "-",
-                      ", ".join(r.causes) or "-", r.detail[:90]) for r in report.rows],
-                    ["container", "state", "ports", "verdict", "causes", "detail"])]
+    fleet = any(r.host for r in report.rows)
+    lines = [_table([((r.host,) if fleet else ()) + (r.container or "-", r.state or "-",
+                                                     ", ".join(map(str, r.ports)) or "-", r.verdict or "-",
+                                                     ", ".join(r.causes) or "-", r.detail[:90])
+                     for r in report.rows],
+                    (["daemon"] if fleet else []) + ["container", "state", "ports", "verdict", "causes", "detail"])]
     lines += [f"overlap: {o}" for o in report.overlaps]
     if report.outbound_to:
         lines += ["", f"out of each running container to {report.outbound_to}:"]
