@@ -298,18 +298,48 @@ HOST2 = "ndt-host2"  # a second Docker host: a dockerd in its own network namesp
 HOST2_IP = "198.18.9.2"
 HOST2_LINK_IP = "198.18.9.1"
 HOST2_DIR = "/run/netdiag-test-host2"
-HOST2_TCP = f"tcp://{HOST2_IP}:2375"
+HOST2_TCP = f"tcp://{HOST2_IP}:2376"  # TLS, client certificates verified (--tlsverify)
 HOST2_SOCK = f"unix://{HOST2_DIR}/docker.sock"
+HOST2_CERTS = f"{HOST2_DIR}/certs"  # ca.pem, cert.pem, key.pem for clients: DOCKER_CERT_PATH
+
+
+def make_certs(folder: str, server_ip: str) -> None:
+    """A CA, a server certificate for `server_ip` (subjectAltName) and a client certificate, as
+    docker's TLS set-up expects them (ca.pem; server-cert.pem, server-key.pem; cert.pem, key.pem)."""
+    os.makedirs(folder, exist_ok=True)
+
+    def ssl(*args: str) -> None:
+        sh("openssl", *args, timeout=60)
+
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=netdiag lab CA",
+        "-keyout", f"{folder}/ca-key.pem", "-out", f"{folder}/ca.pem")
+    for name, cn, ext in (("server", HOST2_IP, f"subjectAltName=IP:{server_ip}\nextendedKeyUsage=serverAuth"),
+                          ("client", "netdiag lab client", "extendedKeyUsage=clientAuth")):
+        ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={cn}", "-keyout", f"{folder}/{name}-key.pem",
+            "-out", f"{folder}/{name}.csr")
+        with open(f"{folder}/{name}.ext", "w") as f:
+            f.write(ext + "\n")
+        ssl("x509", "-req", "-in", f"{folder}/{name}.csr", "-CA", f"{folder}/ca.pem", "-CAkey", f"{folder}/ca-key.pem",
+            "-CAcreateserial", "-days", "2", "-extfile", f"{folder}/{name}.ext", "-out", f"{folder}/{name}-cert.pem")
+    shutil.copy(f"{folder}/client-cert.pem", f"{folder}/cert.pem")
+    shutil.copy(f"{folder}/client-key.pem", f"{folder}/key.pem")
+
+
+def host2_env(**extra: str) -> dict:
+    """What a client of the second host over TLS sets, as the docker CLI reads it."""
+    return {"DOCKER_HOST": HOST2_TCP, "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": HOST2_CERTS, **extra}
 
 
 def make_second_host(images: tuple[str, ...] = (IMAGE,)) -> None:
     """A second Docker host: dockerd in netns ndt-host2 (198.18.9.2, reached from the root
     namespace over a veth), with its own data-root, exec-root and sockets, answering on
-    HOST2_TCP and HOST2_SOCK, with `images` loaded. Started through nsenter --net (ip netns exec
+    HOST2_SOCK and over TLS on HOST2_TCP (certificates made here, the clients' in HOST2_CERTS),
+    with `images` loaded. Started through nsenter --net (ip netns exec
     would remount /sys and hide the cgroup mounts dockerd needs)."""
     remove_second_host()
     for d in ("data", "exec"):
         os.makedirs(f"{HOST2_DIR}/{d}", exist_ok=True)
+    make_certs(HOST2_CERTS, HOST2_IP)
     sh("ip", "netns", "add", HOST2)
     sh("ip", "link", "add", "ndt-h2", "type", "veth", "peer", "name", "ndt-h2in", "netns", HOST2)
     sh("ip", "addr", "add", f"{HOST2_LINK_IP}/30", "dev", "ndt-h2")
@@ -321,8 +351,9 @@ def make_second_host(images: tuple[str, ...] = (IMAGE,)) -> None:
     log = open(f"{HOST2_DIR}/dockerd.log", "w")
     daemon = subprocess.Popen(["nsenter", f"--net=/var/run/netns/{HOST2}", "dockerd", f"--data-root={HOST2_DIR}/data",
                                f"--exec-root={HOST2_DIR}/exec", f"--pidfile={HOST2_DIR}/dockerd.pid",
-                               "-H", HOST2_SOCK, "-H", HOST2_TCP, "--tls=false",  # plain tcp on a lab link
-                               "--bip", "10.99.0.1/24", "--dns", "127.0.0.1"],
+                               "-H", HOST2_SOCK, "-H", HOST2_TCP, "--tlsverify",
+                               f"--tlscacert={HOST2_CERTS}/ca.pem", f"--tlscert={HOST2_CERTS}/server-cert.pem",
+                               f"--tlskey={HOST2_CERTS}/server-key.pem", "--bip", "10.99.0.1/24", "--dns", "127.0.0.1"],
                               stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     env = dict(os.environ, DOCKER_HOST=HOST2_SOCK)
     deadline = time.time() + 60

@@ -149,6 +149,8 @@ def fleet_doctor(daemons: list[tuple[str, str]], outbound: str = "") -> DoctorRe
     whose rows name their daemon; a daemon that cannot be diagnosed is a row of its own."""
     import dataclasses
 
+    import docker  # noqa: F401  (imported here, once: docker-py's package imported by threads at once breaks)
+
     from netdiag.live import Live
     from netdiag.probes.runner import run_concurrently
     from netdiag.results import DoctorRow

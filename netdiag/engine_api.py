@@ -42,11 +42,12 @@ def resolve_endpoint(env: dict | None = None, chosen: tuple[str, str] | None = N
     env = os.environ if env is None else env
     option, value = chosen or chosen_on_command_line or ("", "")
     if option == "-H":
-        return DaemonEndpoint(value, "-H")
+        return DaemonEndpoint(value, "-H", tls=_tls_from_env(env, value))
     if not option and env.get("DOCKER_HOST"):
-        return DaemonEndpoint(env["DOCKER_HOST"], "DOCKER_HOST")
+        return DaemonEndpoint(env["DOCKER_HOST"], "DOCKER_HOST", tls=_tls_from_env(env, env["DOCKER_HOST"]))
     name = value if option else env.get("DOCKER_CONTEXT", "")
     chosen_by = option or "DOCKER_CONTEXT"
+    _find_contexts_where_docker_does()
     if not name:
         from docker.context.config import get_current_context_name
 
@@ -65,10 +66,49 @@ def resolve_endpoint(env: dict | None = None, chosen: tuple[str, str] | None = N
     return DaemonEndpoint(DEFAULT_SOCKET, "default")
 
 
+_context_dir_fixed = False
+
+
+def _find_contexts_where_docker_does() -> None:
+    """docker-py looks for contexts next to config.json, and, when there is none, in ./contexts
+    (docker-py issues 2622 and 3190, open); the docker CLI looks in DOCKER_CONFIG or ~/.docker
+    either way. Point docker-py's one function for it there, once, read at each call (so that a
+    DOCKER_CONFIG set later still counts)."""
+    global _context_dir_fixed
+    if _context_dir_fixed:
+        return
+    from docker.context import config
+    from docker.utils.config import find_config_file
+
+    def get_context_dir() -> str:
+        found = find_config_file()
+        folder = os.path.dirname(found) if found else (os.environ.get("DOCKER_CONFIG") or
+                                                       os.path.join(os.path.expanduser("~"), ".docker"))
+        return os.path.join(folder, "contexts")
+
+    config.get_context_dir = get_context_dir
+    _context_dir_fixed = True
+
+
+def _tls_from_env(env, url: str):
+    """TLS for a tcp:// daemon as the docker CLI sets it from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH
+    (docker-py's own reading of them), else None."""
+    if not url.startswith(("tcp://", "https://")) or not (env.get("DOCKER_TLS_VERIFY") or env.get("DOCKER_CERT_PATH")):
+        return None
+    from docker.utils import kwargs_from_env
+
+    try:
+        return kwargs_from_env(environment=dict(env)).get("tls")
+    except Exception as e:  # docker-py raises its own errors for missing certificate files
+        raise CannotDiagnose("daemon-unreachable", f"the TLS settings for {url} (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) "
+                                                   f"cannot be used: {e}") from None
+
+
 def context_names() -> list[str]:
     """Every docker context of this user, the default one first (docker context ls)."""
     from docker.context import ContextAPI
 
+    _find_contexts_where_docker_does()
     try:
         return [c.Name for c in ContextAPI.contexts()]
     except Exception as e:  # docker-py raises its own errors for broken context files
@@ -82,6 +122,7 @@ def context_of_user(home: str) -> tuple[str, str] | None:
     from docker.context import ContextAPI
     from docker.context.config import get_current_context_name
 
+    _find_contexts_where_docker_does()
     saved = os.environ.get("DOCKER_CONFIG")
     os.environ["DOCKER_CONFIG"] = os.path.join(home, ".docker")
     try:
@@ -148,13 +189,28 @@ def connect(endpoint: DaemonEndpoint | None = None):
             kwargs["tls"] = endpoint.tls
         if endpoint.url.startswith("ssh://"):
             kwargs["use_ssh_client"] = True
-        api = docker.APIClient(**kwargs)
+        own_ca = endpoint.tls is not None and bool(getattr(endpoint.tls, "ca_cert", None))
+        api = (_client_trusting_its_ca() if own_ca else docker.APIClient)(**kwargs)
         if endpoint.url.startswith("unix://"):
             api.trust_env = False  # no proxy applies to a local socket: skip reading the environment per call
         api.ping()
         return api
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, ValueError) as e:
         raise CannotDiagnose("daemon-unreachable", f"cannot reach the Docker daemon at {where}: {_reason(e)}")
+
+
+def _client_trusting_its_ca():
+    """docker-py's APIClient that verifies the daemon against the CA of its TLS settings only:
+    requests would otherwise verify against REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (a corporate
+    bundle) whenever they are set, from the very first call (the API version), and fail."""
+    import docker
+
+    class Client(docker.APIClient):
+        def _retrieve_server_version(self):
+            self.trust_env = False
+            return super()._retrieve_server_version()
+
+    return Client
 
 
 def find_container(api, ref: str) -> dict:

@@ -1,0 +1,89 @@
+"""A second Docker host, reached as users reach theirs: over TLS with DOCKER_TLS_VERIFY and
+DOCKER_CERT_PATH, with -H, through a docker context; and several daemons in one doctor run.
+
+The second host is a real dockerd in its own network namespace (examples/lab.py), its
+certificates made by the test with openssl. This machine sets REQUESTS_CA_BUNDLE, as corporate
+machines do: the daemon's own CA must still be the one trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from examples import lab
+from examples.lab import netdiag
+
+pytestmark = pytest.mark.engine
+
+HTTPD = ("httpd", "-f", "-p", "80", "-h", "/www")
+DOWN = "tcp://198.18.9.2:2999"  # the second host's address, a port where no daemon listens
+LOCAL = "unix:///var/run/docker.sock"
+
+
+def test_tls_daemon_from_the_environment_and_with_h(second_host):
+    d = json.loads(netdiag("engine", "--json", env_extra=lab.host2_env(REQUESTS_CA_BUNDLE=
+                                                                        "/etc/ssl/certs/ca-certificates.crt")).stdout)
+    assert d["endpoint"] == lab.HOST2_TCP and d["chosen_by"] == "DOCKER_HOST"
+    assert d["location"] == "remote" and d["host_address"] == lab.HOST2_IP
+    tls = {k: v for k, v in lab.host2_env().items() if k != "DOCKER_HOST"}
+    p = netdiag("-H", lab.HOST2_TCP, "engine", "--json", env_extra=tls)
+    assert p.returncode == 0 and json.loads(p.stdout)["chosen_by"] == "-H"
+    p = netdiag("-H", lab.HOST2_TCP, "engine")  # no certificates: one line, exit 3
+    assert p.returncode == 3 and len(p.stderr.strip().splitlines()) == 1
+    assert "Client sent an HTTP request to an HTTPS server" in p.stderr
+
+
+@pytest.fixture
+def host2_context(second_host):
+    name = "ndt-host2"
+    certs = lab.HOST2_CERTS
+    lab.sh("docker", "context", "create", name, "--docker",
+           f"host={lab.HOST2_TCP},ca={certs}/ca.pem,cert={certs}/cert.pem,key={certs}/key.pem")
+    try:
+        yield name
+    finally:
+        lab.sh("docker", "context", "rm", "-f", name, check=False)
+
+
+def test_context_of_a_tls_daemon_and_a_diagnosis_there(clean, host2_context):
+    lab.host2("run", "-d", "--name", "ndt-c2", "--label", lab.LABEL, "--dns", "127.0.0.1", "-p", "80", lab.IMAGE,
+              *HTTPD)
+    try:
+        d = json.loads(netdiag("--context", host2_context, "engine", "--json").stdout)
+        assert d["context"] == host2_context and d["endpoint"] == lab.HOST2_TCP
+        p = netdiag("--context", host2_context, "why-unreachable", "ndt-c2", "--json")
+        diag = json.loads(p.stdout)
+        hp = int(lab.host2("port", "ndt-c2", "80").splitlines()[0].rsplit(":", 1)[1])
+        assert p.returncode == 0 and diag["works"] == [f"{lab.HOST2_IP}:{hp}"], diag
+    finally:
+        lab.host2("rm", "-f", "ndt-c2", check=False)
+
+
+def test_doctor_over_two_daemons_and_one_that_is_down(clean, second_host):
+    lab.run("ndt-f1", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-f1", 80)
+    lab.host2("run", "-d", "--name", "ndt-f2", "--label", lab.LABEL, "--dns", "127.0.0.1", "-p", "5000", lab.IMAGE,
+              *HTTPD)
+    tls = {k: v for k, v in lab.host2_env().items() if k != "DOCKER_HOST"}
+    try:
+        p = netdiag("doctor", "-H", LOCAL, "-H", lab.HOST2_TCP, "-H", DOWN, "--json", env_extra=tls)
+        doc = json.loads(p.stdout)
+        from tests.schemas import validate
+
+        assert validate(doc) == "doctor"
+        rows = {(r["host"], r["container"]): r for r in doc["containers"]}
+        assert rows[(LOCAL, "ndt-f1")]["verdict"] == "reachable"
+        assert rows[(lab.HOST2_TCP, "ndt-f2")]["verdict"] == "unreachable"
+        assert "nothing-listening" in rows[(lab.HOST2_TCP, "ndt-f2")]["causes"]
+        down = rows[(DOWN, "")]
+        assert down["causes"] == ["daemon-unreachable"] and down["verdict"] == "unknown"
+        assert p.returncode == 1  # ndt-f2 is broken; the daemon that is down does not end the run
+        assert not any(h == lab.HOST2_TCP and c == "ndt-f1" for h, c in rows)  # each daemon its own containers
+        text = netdiag("doctor", "-H", LOCAL, "-H", lab.HOST2_TCP, env_extra=tls).stdout
+        assert text.splitlines()[0].split()[:2] == ["daemon", "container"]
+    finally:
+        lab.host2("rm", "-f", "ndt-f2", check=False)
