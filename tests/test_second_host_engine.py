@@ -87,3 +87,25 @@ def test_doctor_over_two_daemons_and_one_that_is_down(clean, second_host):
         assert text.splitlines()[0].split()[:2] == ["daemon", "container"]
     finally:
         lab.host2("rm", "-f", "ndt-f2", check=False)
+
+
+def test_helper_reads_the_second_hosts_own_firewall(clean, second_host):
+    """The second host's DOCKER-USER (in its own namespace) drops its published port: from here,
+    without consent, dropped-on-docker-host; with --helper, the rule itself."""
+    lab.host2("run", "-d", "--name", "ndt-h2fw", "--label", lab.LABEL, "--dns", "127.0.0.1", "-p", "80", lab.IMAGE,
+              *HTTPD)
+    inside = ("nsenter", f"--net=/var/run/netns/{lab.HOST2}")
+    rule = ("-p", "tcp", "--dport", "80", "-j", "DROP")
+    lab.sh(*inside, "iptables", "-I", "DOCKER-USER", *rule)
+    try:
+        without = netdiag("why-unreachable", "ndt-h2fw", "--json", env_extra=lab.host2_env())
+        assert without.returncode == 1, without.stdout + without.stderr
+        assert [c["code"] for c in json.loads(without.stdout)["causes"]] == ["dropped-on-docker-host"]
+        p = netdiag("why-unreachable", "ndt-h2fw", "--helper", lab.IMAGE, "--json", env_extra=lab.host2_env())
+        d = json.loads(p.stdout)
+        assert p.returncode == 1 and [c["code"] for c in d["causes"]] == ["firewall-blocks"], d
+        assert "rule 1 of DOCKER-USER: -A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in d["causes"][0]["evidence"]
+        assert not lab.host2("ps", "-aq", "--filter", "label=netdiag.helper=1")  # the helper is gone
+    finally:
+        lab.sh(*inside, "iptables", "-D", "DOCKER-USER", *rule, check=False)
+        lab.host2("rm", "-f", "ndt-h2fw", check=False)
