@@ -325,6 +325,45 @@ def make_certs(folder: str, server_ip: str) -> None:
     shutil.copy(f"{folder}/client-key.pem", f"{folder}/key.pem")
 
 
+HOST2_SSH = f"ssh://root@{HOST2_IP}"
+
+
+def _start_sshd() -> None:
+    """sshd in the second host's namespace, key authentication only, whose sessions reach that
+    host's dockerd (SetEnv DOCKER_HOST), and an ssh wrapper for clients that reads this lab's
+    ssh_config (OpenSSH reads ~/.ssh/config from the passwd home, not $HOME)."""
+    d = HOST2_DIR
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/ssh_host_ed25519_key")
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/id_ed25519")
+    shutil.copy(f"{d}/id_ed25519.pub", f"{d}/authorized_keys")
+    with open(f"{d}/sshd_config", "w") as f:
+        f.write(f"Port 22\nListenAddress {HOST2_IP}\nHostKey {d}/ssh_host_ed25519_key\nPidFile {d}/sshd.pid\n"
+                f"AuthorizedKeysFile {d}/authorized_keys\nPermitRootLogin prohibit-password\n"
+                "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+                f"SetEnv DOCKER_HOST={HOST2_SOCK}\n")
+    with open(f"{d}/ssh_config", "w") as f:
+        f.write(f"Host {HOST2_IP}\n  User root\n  IdentityFile {d}/id_ed25519\n  StrictHostKeyChecking no\n"
+                "  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n")
+    os.makedirs(f"{d}/bin", exist_ok=True)
+    with open(f"{d}/bin/ssh", "w") as f:
+        f.write(f'#!/bin/sh\nexec /usr/bin/ssh -F {d}/ssh_config "$@"\n')
+    os.chmod(f"{d}/bin/ssh", 0o755)
+    os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation folder
+    subprocess.Popen(["nsenter", f"--net=/var/run/netns/{HOST2}", "/usr/sbin/sshd", "-f", f"{d}/sshd_config", "-D",
+                      "-e"], stdout=subprocess.DEVNULL, stderr=open(f"{d}/sshd.log", "w"),
+                     stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 10
+    while f"{HOST2_IP}:22" not in sh("nsenter", f"--net=/var/run/netns/{HOST2}", "ss", "-Hltn", check=False).stdout:
+        if time.time() > deadline:
+            raise AssertionError("sshd did not start: " + open(f"{d}/sshd.log").read()[-500:])
+        time.sleep(0.05)
+
+
+def host2_ssh_env() -> dict:
+    """What a client of the second host over ssh sets: DOCKER_HOST, and PATH to this lab's ssh."""
+    return {"DOCKER_HOST": HOST2_SSH, "PATH": f"{HOST2_DIR}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+
+
 def host2_env(**extra: str) -> dict:
     """What a client of the second host over TLS sets, as the docker CLI reads it."""
     return {"DOCKER_HOST": HOST2_TCP, "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": HOST2_CERTS, **extra}
@@ -364,6 +403,7 @@ def make_second_host(images: tuple[str, ...] = (IMAGE,)) -> None:
     for image in images:
         saved = subprocess.run(["docker", "save", image], capture_output=True, check=True).stdout
         subprocess.run(["docker", "load"], input=saved, capture_output=True, check=True, env=env)
+    _start_sshd()
 
 
 def _answers(env: dict) -> bool:
@@ -391,6 +431,11 @@ def remove_second_host() -> None:
         for _ in range(100):
             os.kill(pid, 0)
             time.sleep(0.1)
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(f"{HOST2_DIR}/sshd.pid") as f:
+            os.kill(int(f.read().strip()), signal.SIGTERM)
     except (OSError, ValueError):
         pass
     sh("ip", "netns", "del", HOST2, check=False)

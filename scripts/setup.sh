@@ -27,13 +27,19 @@ install_packages() {
   command -v nsenter >/dev/null || missing+=(util-linux)
   command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)  # the outbound lab's DNS server
   command -v nft >/dev/null || missing+=(nftables)  # nftables tables beside iptables (and their tests)
+  command -v openssl >/dev/null || missing+=(openssl)  # certificates for the lab's TLS daemon
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)  # the lab's daemon over ssh:// (never started as a service)
   # the report's screenshot test renders HTML in headless Chromium (scripts/test asks for it)
   if [ -n "${NETDIAG_WITH_CHROMIUM:-}" ]; then command -v chromium >/dev/null || missing+=(chromium); fi
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    # no package may start a service here (openssh-server would start sshd on port 22)
+    local policy=/usr/sbin/policy-rc.d made_policy=""
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; made_policy=1; fi
     apt-get install -y -qq "${missing[@]}" >/dev/null
+    if [ -n "$made_policy" ]; then rm -f "$policy"; fi
   fi
 }
 

@@ -109,3 +109,18 @@ def test_helper_reads_the_second_hosts_own_firewall(clean, second_host):
     finally:
         lab.sh(*inside, "iptables", "-D", "DOCKER-USER", *rule, check=False)
         lab.host2("rm", "-f", "ndt-h2fw", check=False)
+
+
+def test_ssh_daemon_and_a_diagnosis_there(clean, second_host):
+    """DOCKER_HOST=ssh://root@198.18.9.2: docker-py through the ssh client (the lab's key and
+    config, given by a wrapper on PATH: OpenSSH reads ~/.ssh/config from the passwd home)."""
+    lab.host2("run", "-d", "--name", "ndt-s2", "--label", lab.LABEL, "--dns", "127.0.0.1", "-p", "80", lab.IMAGE,
+              *HTTPD)
+    try:
+        d = json.loads(netdiag("engine", "--json", env_extra=lab.host2_ssh_env()).stdout)
+        assert d["endpoint"] == lab.HOST2_SSH and d["location"] == "remote" and d["host_address"] == lab.HOST2_IP
+        p = netdiag("why-unreachable", "ndt-s2", "--json", env_extra=lab.host2_ssh_env())
+        hp = int(lab.host2("port", "ndt-s2", "80").splitlines()[0].rsplit(":", 1)[1])
+        assert p.returncode == 0 and json.loads(p.stdout)["works"] == [f"{lab.HOST2_IP}:{hp}"], p.stdout + p.stderr
+    finally:
+        lab.host2("rm", "-f", "ndt-s2", check=False)
