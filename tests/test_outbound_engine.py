@@ -432,3 +432,12 @@ def test_localhost_inside_the_container_is_not_the_host(clean, internet):
     assert c["fix"][0].startswith(f"use 172.17.0.1:{port} (the Docker host on the bridge)")
     d = out("127.0.0.1:8080", "--from", "container:ndt-out", expect=0)  # its own service: fine
     assert {s["hop"]: s["status"] for s in d["path"]}["route out"] == "skip"
+
+
+def test_a_stopped_container_cannot_start_anything(clean, internet):
+    lab.run("ndt-out", "--dns", FAR_DNS, cmd=("sh", "-c", "exit 3"))
+    lab.sh("docker", "wait", "ndt-out")
+    d = out(f"{FAR_WEB}:80", "--from", "container:ndt-out", expect=1)
+    c = cause(d, "container-not-running")
+    assert c["rule"] == "ND713" and c["evidence"] == ["ndt-out: exited, exit code 3"]
+    assert c["fix"][0] == "docker start ndt-out"

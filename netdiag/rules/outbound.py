@@ -33,6 +33,27 @@ def _leaves_docker(ctx: Outbound) -> bool:
         ctx.docker_network_of(ctx.address) is None
 
 
+@rule("ND713", "container-not-running", Hop.SOURCE_CONTAINER, per_port=False, direction=OUT)
+def source_not_running(ctx: Outbound) -> Iterator[Found]:
+    """The container the attempt starts from is not running: nothing can start from it.
+
+    Detects: the source container is exited, created but never started, paused, restarting or dead.
+    Why it breaks: a stopped container has no network namespace and no process to connect; a
+    paused one cannot send.
+    Evidence: its state, with the exit code or error.
+    Fix: `docker start NAME` (or `docker unpause NAME`), and `docker logs NAME` for why it stopped.
+    Exceptions: none.
+    """
+    if ctx.running:
+        return
+    st = ctx.source.state
+    how = f"{st.status}" + (f", exit code {st.exit_code}" if st.status == "exited" else "") + \
+        (f": {st.error}" if st.error else "")
+    fix = f"docker unpause {ctx.source.name}" if st.paused else f"docker start {ctx.source.name}"
+    yield Found(f"{ctx.source.name} is not running ({st.status}): nothing can start from it",
+                [f"{ctx.source.name}: {how}"], [fix, f"docker logs {ctx.source.name}  (why it stopped)"])
+
+
 @rule("ND701", "no-network", Hop.SOURCE_CONTAINER, per_port=False, direction=OUT)
 def source_has_no_network(ctx: Outbound) -> Iterator[Found]:
     """The container has no network (`--network none`): nothing leaves it.

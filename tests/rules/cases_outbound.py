@@ -498,3 +498,19 @@ def _():
 def _():
     src = dataclasses.replace(APP, network_mode="host", endpoints=())
     return world(src, reach=(attempt(ReachResult.REFUSED, address="127.0.0.1", port=5432),)), out("127.0.0.1:5432")
+
+
+# --- ND713 the source container is not running -----------------------------------------------------------
+
+@fires("ND713", "exited")
+def _():
+    from netdiag.facts import ContainerState
+
+    src = dataclasses.replace(APP, state=ContainerState("exited", False, exit_code=137))
+    return world(src, view=None, reach=()), out(), \
+        lambda c: c.evidence == ("app: exited, exit code 137",) and c.fix[0] == "docker start app"
+
+
+@quiet("ND713", "running")
+def _():
+    return world(), out()
