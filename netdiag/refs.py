@@ -9,9 +9,8 @@ import re
 from dataclasses import dataclass, field
 
 from netdiag.errors import BadInput
+from netdiag.vocab import PROJECT_LABEL, SERVICE_LABEL
 
-PROJECT_LABEL = "com.docker.compose.project"
-SERVICE_LABEL = "com.docker.compose.service"
 NUMBER_LABEL = "com.docker.compose.container-number"
 
 project_on_command_line = ""  # --project NAME

@@ -118,6 +118,11 @@ class Fact(Vocab):
     PATH_MTU = "path-mtu"  # don't-fragment echoes and a bounded download, when small packets pass
 
 
+# Compose's labels on the containers it makes: the project and the service
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+
+
 # --- attempts and what came back -----------------------------------------------------------------
 
 class ProbeKind(Vocab):

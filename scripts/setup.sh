@@ -29,6 +29,7 @@ install_packages() {
   command -v nft >/dev/null || missing+=(nftables)  # nftables tables beside iptables (and their tests)
   command -v openssl >/dev/null || missing+=(openssl)  # certificates for the lab's TLS daemon
   [ -x /usr/sbin/sshd ] || missing+=(openssh-server)  # the lab's daemon over ssh:// (never started as a service)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)  # Compose projects in the tests
   # the report's screenshot test renders HTML in headless Chromium (scripts/test asks for it)
   if [ -n "${NETDIAG_WITH_CHROMIUM:-}" ]; then command -v chromium >/dev/null || missing+=(chromium); fi
   if [ ${#missing[@]} -gt 0 ]; then

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from netdiag.context import Context
 from netdiag.facts import Network
 from netdiag.rules import Found, rule
-from netdiag.vocab import AddressKind, Direction, Fact, Hop, NetMode
+from netdiag.vocab import PROJECT_LABEL, SERVICE_LABEL, AddressKind, Direction, Fact, Hop, NetMode
 
 
 def shared_networks(ctx: Context) -> list[Network]:
@@ -26,7 +26,9 @@ def different_networks(ctx: Context) -> Iterator[Found]:
     Why it breaks: each Docker network is an isolated bridge; Docker's isolation rules drop
     traffic between them, and names resolve only within a shared user-defined network.
     Evidence: the networks of each container.
-    Fix: `docker network connect <target's network> <source>`, then use the target's name.
+    Fix: `docker network connect <target's network> <source>`, then use the target's name; for
+    two Compose projects, declare the other project's network as external in the source's
+    project (the snippet names the network and the service), which lasts across `up`.
     Exceptions: a source in the host's network namespace reaches container IPs like the host does.
     """
     src, dst = ctx.source_container, ctx.target
@@ -39,6 +41,15 @@ def different_networks(ctx: Context) -> Iterator[Found]:
     fix = [f"docker network connect {theirs[0]} {src.name}, then use {dst.name}:{ctx.port or '<port>'}"] if theirs \
         else [f"connect both to one network: docker network create app; docker network connect app {src.name}; "
               f"docker network connect app {dst.name}"]
+    projects = (src.labels.get(PROJECT_LABEL, ""), dst.labels.get(PROJECT_LABEL, ""))
+    if all(projects) and projects[0] != projects[1] and theirs:
+        service = src.labels.get(SERVICE_LABEL, src.name)
+        target = dst.labels.get(SERVICE_LABEL, dst.name)
+        evidence.append(f"Compose projects: {src.name} is in {projects[0]}, {dst.name} in {projects[1]}; each "
+                        "project has its own networks")
+        fix = [f"in project {projects[0]}'s compose file: under services: {service}: networks: [default, "
+               f"{theirs[0]}], and at the top: networks: {theirs[0]}: external: true; then use "
+               f"{target}:{ctx.port or '<port>'}", f"or for now: {fix[0]}"]
     yield Found(f"{src.name} and {dst.name} share no network", evidence, fix)
 
 

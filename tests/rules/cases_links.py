@@ -100,3 +100,15 @@ def _():
     snap = local(*TWO_DBS, networks=(BRIDGE, APP_NET))
     return dataclasses.replace(snap, networks=(), networks_outcome=Outcome.failed("API error 500")), \
         args(to="db:80", **FROM_CLIENT)
+
+
+@fires("ND601", "two-compose-projects")
+def _():
+    from netdiag.vocab import PROJECT_LABEL, SERVICE_LABEL
+
+    target = dataclasses.replace(web(**ON_APP), labels={PROJECT_LABEL: "shop", SERVICE_LABEL: "web"})
+    src = dataclasses.replace(client("other", "172.19.0.2"), labels={PROJECT_LABEL: "blog", SERVICE_LABEL: "worker"})
+    return (local(target, src, networks=(BRIDGE, APP_NET, OTHER_NET)), args(to="web:80", **FROM_CLIENT),
+            lambda c: c.fix[0] == "in project blog's compose file: under services: worker: networks: [default, app], "
+                                  "and at the top: networks: app: external: true; then use web:80"
+            and c.fix[1] == "or for now: docker network connect app client, then use web:80")
