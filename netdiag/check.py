@@ -13,7 +13,7 @@ from netdiag.diagnosis import AttemptSpec
 from netdiag.errors import NetdiagError
 from netdiag.facts import Snapshot
 from netdiag.results import DoctorReport, DoctorRow, Result
-from netdiag.vocab import CheckStatus, ExpectationKind, Verdict
+from netdiag.vocab import CheckStatus, ExpectationKind, Location, Verdict
 
 PASS, FAIL, UNKNOWN = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.UNKNOWN
 
@@ -41,7 +41,6 @@ def observe_outbound_all(snapshot: Snapshot, specs: list[AttemptSpec], api) -> S
 
     from netdiag.observe_out import observe_outbound
     from netdiag.probes.runner import run_concurrently
-    from netdiag.vocab import Location
     from netdiag.why import find
 
     local = snapshot.engine.location == Location.LOCAL
@@ -68,7 +67,8 @@ def _static(e: Expectation, snapshot: Snapshot) -> Result:
         found = []
         for host in (snapshot.client, snapshot.docker_host):
             if host is not None and host.outcome.ok:
-                found += overlaps(snapshot.networks, host, snapshot.engine.host_address)
+                found += overlaps(snapshot.networks, host, snapshot.engine.host_address,
+                                  snapshot.engine.location == Location.CONTAINER)
         if not found and (snapshot.client is None or not snapshot.client.outcome.ok):
             return Result(e, UNKNOWN, "the client's interfaces or routes could not be read")
         if not found:
@@ -205,7 +205,8 @@ def doctor(progress=None, outbound: str = "", live=None) -> DoctorReport:
     for host in (snapshot.client, snapshot.docker_host):
         if host is not None and host.outcome.ok:
             found += [f"network {o.network} ({o.subnet}) overlaps {o.kind} {o.prefix} dev {o.device} on the {o.machine}"
-                      for o in overlaps(snapshot.networks, host, snapshot.engine.host_address)]
+                      for o in overlaps(snapshot.networks, host, snapshot.engine.host_address,
+                                        snapshot.engine.location == Location.CONTAINER)]
     out_rows = []
     if outbound:
         from netdiag.vocab import Origin

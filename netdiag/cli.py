@@ -231,6 +231,7 @@ def subnets_cmd(as_json):
     from netdiag.render.text import subnets_text
     from netdiag.subnets import overlaps, routes_to_containers
     from netdiag.views import SubnetReport
+    from netdiag.vocab import Location
 
     live = Live()
     nets = live.networks()
@@ -238,7 +239,8 @@ def subnets_cmd(as_json):
         networks=nets,
         client=live.client,
         docker_host=live.docker_host(),
-        overlaps=tuple(overlaps(nets, live.client, live.engine.host_address)),
+        overlaps=tuple(overlaps(nets, live.client, live.engine.host_address,
+                                live.engine.location == Location.CONTAINER)),
         routes=tuple(routes_to_containers(live.containers(), live.client)),
     )
     _print("subnets", report, as_json, subnets_text)

@@ -34,6 +34,8 @@ def daemon_place(engine: Engine) -> str:
     """Where the daemon runs, as a person says it: "the Docker daemon runs in a VM (boot2docker) at ..."."""
     if engine.location == Location.LOCAL:
         return "the Docker daemon runs on this machine"
+    if engine.location == Location.CONTAINER:
+        return f"the Docker daemon runs on the host of the container netdiag runs in, reached at {engine.host_address}"
     place = f"in a VM ({engine.vm_kind})" if engine.vm_kind else "on another host"
     return f"the Docker daemon runs {place} at {engine.host_address}"
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from netdiag.addr import interface_network, network
 from netdiag.facts import Container, HostNet, Network, Route
 from netdiag.parsers.routes import route_for
+from netdiag.vocab import HostRole
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,18 @@ def _is_docker_device(dev: str, bridges: set[str]) -> bool:
     return dev in bridges or dev.startswith("veth")
 
 
-def overlaps(networks: tuple[Network, ...], host: HostNet, docker_host_address: str = "") -> list[Overlap]:
+def overlaps(networks: tuple[Network, ...], host: HostNet, docker_host_address: str = "",
+             in_container: bool = False) -> list[Overlap]:
     """Every (network subnet, interface or route) pair that overlaps on `host`.
 
     Docker's own bridges are not conflicts, nor is a route to a Docker subnet via the Docker host
-    itself (`route add 172.17.0.0/16 via <VM>`), nor the default route.
+    itself (`route add 172.17.0.0/16 via <VM>`), nor the default route; nor, `in_container`
+    (netdiag runs inside a container of the daemon), the container's own interfaces, whose
+    addresses are on Docker's networks by design.
     """
     bridges = docker_devices(networks)
+    if in_container and host.role == HostRole.CLIENT:
+        bridges = bridges | {i.name for i in host.interfaces}
     found = []
     for net in networks:
         for subnet in net.subnets:

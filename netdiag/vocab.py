@@ -39,6 +39,8 @@ class Location(Vocab):
     LOCAL = "local"  # dockerd runs on the machine netdiag runs on
     VM = "vm"  # in a VM on this machine (boot2docker, Docker Desktop, colima, WSL2)
     REMOTE = "remote"  # on another host (tcp://, ssh://)
+    CONTAINER = "container"  # netdiag runs in a container of this daemon, its socket mounted in (CI jobs,
+    # devcontainers): the daemon's host is reached at the container's gateway, its firewall is not visible
 
 
 class VmKind(Vocab):

@@ -163,3 +163,15 @@ def test_with_the_nftables_backend_iptables_chains_decide_nothing():
     live.engine = Engine(Outcome(), location=Location.LOCAL, firewall_backend="nftables")
     fw = live.firewall()
     assert not fw.iptables_outcome.ok and "firewall backend is nftables" in fw.iptables_outcome.reason
+
+
+def test_netdiag_inside_a_container_of_the_daemon():
+    from netdiag.probes.engine import client_container
+
+    ps = [{"Names": ["/web"], "NetworkSettings": {"Networks": {"bridge": {"IPAddress": "172.17.0.3",
+                                                                          "Gateway": "172.17.0.1"}}}},
+          {"Names": ["/ci-job"], "NetworkSettings": {"Networks": {"build": {"IPAddress": "172.18.0.7",
+                                                                           "Gateway": "172.18.0.1"}}}},
+          {"Names": ["/hostnet"], "NetworkSettings": {"Networks": {"host": {"IPAddress": "", "Gateway": ""}}}}]
+    assert client_container(ps, {"127.0.0.1", "172.18.0.7"}) == ("ci-job", "172.18.0.1")
+    assert client_container(ps, {"127.0.0.1", "172.17.0.1", "10.0.2.15"}) is None  # the Docker host itself

@@ -51,3 +51,14 @@ def test_route_to_a_container_through_the_default_gateway():
     assert not rc2.via_default and rc2.gateway == "192.168.59.103"
     (rc3,) = routes_to_containers((c,), host())
     assert rc3.destination == ""
+
+
+def test_a_containers_own_interface_is_no_overlap_when_netdiag_runs_inside_it():
+    from netdiag.facts import HostNet, Interface, Network, Outcome, Route
+    from netdiag.subnets import overlaps
+
+    bridge = Network("n", "bridge", "bridge", "local", False, ("172.17.0.0/16",), ("172.17.0.1",), bridge="docker0")
+    inside = HostNet(Outcome(), "client", "c0ffee", (Interface("eth0", ("172.17.0.2/16",), True),),
+                     (Route("0.0.0.0/0", "172.17.0.1", "eth0"), Route("172.17.0.0/16", "", "eth0")))
+    assert [o.kind for o in overlaps((bridge,), inside)] == ["interface"]  # as seen from a machine
+    assert overlaps((bridge,), inside, in_container=True) == []

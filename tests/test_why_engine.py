@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -548,3 +549,26 @@ def test_helper_reads_the_docker_hosts_firewall_from_the_laptop(clean, laptop):
     assert set(lab.docker("ps", "-aq", "--no-trunc").split()) == before
     steps = {s["hop"]: s for s in d["path"]}
     assert "not read" not in steps["forwarding"]["detail"]
+
+
+# --- netdiag inside a container, the daemon's socket mounted in (CI jobs, devcontainers) ---------------
+
+def test_netdiag_inside_a_container_of_the_daemon(clean):
+    """Run in a container's network namespace with the daemon's socket at hand, netdiag knows the
+    daemon's host is elsewhere (reached at the gateway): published ports are tried there, and the
+    host's firewall, invisible from inside, is unknown rather than 'flushed'."""
+    lab.run("ndt-ci", cmd=("sleep", "600"))
+    lab.run("ndt-svc", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-svc", 80)
+    pid = lab.docker("inspect", "-f", "{{.State.Pid}}", "ndt-ci")
+    inside = ["nsenter", f"--net=/proc/{pid}/ns/net", sys.executable, "-m", "netdiag"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    engine = json.loads(subprocess.run([*inside, "engine", "--json"], capture_output=True, text=True, env=env,
+                                       cwd=lab.ROOT).stdout)
+    assert engine["location"] == "container" and engine["host_address"] == "172.17.0.1"
+    assert any("netdiag runs inside ndt-ci" in e for e in engine["location_evidence"])
+    p = subprocess.run([*inside, "why-unreachable", "ndt-svc", "--json"], capture_output=True, text=True, env=env,
+                       cwd=lab.ROOT)
+    d = json.loads(p.stdout)
+    assert p.returncode == 0 and d["works"] == [f"172.17.0.1:{host_port_of('ndt-svc')}"], d
+    assert {s["hop"]: s["status"] for s in d["path"]}["forwarding"] == "unknown"

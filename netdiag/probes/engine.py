@@ -91,6 +91,25 @@ def classify_location(url: str, info: dict, local_addrs: set[str], env: dict,
     return Location.REMOTE, VmKind.NONE, addr, evidence
 
 
+def client_container(containers: list[dict], local_addrs: set[str]) -> tuple[str, str] | None:
+    """(name, gateway) of the running container, not in the host's network, whose address is one
+    of this machine's: netdiag runs inside it, the daemon's socket mounted in. Pure."""
+    for c in containers:
+        settings = c.get("NetworkSettings") or {}
+        for net in (settings.get("Networks") or {}).values():
+            net = net or {}
+            if net.get("IPAddress") and net["IPAddress"] in local_addrs and net.get("Gateway"):
+                return str((c.get("Names") or ["?"])[0]).lstrip("/"), str(net["Gateway"])
+    return None
+
+
+def _containers(api) -> list[dict]:
+    try:
+        return list(api.containers())
+    except Exception:  # the listing will fail again, and be reported, where it is needed
+        return []
+
+
 def probe_engine(api, endpoint: DaemonEndpoint, local_addrs: set[str], env: dict | None = None) -> Engine:
     """The daemon's place and settings, from the endpoint and `docker info` / `docker version`."""
     env = os.environ if env is None else env
@@ -103,6 +122,13 @@ def probe_engine(api, endpoint: DaemonEndpoint, local_addrs: set[str], env: dict
     resolved = resolve_host(host) if host else ""
     location, vm_kind, host_address, evidence = classify_location(
         endpoint.url, info, local_addrs, env, resolved)
+    if location == Location.LOCAL:
+        inside = client_container(_containers(api), local_addrs)
+        if inside is not None:
+            name, gateway = inside
+            location, host_address = Location.CONTAINER, gateway
+            evidence.append(f"netdiag runs inside {name}, a container of this daemon (its address is one of this "
+                            f"machine's): the daemon's host is reached at {gateway}, the container's gateway")
     return Engine(
         outcome=Outcome(method="docker info"),
         endpoint=endpoint.url,

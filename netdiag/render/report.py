@@ -78,7 +78,8 @@ def _svg(snapshot: Snapshot, d: Diagnosis) -> str:
     client_fail = bool(failed & {Hop.CLIENT, Hop.SOURCE_CONTAINER})
     box(20, 40, 200, 80, "client" if d.attempt.origin.is_host else str(d.attempt.origin),
         RED if client_fail else GREY, (snapshot.client.hostname if snapshot.client else "") or "")
-    place = "this machine" if e.location == Location.LOCAL else (f"VM {e.vm_kind}" if e.vm_kind else "remote host")
+    place = "this machine" if e.location == Location.LOCAL else (f"VM {e.vm_kind}" if e.vm_kind else (
+        "host of netdiag's container" if e.location == Location.CONTAINER else "remote host"))
     box(300, 20, 580, height - 40, f"Docker host: {place} {e.host_address}", RED if "boundary" in failed else GREY,
         dash=e.location != Location.LOCAL)
     y = 70

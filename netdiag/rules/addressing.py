@@ -297,7 +297,8 @@ def published_on_loopback_only(ctx: Context) -> Iterator[Found]:
 def _overlaps_on(snapshot: Snapshot, role: HostRole) -> list[Overlap]:
     """Every Docker network's overlaps on the client or the Docker host, computed once per snapshot."""
     host = snapshot.client if role == HostRole.CLIENT else snapshot.docker_host
-    return overlaps(snapshot.networks, host, snapshot.engine.host_address) if host is not None else []
+    return overlaps(snapshot.networks, host, snapshot.engine.host_address,
+                    snapshot.engine.location == Location.CONTAINER) if host is not None else []
 
 
 def free_ranges(ctx: Context, count: int = 2) -> list[str]:
