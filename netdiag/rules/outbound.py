@@ -23,6 +23,8 @@ from netdiag.vocab import Direction, DnsResult, Fact, Hop, NetMode, ProbeKind, R
 OUT = Direction.OUTBOUND
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
 NAT_TARGETS = frozenset({"MASQUERADE", "SNAT"})
+# what Docker puts in a container's resolv.conf when the host's lists only loopback resolvers
+FALLBACK_RESOLVERS = frozenset({"8.8.8.8", "8.8.4.4", "2001:4860:4860::8888", "2001:4860:4860::8844"})
 
 
 def _leaves_docker(ctx: Outbound) -> bool:
@@ -169,7 +171,9 @@ def dns_failure(ctx: Outbound) -> Iterator[Found]:
     separately. Why, when the facts say: a loopback resolver (127.0.0.53 copied from a host
     running systemd-resolved, or given with --dns), which inside the container is the container
     itself; `host.docker.internal` on a Linux engine, which defines it only when asked to; an
-    upstream the container cannot reach; a resolver that says the name does not exist.
+    upstream the container cannot reach; Docker's fallback public resolvers (8.8.8.8, 8.8.4.4,
+    used when the host's resolv.conf lists only loopback ones) where the network blocks them; a
+    resolver that says the name does not exist.
     Why it breaks: without an address nothing is sent at all; applications report "could not
     resolve host" or "temporary failure in name resolution".
     Evidence: the resolvers of resolv.conf, what each answered (address, NXDOMAIN, refused,
@@ -232,9 +236,15 @@ def dns_failure(ctx: Outbound) -> Iterator[Found]:
     if said and said <= {DnsResult.TIMEOUT, DnsResult.UNREACHABLE, DnsResult.REFUSED, DnsResult.SERVFAIL}:
         servers = ", ".join(lk.server for lk in asked if lk.outcome.ok)
         first = next(lk.server for lk in asked if lk.outcome.ok)
-        yield Found(f"no resolver of {ctx.source.name} answers for {name} ({servers})", evidence,
-                    [f"docker run --dns <a DNS server that answers> ...  (instead of {servers})",
-                     f"netdiag why-unreachable {first}:53 --from container:{ctx.source.name} shows the path to it"])
+        fixes = [f"docker run --dns <a DNS server that answers> ...  (instead of {servers})",
+                 f"netdiag why-unreachable {first}:53 --from container:{ctx.source.name} shows the path to it"]
+        used = set(v.nameservers) if v is not None else set()
+        if used and used <= FALLBACK_RESOLVERS:
+            evidence.append(f"{', '.join(sorted(used))}: Docker's fallback public resolvers, used when the Docker "
+                            "host's resolv.conf lists only loopback ones (systemd-resolved's 127.0.0.53)")
+            fixes.insert(0, '"dns": ["<your network\'s DNS server>"] in /etc/docker/daemon.json, then restart '
+                            "dockerd (the servers in /run/systemd/resolve/resolv.conf on the Docker host)")
+        yield Found(f"no resolver of {ctx.source.name} answers for {name} ({servers})", evidence, fixes)
 
 
 @rule("ND704", "ip-forwarding-disabled", Hop.FORWARDING, per_port=False, needs=(Fact.FORWARDING,), direction=OUT)

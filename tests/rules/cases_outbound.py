@@ -514,3 +514,13 @@ def _():
 @quiet("ND713", "running")
 def _():
     return world(), out()
+
+
+@fires("ND703", "dockers-fallback-resolvers-blocked")
+def _():
+    view = dataclasses.replace(VIEW, nameservers=("8.8.8.8", "8.8.4.4"))
+    return world(view=view, reach=(), lookups=(lookup("db.corp.example", "8.8.8.8", DnsResult.TIMEOUT),
+                                               lookup("db.corp.example", "8.8.4.4", DnsResult.TIMEOUT))), \
+        out("db.corp.example:5432"), \
+        lambda c: any("Docker's fallback public resolvers" in e for e in c.evidence) \
+        and c.fix[0].startswith('"dns": ["<your network\'s DNS server>"] in /etc/docker/daemon.json')
