@@ -95,26 +95,48 @@ def outbound(runs: int) -> dict:
     return out
 
 
+def fleet(runs: int) -> dict:
+    """9. doctor over the lab's two daemons at once (the second over TLS), against each alone: the
+    fleet should take about as long as the slower one, not the sum."""
+    lab.make_second_host()
+    try:
+        for i in range(5):
+            lab.run(f"ndt-bench-f{i}", "-p", "80", cmd=("httpd", "-f", "-p", "80", "-h", "/www"))
+            lab.host2("run", "-d", "--name", f"ndt-bench-g{i}", "--label", lab.LABEL, "--dns", "127.0.0.1", "-p", "80",
+                      lab.IMAGE, "httpd", "-f", "-p", "80", "-h", "/www")
+        tls = env_for(**{k: v for k, v in lab.host2_env().items() if k != "DOCKER_HOST"})
+        local = median(netdiag_argv("doctor", "-H", "unix:///var/run/docker.sock", "--json"), runs, tls)
+        second = median(netdiag_argv("doctor", "-H", lab.HOST2_TCP, "--json"), runs, tls)
+        both = median(netdiag_argv("doctor", "-H", "unix:///var/run/docker.sock", "-H", lab.HOST2_TCP, "--json"), runs,
+                      tls)
+        slower = max(local["median_s"], second["median_s"])
+        return {"9_fleet": {"local alone": local, "second host alone": second, "both at once": both,
+                            "ratio_to_the_slower": round(both["median_s"] / slower, 2)}}
+    finally:
+        lab.remove_second_host()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--sizes", default="50,100,200,500")
-    ap.add_argument("--only", choices=("outbound",), help="run one group of cases only")
+    ap.add_argument("--only", choices=("outbound", "fleet"), help="run one group of cases only")
     args = ap.parse_args()
     runs = args.runs
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "kernel": platform.release(),
                                  "engine": lab.docker("version", "--format", "{{.Server.Version}}")}}
     lab.cleanup()
-    if args.only == "outbound":
+    if args.only:
         try:
-            results.update(outbound(runs))
+            results.update(outbound(runs) if args.only == "outbound" else fleet(runs))
         finally:
             lab.cleanup()
         print(json.dumps(results, indent=2))
         return 0
     try:
         results.update(outbound(runs))
+        results.update(fleet(runs))
         lab.make_laptop()
         lab.run("ndt-bench-web", "-p", "80", image=lab.WEBAPP, cmd=("httpd", "-f", "-p", "80", "-h", "/www"))
         lab.wait_listening("ndt-bench-web", 80)
