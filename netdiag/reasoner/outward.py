@@ -132,11 +132,6 @@ def _network(ctx: Outbound) -> Seen:
         (f", gateway {gateway}" if gateway else "")
 
 
-def _beyond_host(ctx: Outbound) -> bool:
-    return is_ip(ctx.address) and not ctx.to_itself() and not ctx.to_docker_host() and \
-        ctx.docker_network_of(ctx.address) is None
-
-
 def _itself(ctx: Outbound) -> Seen:
     """The hops beyond the container, when the destination is its own loopback."""
     return SKIP, f"{ctx.address} is {ctx.source.name} itself: the packets never leave it"
@@ -163,7 +158,9 @@ def _source_nat(ctx: Outbound) -> Seen:
         return _itself(ctx)
     if not ctx.address:
         return SKIP, "no address to go to"
-    if ctx.source.mode == NetMode.HOST or not _beyond_host(ctx):
+    if ctx.source.mode == NetMode.HOST:
+        return SKIP, "host network mode: the container sends as the Docker host does"
+    if not ctx.leaves_docker():
         return SKIP, "the destination is the Docker host or on a Docker network: no source NAT on this path"
     fw = ctx.snapshot.firewall
     if fw is None or not fw.iptables_outcome.ok:

@@ -27,14 +27,6 @@ NAT_TARGETS = frozenset({"MASQUERADE", "SNAT"})
 FALLBACK_RESOLVERS = frozenset({"8.8.8.8", "8.8.4.4", "2001:4860:4860::8888", "2001:4860:4860::8844"})
 
 
-def _leaves_docker(ctx: Outbound) -> bool:
-    """A bridged container's packets go beyond the Docker host: forwarded, source-NATed and routed
-    out by it (not to the host itself, not to a Docker network; a container in the host's network
-    sends as the host does)."""
-    return ctx.source.mode == NetMode.BRIDGE and is_ip(ctx.address) and not ctx.to_docker_host() and \
-        ctx.docker_network_of(ctx.address) is None
-
-
 @rule("ND713", "container-not-running", Hop.SOURCE_CONTAINER, per_port=False, direction=OUT)
 def source_not_running(ctx: Outbound) -> Iterator[Found]:
     """The container the attempt starts from is not running: nothing can start from it.
@@ -261,7 +253,7 @@ def outbound_forwarding_off(ctx: Outbound) -> Iterator[Found]:
     engine, whose containers leave through a user-space network stack; an attempt that answered.
     """
     fw = ctx.snapshot.firewall
-    if fw is None or fw.ip_forward is not False or not _leaves_docker(ctx) or ctx.answered() or ctx.engine.rootless:
+    if fw is None or fw.ip_forward is not False or not ctx.leaves_docker() or ctx.answered() or ctx.engine.rootless:
         return
     r = ctx.from_source()
     yield Found(f"IP forwarding is off on the Docker host: nothing from {ctx.source.name} leaves it",
@@ -325,7 +317,7 @@ def outbound_firewall_blocks(ctx: Outbound) -> Iterator[Found]:
         if found is not None:
             yield found
         return
-    if not _leaves_docker(ctx):
+    if not ctx.leaves_docker():
         return
     out = walk(chains, "FORWARD", p)
     reply = Packet(str(ctx.protocol), p.source, None, source=ctx.address, in_interface=p.out_interface,
@@ -392,7 +384,7 @@ def no_masquerade(ctx: Outbound) -> Iterator[Found]:
     attempt that answered proves it, and the rule stays quiet; the Docker host as destination.
     """
     fw = ctx.snapshot.firewall
-    if fw is None or ctx.answered() or not _leaves_docker(ctx) or ctx.engine.rootless:
+    if fw is None or ctx.answered() or not ctx.leaves_docker() or ctx.engine.rootless:
         return
     p, net = _packet(ctx)
     if p.source is None or net is None or p.out_interface is None or p.out_interface in docker_devices(
