@@ -52,10 +52,13 @@ class VmKind(Vocab):
     RANCHER_DESKTOP = "rancher-desktop"
     ORBSTACK = "orbstack"
     DOCKER_MACHINE = "docker-machine"
+    LIMA = "lima"
+    PODMAN_MACHINE = "podman-machine"
 
 
 # VMs whose product forwards published ports to the client's own localhost
 FORWARDS_TO_LOCALHOST = frozenset({VmKind.DOCKER_DESKTOP, VmKind.COLIMA, VmKind.WSL2, VmKind.RANCHER_DESKTOP,
+                                   VmKind.LIMA, VmKind.PODMAN_MACHINE,
                                    VmKind.ORBSTACK})
 
 

@@ -175,3 +175,31 @@ def test_netdiag_inside_a_container_of_the_daemon():
           {"Names": ["/hostnet"], "NetworkSettings": {"Networks": {"host": {"IPAddress": "", "Gateway": ""}}}}]
     assert client_container(ps, {"127.0.0.1", "172.18.0.7"}) == ("ci-job", "172.18.0.1")
     assert client_container(ps, {"127.0.0.1", "172.17.0.1", "10.0.2.15"}) is None  # the Docker host itself
+
+
+# docker info fields as each product reports them (Name, OperatingSystem, KernelVersion), with the
+# endpoint its client uses; sources: the products' documentation of their socket paths, and the
+# VM names Lima gives (lima-<instance>, Rancher Desktop's lima-rancher-desktop)
+@pytest.mark.parametrize("url, info, client_kernel, want", [
+    ("unix:///Users/me/.rd/docker.sock", {"Name": "lima-rancher-desktop", "OperatingSystem": "Alpine Linux v3.18",
+                                          "KernelVersion": "6.1.64-0-virt"}, "", (Location.VM, "rancher-desktop")),
+    ("unix:///Users/me/.lima/docker/sock/docker.sock", {"Name": "lima-docker", "OperatingSystem": "Ubuntu 24.04 LTS",
+                                                        "KernelVersion": "6.8.0-31-generic"}, "", (Location.VM, "lima")),
+    ("unix:///Users/me/.local/share/containers/podman/machine/podman.sock",
+     {"Name": "localhost.localdomain", "OperatingSystem": "fedora", "KernelVersion": "6.8.7-300.fc40.aarch64"}, "",
+     (Location.VM, "podman-machine")),
+    ("unix:///run/user/1000/podman/podman.sock", {"Name": "laptop", "OperatingSystem": "fedora",
+                                                  "KernelVersion": "6.8.7-300.fc40.x86_64"}, "6.8.7-300.fc40.x86_64",
+     (Location.LOCAL, "")),  # rootless podman on Linux: this machine
+    ("unix:///var/run/docker.sock", {"Name": "DESKTOP-1", "OperatingSystem": "Ubuntu 22.04.4 LTS",
+                                     "KernelVersion": "5.15.153.1-microsoft-standard-WSL2"},
+     "5.15.153.1-microsoft-standard-WSL2", (Location.LOCAL, "")),  # dockerd in this WSL2 distro
+    ("unix:///var/run/docker.sock", {"Name": "docker-desktop", "OperatingSystem": "Docker Desktop",
+                                     "KernelVersion": "5.15.153.1-microsoft-standard-WSL2"},
+     "5.15.153.1-microsoft-standard-WSL2", (Location.VM, "docker-desktop")),  # Desktop's distro, not this one
+    ("unix:///var/run/docker.sock", {"Name": "alima-build", "OperatingSystem": "Debian", "KernelVersion": "6.1.0"},
+     "6.1.0", (Location.LOCAL, "")),  # a host whose name merely contains "lima"
+])
+def test_products_placed_by_their_signals(url, info, client_kernel, want):
+    location, vm_kind, _, evidence = classify_location(url, info, set(), {}, "", client_kernel)
+    assert (location, vm_kind) == want and evidence

@@ -10,7 +10,9 @@ import dataclasses
 import ipaddress
 import json
 import os
+import platform
 import socket
+import sys
 from urllib.parse import urlparse
 
 from netdiag.engine_api import DaemonEndpoint
@@ -25,8 +27,15 @@ VM_PRODUCTS = (
     ("microsoft", VmKind.WSL2),
     ("wsl2", VmKind.WSL2),
     ("rancher desktop", VmKind.RANCHER_DESKTOP),
+    ("rancher-desktop", VmKind.RANCHER_DESKTOP),  # its Lima VM's name: lima-rancher-desktop
     ("orbstack", VmKind.ORBSTACK),
+    ("lima vm", VmKind.LIMA),  # Lima names its VMs lima-<instance> (lima-docker): see classify_location
+    ("podman machine", VmKind.PODMAN_MACHINE),
 )
+# endpoints whose path names the product (the daemon's own name may not)
+URL_PRODUCTS = (("colima", " colima"), ("docker-desktop", " docker desktop"), ("/.docker/run/docker.sock",
+                " docker desktop"), ("/.rd/docker.sock", " rancher-desktop"), ("/.lima/", " lima vm"),
+                ("podman/machine", " podman machine"), ("podman-machine", " podman machine"))
 
 
 def endpoint_host(url: str) -> str:
@@ -51,18 +60,23 @@ def resolve_host(host: str) -> str:
 
 
 def classify_location(url: str, info: dict, local_addrs: set[str], env: dict,
-                      host_address: str = "") -> tuple[Location, VmKind, str, list[str]]:
+                      host_address: str = "", client_kernel: str = "") -> tuple[Location, VmKind, str, list[str]]:
     """(location, vm kind, host address, evidence) from the endpoint and `docker info`. Pure.
 
-    `host_address` is the endpoint host already resolved to an address (for tcp:// and ssh://).
+    `host_address` is the endpoint host already resolved to an address (for tcp:// and ssh://);
+    `client_kernel` is this machine's kernel release, when it is Linux.
     """
     evidence: list[str] = []
     blob = " ".join(str(info.get(k, "")) for k in ("OperatingSystem", "Name", "KernelVersion")).lower()
-    if ".colima" in url or "colima" in url:
-        blob += " colima"
-    if "docker-desktop" in url or "/.docker/run/docker.sock" in url:
-        blob += " docker desktop"
+    blob += "".join(hint for part, hint in URL_PRODUCTS if part in url)
+    if str(info.get("Name", "")).lower().startswith("lima-"):
+        blob += " lima vm"
     vm_kind = next((kind for needle, kind in VM_PRODUCTS if needle in blob), VmKind.NONE)
+    kernel = str(info.get("KernelVersion", ""))
+    if vm_kind == VmKind.WSL2 and not endpoint_host(url) and client_kernel and kernel == client_kernel:
+        # dockerd installed in the very WSL2 distro netdiag runs in: same kernel, same network
+        evidence.append(f"dockerd runs on this machine's own kernel ({kernel}): a WSL2 distro with its own dockerd")
+        vm_kind = VmKind.NONE
     if env.get("DOCKER_MACHINE_NAME") and not vm_kind:
         vm_kind = VmKind.DOCKER_MACHINE
         evidence.append(f"DOCKER_MACHINE_NAME={env['DOCKER_MACHINE_NAME']}")
@@ -121,7 +135,7 @@ def probe_engine(api, endpoint: DaemonEndpoint, local_addrs: set[str], env: dict
     host = endpoint_host(endpoint.url)
     resolved = resolve_host(host) if host else ""
     location, vm_kind, host_address, evidence = classify_location(
-        endpoint.url, info, local_addrs, env, resolved)
+        endpoint.url, info, local_addrs, env, resolved, platform.release() if sys.platform.startswith("linux") else "")
     if location == Location.LOCAL:
         inside = client_container(_containers(api), local_addrs)
         if inside is not None:
