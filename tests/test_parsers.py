@@ -323,3 +323,18 @@ def test_host_helper_output_by_section():
     assert not nft.ok and nft.reason == "the Docker host has no nft"
     assert [(i.name, i.addresses, i.up) for i in _interfaces(sections["addresses"])] == [
         ("eth0", ("192.168.59.103/24",), True)]
+
+
+def test_macos_routes_from_netstat():
+    """The seed's Mac: its default route to the ISP's router, and the host-only network of the VM."""
+    from pathlib import Path
+
+    from netdiag.parsers.routes import parse_netstat_routes, route_for
+
+    routes = parse_netstat_routes((Path(__file__).parent / "data" / "netstat-rn-macos.txt").read_text())
+    by_dest = {r.destination: r for r in routes}
+    assert by_dest["0.0.0.0/0"].gateway == "10.0.1.1" and by_dest["0.0.0.0/0"].device == "en0"
+    assert by_dest["192.168.59.0/24"].device == "vboxnet0" and by_dest["192.168.59.0/24"].gateway == ""
+    assert by_dest["127.0.0.0/8"].device == "lo0" and "192.168.59.103/32" in by_dest
+    r = route_for(routes, "172.17.0.29")  # the seed's container address leaves by the default route
+    assert (r.destination, r.gateway, r.device) == ("0.0.0.0/0", "10.0.1.1", "en0")

@@ -77,3 +77,33 @@ def route_for(routes: Iterable[Route], address: str) -> Route | None:
         if best_key is None or key < best_key:
             best, best_key = r, key
     return best
+
+
+def parse_netstat_routes(text: str) -> list[Route]:
+    """`netstat -rn -f inet` on macOS and the BSDs: Destination Gateway Flags Netif [Expire].
+
+    Destinations are abbreviated by their network's octets ("192.168.59" is 192.168.59.0/24,
+    "127" is 127.0.0.0/8) unless they carry a /length; "default" is 0.0.0.0/0; a host route
+    (flag H) is /32; a gateway "link#N" or a MAC address means on-link."""
+    routes = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 4 or parts[0] in ("Destination", "Routing", "Internet:") or "U" not in parts[2]:
+            continue
+        dest, gateway, flags, device = parts[0], parts[1], parts[2], parts[3]
+        try:
+            if dest == "default":
+                net = ipaddress.IPv4Network("0.0.0.0/0")
+            elif "/" in dest:
+                head, length = dest.split("/", 1)
+                octets = head.split(".")
+                net = ipaddress.IPv4Network(f"{'.'.join(octets + ['0'] * (4 - len(octets)))}/{length}", strict=False)
+            else:
+                octets = dest.split(".")
+                length = 32 if "H" in flags else 8 * len(octets)
+                net = ipaddress.IPv4Network(f"{'.'.join(octets + ['0'] * (4 - len(octets)))}/{length}", strict=False)
+            gw = str(ipaddress.IPv4Address(gateway)) if gateway.count(".") == 3 else ""
+        except ValueError:
+            continue
+        routes.append(Route(str(net), "" if "G" not in flags else gw, device, 0, 4))
+    return routes

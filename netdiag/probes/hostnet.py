@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import subprocess
+import sys
 
 from netdiag.facts import HostNet, Interface, Outcome
-from netdiag.parsers.routes import parse_ipv4_routes, parse_ipv6_routes
-from netdiag.probes.runner import read_text
+from netdiag.parsers.routes import parse_ipv4_routes, parse_ipv6_routes, parse_netstat_routes
+from netdiag.probes.runner import read_text, run_command
 
 ROUTE_FILES = ("/proc/net/route", "/proc/net/ipv6_route")
 
@@ -36,8 +38,12 @@ def _interfaces() -> list[Interface]:
     return out
 
 
+NETSTAT = ["netstat", "-rn", "-f", "inet"]  # macOS and the BSDs, which have no /proc/net/route
+
+
 def probe_hostnet(role: str = "client") -> HostNet:
-    """This machine's interfaces (psutil) and routes (/proc/net/route, /proc/net/ipv6_route)."""
+    """This machine's interfaces (psutil) and routes (/proc/net/route, /proc/net/ipv6_route; on
+    macOS the system's own table through `netstat -rn`)."""
     raw = {}
     routes = []
     for path, parse in zip(ROUTE_FILES, (parse_ipv4_routes, parse_ipv6_routes)):
@@ -46,13 +52,21 @@ def probe_hostnet(role: str = "client") -> HostNet:
         except OSError:
             continue
         routes.extend(parse(raw[path]))
+    if not raw and sys.platform == "darwin":
+        try:
+            code, out, _ = run_command(NETSTAT)
+            if code == 0:
+                raw[" ".join(NETSTAT)] = out
+                routes.extend(parse_netstat_routes(out))
+        except (OSError, subprocess.TimeoutExpired):
+            pass
     try:
         interfaces = _interfaces()
     except Exception as e:  # psutil raises its own errors when /proc or /sys is odd
         return HostNet(Outcome.failed(f"cannot list interfaces: {e}"), role, socket.gethostname(),
                        routes=tuple(routes), raw=raw)
-    outcome = Outcome(method="psutil, /proc/net/route") if raw else Outcome.unavailable(
-        "no /proc/net/route here (not Linux?): routes unknown", "psutil")
+    outcome = Outcome(method="psutil, " + ", ".join(raw)) if raw else Outcome.unavailable(
+        "no /proc/net/route here, and no netstat -rn: routes unknown", "psutil")
     return HostNet(outcome, role, socket.gethostname(), tuple(interfaces), tuple(routes), raw)
 
 
