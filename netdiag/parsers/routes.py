@@ -94,14 +94,11 @@ def parse_netstat_routes(text: str) -> list[Route]:
         try:
             if dest == "default":
                 net = ipaddress.IPv4Network("0.0.0.0/0")
-            elif "/" in dest:
-                head, length = dest.split("/", 1)
-                octets = head.split(".")
-                net = ipaddress.IPv4Network(f"{'.'.join(octets + ['0'] * (4 - len(octets)))}/{length}", strict=False)
             else:
-                octets = dest.split(".")
-                length = 32 if "H" in flags else 8 * len(octets)
-                net = ipaddress.IPv4Network(f"{'.'.join(octets + ['0'] * (4 - len(octets)))}/{length}", strict=False)
+                head, slash, given = dest.partition("/")
+                octets = head.split(".")
+                bits = given if slash else str(32 if "H" in flags else 8 * len(octets))
+                net = ipaddress.IPv4Network(f"{'.'.join(octets + ['0'] * (4 - len(octets)))}/{bits}", strict=False)
             gw = str(ipaddress.IPv4Address(gateway)) if gateway.count(".") == 3 else ""
         except ValueError:
             continue
