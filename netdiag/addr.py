@@ -22,3 +22,12 @@ def network(text: str) -> IPNetwork:
 @functools.lru_cache(maxsize=8192)
 def interface_network(text: str) -> IPNetwork:
     return ipaddress.ip_interface(text).network
+
+
+def is_ip(text: str) -> bool:
+    """Whether `text` is an IPv4 or IPv6 address (not a name, not a network)."""
+    try:
+        address(text)
+        return True
+    except ValueError:
+        return False

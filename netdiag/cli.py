@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import ipaddress
 import json
 import sys
 
@@ -627,11 +626,9 @@ def _check_attempt(to: str, origin: str) -> None:
 
 
 def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
+    from netdiag.addr import is_ip
+
+    return is_ip(text)
 
 
 def _interrupted() -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from netdiag.addr import is_ip
 from netdiag.facts import CUT_SHORT, Container, Lookup, Outcome, Reach, Snapshot
-from netdiag.outbound import Outbound, is_ip
+from netdiag.outbound import Outbound
 from netdiag.reasoner.outward import destination, outbound_attempt
 from netdiag.vocab import HOST, Origin, ProbeKind, ReachResult
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from netdiag.addr import is_ip
 from netdiag.diagnosis import Attempt
 from netdiag.facts import (
     Container,
@@ -32,14 +33,6 @@ from netdiag.parsers.routes import route_for
 from netdiag.vocab import HOST, DnsResult, Location, NetMode, ProbeKind, Protocol, ReachResult
 
 HOST_GATEWAY_NAME = "host.docker.internal"
-
-
-def is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def resolved_address(snapshot: Snapshot, source: Container, name: str) -> str:

@@ -145,6 +145,16 @@ def _exchange(sock: socket.socket, host: str) -> tuple[str, str, str]:
     return ReachResult.ANSWERED, data.decode("latin-1").splitlines()[0][:120], "the service answered"
 
 
+def ask_for_icmp_errors(sock: socket.socket, family: int) -> None:
+    """Have the kernel queue the ICMP errors about this socket's packets, with their sender
+    (IP_RECVERR): read by icmp_error_of. A kernel without it just says less."""
+    try:
+        sock.setsockopt(*((socket.IPPROTO_IPV6, IPV6_RECVERR) if family == socket.AF_INET6
+                          else (socket.IPPROTO_IP, IP_RECVERR)), 1)
+    except OSError:
+        pass
+
+
 def icmp_error_of(sock: socket.socket) -> tuple[str, int, int] | None:
     """(sender, type, code) of the ICMP error the kernel queued on the socket (IP_RECVERR), if any."""
     try:
@@ -178,11 +188,7 @@ def probe_tcp(address: str, port: int, timeout: float = TCP_TIMEOUT, open_socket
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     method = "connect() + HTTP exchange"
     sock = open_socket(family, socket.SOCK_STREAM)
-    try:  # ICMP errors reach us with their sender
-        sock.setsockopt(*((socket.IPPROTO_IPV6, IPV6_RECVERR) if family == socket.AF_INET6
-                          else (socket.IPPROTO_IP, IP_RECVERR)), 1)
-    except OSError:
-        pass
+    ask_for_icmp_errors(sock, family)
     sock.settimeout(timeout)
     start = time.monotonic()
     try:
@@ -229,11 +235,7 @@ def probe_udp(address: str, port: int, timeout: float = TCP_TIMEOUT, open_socket
     method = "UDP datagram" + (" (a DNS query)" if port == 53 else "")
     sock = open_socket(family, socket.SOCK_DGRAM)
     try:
-        try:
-            sock.setsockopt(*((socket.IPPROTO_IPV6, IPV6_RECVERR) if family == socket.AF_INET6
-                              else (socket.IPPROTO_IP, IP_RECVERR)), 1)
-        except OSError:
-            pass
+        ask_for_icmp_errors(sock, family)
         sock.settimeout(timeout)
         start = time.monotonic()
         try:

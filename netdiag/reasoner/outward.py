@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from netdiag.addr import is_ip
 from netdiag.context import hostport
 from netdiag.diagnosis import Attempt, Diagnosis, Finding, PathStep
 from netdiag.errors import BadInput
 from netdiag.facts import CUT_SHORT, Container, Snapshot
-from netdiag.outbound import Outbound, is_ip, lookup_text, resolved_address
+from netdiag.outbound import Outbound, lookup_text, resolved_address
 from netdiag.parsers.routes import route_for
 from netdiag.reasoner.apply import Skip, apply
 from netdiag.reasoner.attempt import parse_to

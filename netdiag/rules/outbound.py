@@ -11,10 +11,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
+from netdiag.addr import is_ip
 from netdiag.context import hostport, socket_label
 from netdiag.facts import Chain, Network, Socket
 from netdiag.netfilter import BLOCKING, Packet, walk
-from netdiag.outbound import HOST_GATEWAY_NAME, Outbound, is_ip, lookup_text
+from netdiag.outbound import HOST_GATEWAY_NAME, Outbound, lookup_text
 from netdiag.rules import Found, rule
 from netdiag.rules.forwarding import nft_blocks
 from netdiag.subnets import docker_devices
