@@ -338,3 +338,10 @@ def test_macos_routes_from_netstat():
     assert by_dest["127.0.0.0/8"].device == "lo0" and "192.168.59.103/32" in by_dest
     r = route_for(routes, "172.17.0.29")  # the seed's container address leaves by the default route
     assert (r.destination, r.gateway, r.device) == ("0.0.0.0/0", "10.0.1.1", "en0")
+
+
+def test_nslookup_that_printed_nothing_is_no_answer_at_all():
+    from netdiag.parsers.nslookup import parse_nslookup
+    from netdiag.vocab import DnsResult
+
+    assert parse_nslookup("", 0)[0] == DnsResult.ERROR  # never "no such name"

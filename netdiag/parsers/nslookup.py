@@ -14,6 +14,8 @@ CODES = {"NXDOMAIN": DnsResult.NXDOMAIN, "REFUSED": DnsResult.REFUSED, "SERVFAIL
 
 def parse_nslookup(text: str, exit_code: int | None) -> tuple[DnsResult, tuple[str, ...], str]:
     """(result, IPv4 addresses, detail) of one nslookup run, its stdout and stderr together."""
+    if not text.strip():
+        return DnsResult.ERROR, (), "nslookup printed nothing"
     lines = text.splitlines()
     addresses = []
     answered = False

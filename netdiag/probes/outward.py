@@ -308,7 +308,17 @@ def _run_in(api, source: Container, argv: list[str], helper: str, network: str =
 
 
 def lookups_elsewhere(api, source: Container, name: str, asked: list[tuple[str, bool]], helper: str) -> list[Lookup]:
-    """Each (server, upstream) asked with nslookup in the container's namespace."""
+    """Each (server, upstream) asked with nslookup in the container's namespace. Through docker
+    exec, asked again when a server gave no address: docker-py's exec stream over tcp:// sometimes
+    loses its output (docker-py issue 3332), and a lost answer must not read as "no such name"."""
+    first = _lookups_once(api, source, name, asked, helper)
+    if helper or all(lk.result == DnsResult.ANSWERED or not lk.outcome.ok for lk in first):
+        return first
+    second = _lookups_once(api, source, name, asked, helper)
+    return [b if b.result == DnsResult.ANSWERED else a for a, b in zip(first, second)]
+
+
+def _lookups_once(api, source: Container, name: str, asked: list[tuple[str, bool]], helper: str) -> list[Lookup]:
     from netdiag.parsers.nslookup import parse_nslookup
     from netdiag.probes.helper import HelperUnavailable
 
@@ -334,6 +344,10 @@ def lookups_elsewhere(api, source: Container, name: str, asked: list[tuple[str, 
             lines.append(line)
     found = []
     for s, up in asked:
+        if s not in sections and "@@@" in out:  # other servers' answers came through, this one's did not
+            found.append(Lookup(Outcome.failed(f"the answer of {s} was lost on the way back ({method})", method),
+                                name, s, origin=origin, upstream=up))
+            continue
         text, rc = sections.get(s, (out, code))
         if code in (126, 127) or rc == 127 or any(m in text.lower() for m in MISSING_TOOL) and "nslookup" in text:
             why = f"{source.name} has no sh or nslookup to ask with" + ("" if helper else "; --helper IMAGE allows a "
