@@ -285,6 +285,10 @@ def why_cmd(container, port, to, origin, helper, timeout, as_json):
 
     number = _port_number(port) if port is not None else None
     _check_attempt(to, origin)
+    if origin != "host" and not to and any(c in container for c in ":/["):  # no container name has these
+        from netdiag.reasoner.outward import destination
+
+        destination(container, number)  # a malformed DESTINATION is bad input before the daemon is asked
     _print_diagnosis(why_unreachable(container, number, to, origin, helper, timeout), as_json)
 
 
@@ -548,7 +552,7 @@ def doctor_cmd(outbound, hosts, contexts, all_contexts, as_json):
     if outbound:
         from netdiag.reasoner.outward import destination
 
-        destination(outbound, None)  # bad input before the daemon is asked
+        destination(outbound, None, "--outbound")  # bad input before the daemon is asked
     daemons = [("-H", h) for h in hosts] + [("--context", c) for c in contexts]
     if all_contexts:
         from netdiag.engine_api import context_names

@@ -111,3 +111,13 @@ def test_every_bad_argument_is_one_line_never_a_traceback(tmp_path, args):
     p = cli(*args, "--json", env=env)
     assert p.returncode in (2, 3), (p.returncode, p.stdout, p.stderr)
     assert "Traceback" not in p.stderr and p.stderr.count("\n") == 1, p.stderr
+
+
+@pytest.mark.parametrize("args, said", [
+    (("why-unreachable", "x:99999", "--from", "container:nope"), "DESTINATION 'x:99999': '99999' is not a port"),
+    (("why-unreachable", "1.2.3.4/udp", "--from", "container:nope"), "a UDP attempt needs a port"),
+    (("doctor", "--outbound", "db:http"), "--outbound 'db:http': 'http' is not a port"),
+])
+def test_bad_outbound_destinations_are_one_line_and_exit_2(args, said):
+    p = cli(*args)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and said in p.stderr, p.stderr

@@ -13,25 +13,26 @@ from netdiag.untrusted import port as ascii_port
 from netdiag.vocab import AddressKind, Location, Origin
 
 
-def parse_to(text: str) -> tuple[str, int | None]:
-    """"172.17.0.29", "0.0.0.0:5000", "localhost:8080", "web:80", "[::1]:8080", "::1" -> (host, port)."""
+def parse_to(text: str, what: str = "--to") -> tuple[str, int | None]:
+    """"172.17.0.29", "0.0.0.0:5000", "localhost:8080", "web:80", "[::1]:8080", "::1" -> (host, port).
+    `what` names the argument in errors (--to, or an outbound DESTINATION)."""
     text = text.strip()
     host, port = text, ""
     if text.startswith("["):
         host, bracket, rest = text[1:].partition("]")
         port = rest[1:] if rest.startswith(":") else ""
         if not bracket or rest and not rest.startswith(":"):
-            raise BadInput("bad-argument", f"--to {quote(text)}: expected [ADDRESS]:PORT")
+            raise BadInput("bad-argument", f"{what} {quote(text)}: expected [ADDRESS]:PORT")
     elif text.count(":") == 1:
         host, port = text.split(":")
     if not host:
-        raise BadInput("bad-argument", f"--to {quote(text)}: no address")
+        raise BadInput("bad-argument", f"{what} {quote(text)}: no address")
     if port == "":
         return host, None
     try:
         return host, ascii_port(port)
     except Unusable as e:
-        raise BadInput("bad-argument", f"--to {quote(text)}: {e}") from None
+        raise BadInput("bad-argument", f"{what} {quote(text)}: {e}") from None
 
 
 def parse_origin(text: str | Origin) -> Origin:

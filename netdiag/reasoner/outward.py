@@ -26,7 +26,7 @@ OK, FAIL, SKIP, UNKNOWN = HopStatus.OK, HopStatus.FAIL, HopStatus.SKIP, HopStatu
 Seen = tuple[HopStatus, str]
 
 
-def destination(text: str, port: int | None) -> tuple[str, int | None, Protocol]:
+def destination(text: str, port: int | None, what: str = "DESTINATION") -> tuple[str, int | None, Protocol]:
     """(address or name, port, protocol) of DESTINATION as written: ADDR, ADDR:PORT, [v6]:PORT,
     NAME[:PORT], each with `/udp` (or `/tcp`) after the port as Docker writes ports; --port fills
     a missing port and must agree with a given one."""
@@ -34,12 +34,12 @@ def destination(text: str, port: int | None) -> tuple[str, int | None, Protocol]
     head, slash, proto = text.rpartition("/")
     if slash and proto.lower() in ("tcp", "udp"):
         text, protocol = head, Protocol(proto.lower())
-    host, given = parse_to(text)
+    host, given = parse_to(text, what)
     if given is not None and port is not None and given != port:
-        raise BadInput("bad-argument", f"{quote(text)} names port {given} and --port says {port}")
+        raise BadInput("bad-argument", f"{what} {quote(text)} names port {given} and --port says {port}")
     port = given if given is not None else port
     if protocol == Protocol.UDP and port is None:
-        raise BadInput("bad-argument", f"{quote(text)}/udp: a UDP attempt needs a port (ADDR:PORT/udp)")
+        raise BadInput("bad-argument", f"{what} {quote(text)}/udp: a UDP attempt needs a port (ADDR:PORT/udp)")
     return host, port, protocol
 
 
