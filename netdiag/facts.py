@@ -392,7 +392,7 @@ class Lookup:
 
     outcome: Outcome
     name: str
-    server: str = ""  # the resolver asked; "" for the hosts file
+    server: str = ""  # the resolver asked; "" when none could be (its resolv.conf unread)
     result: DnsResult = DnsResult.NONE
     addresses: tuple[str, ...] = ()
     detail: str = ""

@@ -284,10 +284,10 @@ def _reach(snapshot: Snapshot) -> dict[tuple[str, int | None, ProbeKind, str], R
 
 
 def lookup_text(lk: Lookup) -> str:
-    """One lookup as evidence: "127.0.0.53 (from inside app): unreachable, nothing listens there"."""
-    who = lk.server or "/etc/hosts"
+    """One lookup as evidence: "web.lab.test at 127.0.0.53: unreachable (nothing listens there)"."""
+    who = lk.server or "no resolver"
     if not lk.outcome.ok:
         return f"{lk.name} at {who}: not asked ({lk.outcome.reason})"
-    said = ", ".join(lk.addresses) if lk.result in (DnsResult.ANSWERED, DnsResult.HOSTS) else str(lk.result)
+    said = ", ".join(lk.addresses) if lk.result == DnsResult.ANSWERED else str(lk.result)
     return f"{lk.name} at {who}{' (upstream, asked directly)' if lk.upstream else ''}: {said}" + \
-        (f" ({lk.detail})" if lk.detail and lk.result not in (DnsResult.ANSWERED, DnsResult.HOSTS) else "")
+        (f" ({lk.detail})" if lk.detail and lk.result != DnsResult.ANSWERED else "")

@@ -137,11 +137,10 @@ class ProbeKind(Vocab):
 
 
 class DnsResult(Vocab):
-    """What a resolver answered to one query (or the hosts file, for a name found there)."""
+    """What a resolver answered to one query."""
 
     NONE = ""  # the query could not be made (its outcome says why)
     ANSWERED = "answered"  # one or more addresses
-    HOSTS = "hosts-file"  # found in the container's /etc/hosts (--add-host, links)
     NXDOMAIN = "nxdomain"  # the name does not exist
     NODATA = "no-address"  # the name exists, with no IPv4 address
     REFUSED = "refused"  # the server refused the query

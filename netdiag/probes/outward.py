@@ -65,7 +65,7 @@ def probe_source_view(api, source: Container, local: bool) -> SourceView:
         else:
             raw["/etc/resolv.conf"] = _copied(api, source, "/etc/resolv.conf")
             raw["/etc/hosts"] = _copied(api, source, "/etc/hosts")
-            method = "docker cp (the API's archive endpoint)"
+            method = "docker cp (the API's archive endpoint); its routes are not read from afar"
     except (OSError, Unusable, tarfile.TarError) as e:
         return SourceView(Outcome.unavailable(f"{source.name}'s network files could not be read: {e}"), source.id)
     except Exception as e:  # an API error: the probe's failure is a fact
@@ -184,13 +184,16 @@ def _interface_mtu(make, device: str) -> int:
         sock.close()
 
 
-def _sweep(make, address: str, sizes: list[int], timeout: float) -> tuple[list[int], str, int | None, str]:
-    """(sizes answered, router that said fragmentation needed, the MTU it named, a note) for
-    don't-fragment echoes of each size, sent at once through one raw socket."""
+def _sweep(make, address: str, sizes: list[int], timeout: float
+           ) -> tuple[list[int], list[int], str, int | None, str]:
+    """(sizes sent, sizes answered, router that said fragmentation needed, the MTU it named, a
+    note) for don't-fragment echoes of each size, sent at once through one raw socket. A size the
+    kernel refused to send is not among those sent: its silence would prove nothing."""
     from netdiag.parsers.icmp import echo_request, match, next_hop_mtu
 
     sock = make(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     answered: list[int] = []
+    sent: list[int] = []
     router, mtu, note = "", None, ""
     try:
         sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
@@ -200,6 +203,7 @@ def _sweep(make, address: str, sizes: list[int], timeout: float) -> tuple[list[i
             try:
                 sock.sendto(echo_request(4, ident, seq, b"\0" * (size - 28)), (address, 0))
                 pending[seq] = size
+                sent.append(size)
             except OSError as e:
                 note = f"{size} bytes could not be sent: {e.strerror or e}"
         deadline = time.monotonic() + timeout
@@ -221,7 +225,7 @@ def _sweep(make, address: str, sizes: list[int], timeout: float) -> tuple[list[i
                 break
     finally:
         sock.close()
-    return sorted(answered, reverse=True), router, mtu, note
+    return sent, sorted(answered, reverse=True), router, mtu, note
 
 
 def _transfer(make, address: str, port: int) -> tuple[int | None, int, str]:
@@ -277,7 +281,7 @@ def probe_path_mtu(source: Container, view: SourceView, address: str, port: int 
         mtu = _interface_mtu(make, route.device) if route is not None and route.device else 1500
         sizes = [s for s in SWEEP if s <= mtu]
         sizes = ([mtu] if mtu not in sizes else []) + sizes
-        answered, router, hop_mtu, note = _sweep(make, address, sizes, timeout)
+        sizes, answered, router, hop_mtu, note = _sweep(make, address, sizes, timeout)
         expected, received, detail = _transfer(make, address, port) if port and http else (None, 0, "")
     except OSError as e:
         return PathMtu(Outcome.unavailable(f"cannot enter {source.name}'s namespace: {e.strerror or e}"), address,

@@ -120,8 +120,6 @@ def _name_resolution(ctx: Outbound) -> Seen:
 
 
 def _network(ctx: Outbound) -> Seen:
-    if ctx.to_itself():
-        return _itself(ctx)
     if ctx.source.mode == NetMode.HOST:
         return SKIP, "host network mode: the container uses the Docker host's own network"
     net = ctx.leaving_network()
@@ -133,14 +131,16 @@ def _network(ctx: Outbound) -> Seen:
         (f", gateway {gateway}" if gateway else "")
 
 
+# the hops a packet to the container's own loopback never meets
+BEYOND_THE_CONTAINER = frozenset({Hop.NETWORK, Hop.FORWARDING, Hop.SOURCE_NAT, Hop.ROUTE_OUT})
+
+
 def _itself(ctx: Outbound) -> Seen:
     """The hops beyond the container, when the destination is its own loopback."""
     return SKIP, f"{ctx.address} is {ctx.source.name} itself: the packets never leave it"
 
 
 def _forwarding(ctx: Outbound) -> Seen:
-    if ctx.to_itself():
-        return _itself(ctx)
     if ctx.source.mode == NetMode.HOST:
         return SKIP, "host network mode: nothing is forwarded"
     if not ctx.address:
@@ -155,8 +155,6 @@ def _forwarding(ctx: Outbound) -> Seen:
 
 
 def _source_nat(ctx: Outbound) -> Seen:
-    if ctx.to_itself():
-        return _itself(ctx)
     if not ctx.address:
         return SKIP, "no address to go to"
     if ctx.source.mode == NetMode.HOST:
@@ -170,8 +168,6 @@ def _source_nat(ctx: Outbound) -> Seen:
 
 
 def _route_out(ctx: Outbound) -> Seen:
-    if ctx.to_itself():
-        return _itself(ctx)
     if not is_ip(ctx.address):
         return SKIP, "no address to route"
     if ctx.to_docker_host():
@@ -228,6 +224,8 @@ def build_outbound_path(ctx: Outbound, findings: list[Finding], skips: list[Skip
         skipped = [s for s in skips if s.hop == hop]
         if failed:
             status, detail = FAIL, failed[0].summary
+        elif hop in BEYOND_THE_CONTAINER and ctx.to_itself():
+            status, detail = _itself(ctx)
         elif skipped and not (hop == Hop.DESTINATION and ctx.answered()):  # an answer settles the destination
             status, detail = UNKNOWN, unchecked(skipped)
         else:

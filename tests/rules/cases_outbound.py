@@ -524,3 +524,10 @@ def _():
         out("db.corp.example:5432"), \
         lambda c: any("Docker's fallback public resolvers" in e for e in c.evidence) \
         and c.fix[0].startswith('"dns": ["<your network\'s DNS server>"] in /etc/docker/daemon.json')
+
+
+@quiet("ND710", "the-full-size-could-not-even-be-sent")
+def _():
+    # the kernel refused the 1500-byte echo (a local MTU or route limit): it was never sent, so its
+    # silence is no evidence; only the sizes sent are recorded, and all of them came back
+    return with_mtu(path_mtu(sizes=(1400, 1360, 1280, 1024, 576), answered=(1400, 1360, 1280, 1024, 576))), out()
