@@ -50,7 +50,7 @@ class Live:
     def __init__(self, env: dict | None = None, helper: str = "", chosen: tuple[str, str] | None = None):
         """`chosen`: ("-H", URL) or ("--context", NAME) for this daemon, instead of the command line's."""
         self.helper = helper  # an image the user allows netdiag to start a helper container from
-        self._host: tuple[Firewall, HostNet] | None = None  # what the host helper read
+        self._host: tuple[Firewall, HostNet, PortHolders] | None = None  # what the host helper read
         self._lock = threading.Lock()
         self.endpoint = resolve_endpoint(env, chosen)
         notice = sudo_notice(self.endpoint, os.environ if env is None else env)
@@ -111,7 +111,10 @@ class Live:
         from netdiag.probes.ports import probe_port_holders
 
         if not self.local:
-            return PortHolders(Outcome.unavailable(self._elsewhere("who holds its ports")))
+            if self.helper:
+                return self._host_helper()[2]
+            return PortHolders(Outcome.unavailable(self._elsewhere("who holds its ports") +
+                                                   "; --helper IMAGE allows a helper container to read them there"))
         if firewall is not None:
             return probe_port_holders(True, firewall.chains, firewall.iptables_outcome)
         outcome, text = read_iptables_save()
@@ -127,8 +130,8 @@ class Live:
             return self._host_helper()[1]
         return HostNet(Outcome.unavailable(self._elsewhere("its interfaces and routes")), HostRole.DOCKER_HOST)
 
-    def _host_helper(self) -> tuple[Firewall, HostNet]:
-        """The Docker host's firewall and network, read once per run by the consented helper."""
+    def _host_helper(self) -> tuple[Firewall, HostNet, PortHolders]:
+        """The Docker host's firewall, network and port holders, read once per run by the consented helper."""
         with self._lock:
             if self._host is None:
                 from netdiag.probes.hosthelper import read_docker_host

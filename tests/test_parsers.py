@@ -345,3 +345,31 @@ def test_nslookup_that_printed_nothing_is_no_answer_at_all():
     from netdiag.vocab import DnsResult
 
     assert parse_nslookup("", 0)[0] == DnsResult.ERROR  # never "no such name"
+
+
+# `ss -ltnupH` of iproute2 6.1 as the host helper runs it: the first three lines recorded on the lab's
+# Docker host (a socket whose process ss cannot read, and docker-proxy's two), the others in the
+# shapes ss prints for a scoped resolver address, forked workers sharing a socket, and `*`
+SS_OUTPUT = """\
+tcp LISTEN 0      128    0.0.0.0:2024 0.0.0.0:*
+tcp LISTEN 0      4096   0.0.0.0:18080 0.0.0.0:* users:(("docker-proxy",pid=16909,fd=4))
+tcp LISTEN 0      4096      [::]:18080    [::]:* users:(("docker-proxy",pid=16915,fd=4))
+udp UNCONN 0      0      127.0.0.53%lo:53 0.0.0.0:* users:(("systemd-resolve",pid=512,fd=13))
+tcp LISTEN 0      511          *:80          *:* users:(("nginx",pid=901,fd=7),("nginx",pid=900,fd=7))
+tcp LISTEN 0      4096 [::ffff:127.0.0.1]:6379 *:* users:(("redis-server",pid=77,fd=6))
+udp ESTAB  0      0      10.0.0.5:41000 10.0.0.1:53 users:(("dig",pid=5,fd=3))
+"""
+
+
+def test_ss_names_who_holds_each_port():
+    from netdiag.parsers.ss import parse_ss
+
+    got = [(s.protocol, s.family, s.address, s.port, s.pid, s.process) for s in parse_ss(SS_OUTPUT)]
+    assert got == [
+        ("tcp", 4, "0.0.0.0", 80, 901, "nginx"),
+        ("tcp", 4, "0.0.0.0", 2024, None, ""),
+        ("tcp", 4, "127.0.0.1", 6379, 77, "redis-server"),
+        ("tcp", 4, "0.0.0.0", 18080, 16909, "docker-proxy"),
+        ("tcp", 6, "::", 18080, 16915, "docker-proxy"),
+        ("udp", 4, "127.0.0.53", 53, 512, "systemd-resolve"),
+    ]

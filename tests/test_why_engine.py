@@ -196,24 +196,43 @@ def test_host_port_conflict_with_another_container(clean):
     assert c["fix"][0] == f"docker stop ndt-first  (frees {hp}), then: docker start ndt-second"
 
 
-def test_host_port_conflict_with_a_host_process(clean):
+@contextlib.contextmanager
+def host_process_holding_a_port():
+    """(port, pid, process name) of a process on the Docker host listening on 0.0.0.0."""
+    import psutil
+
     holder = subprocess.Popen([sys.executable, "-c", "import socket,time,sys\ns=socket.socket();"
                                "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',0));"
                                "s.listen();print(s.getsockname()[1],flush=True);time.sleep(120)"],
                               stdout=subprocess.PIPE, text=True)
     try:
-        hp = int(holder.stdout.readline())
-        lab.run("ndt-busy", "-p", f"{hp}:80", cmd=HTTPD, check=False)
-        d = why("ndt-busy", expect=1)
-        c = cause(d, "host-port-conflict")
-        import psutil
-
-        name = psutil.Process(holder.pid).name()
-        assert f"host port {hp} is held by process {name} (pid {holder.pid}) on 0.0.0.0:{hp}" in c["evidence"]
-        assert "address already in use" in " ".join(c["evidence"])
+        yield int(holder.stdout.readline()), holder.pid, psutil.Process(holder.pid).name()
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_host_port_conflict_with_a_host_process(clean):
+    with host_process_holding_a_port() as (hp, pid, name):
+        lab.run("ndt-busy", "-p", f"{hp}:80", cmd=HTTPD, check=False)
+        d = why("ndt-busy", expect=1)
+    c = cause(d, "host-port-conflict")
+    assert f"host port {hp} is held by process {name} (pid {pid}) on 0.0.0.0:{hp}" in c["evidence"]
+    assert "address already in use" in " ".join(c["evidence"])
+
+
+def test_host_port_conflict_from_the_laptop_named_through_the_helper(clean, laptop):
+    """From the laptop the Docker host's processes are out of sight: the conflict is still named
+    from the daemon's own error; with --helper, the host's ss names the process."""
+    with host_process_holding_a_port() as (hp, pid, name):
+        lab.run("ndt-busy", "-p", f"{hp}:80", cmd=HTTPD, check=False)
+        blind = cause(why("ndt-busy", laptop=True, expect=1), "host-port-conflict")
+        d = why("ndt-busy", "--helper", lab.IMAGE, laptop=True, expect=1)
+    assert f"host port {hp} is held by something netdiag cannot see from here: the Docker daemon runs on " \
+           f"another host at {lab.VM_IP}: who holds its ports cannot be read from here; --helper IMAGE allows a " \
+           "helper container to read them there" in blind["evidence"]
+    c = cause(d, "host-port-conflict")
+    assert f"host port {hp} is held by process {name} (pid {pid}) on 0.0.0.0:{hp}" in c["evidence"]
 
 
 def test_port_not_published_from_laptop_with_misplaced_p(clean, laptop):

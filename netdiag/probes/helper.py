@@ -53,15 +53,17 @@ def run_helper(api, image: str, argv: list[str], network_mode: str, entrypoint: 
                host_root: bool = False) -> tuple[int | None, str, str]:
     """(exit code, stdout, stderr) of `argv` in a short-lived helper container from `image` with
     that network mode (container:ID, or host); with `host_root`, the Docker host's root file
-    system mounted read-only at /host and CAP_NET_ADMIN (to run the host's own iptables-save and
-    nft there, reading). Removed at once. HelperUnavailable otherwise."""
+    system mounted read-only at /host, CAP_NET_ADMIN (to run the host's own iptables-save and
+    nft there, reading) and CAP_SYS_PTRACE (for its ss to name the processes holding sockets).
+    Removed at once. HelperUnavailable otherwise."""
     import docker
 
     with _lock:
         if api not in _apis:
             _apis.append(api)
     try:
-        extra = dict(binds={"/": {"bind": "/host", "mode": "ro"}}, cap_add=["NET_ADMIN"]) if host_root else {}
+        extra = dict(binds={"/": {"bind": "/host", "mode": "ro"}},
+                     cap_add=["NET_ADMIN", "SYS_PTRACE"]) if host_root else {}
         helper = api.create_container(
             image, command=argv, entrypoint=entrypoint, labels={HELPER_LABEL: "1", RUN_LABEL: RUN_ID},
             volumes=["/host"] if host_root else None,

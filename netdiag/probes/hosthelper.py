@@ -3,25 +3,31 @@
 With the daemon in a VM or on another host, its forwarding sysctls, firewall and routes cannot
 be read from the client. `--helper IMAGE` allows netdiag to start one short-lived container from
 an image already on the daemon, in the host's network namespace, with the host's root file
-system mounted read-only and CAP_NET_ADMIN (what reading the firewall needs; not privileged, and
-not in the host's PID namespace); it chroots into the host's files (busybox has chroot) and runs
-the host's own tools, reading only: the forwarding sysctls, `iptables-save`, `nft -j list
-ruleset`, the routes and the addresses. It is labelled and removed at once, also on Ctrl-C
-(netdiag.probes.helper).
+system mounted read-only, CAP_NET_ADMIN (what reading the firewall needs) and CAP_SYS_PTRACE
+(what naming the process behind a socket needs: not privileged, and not in the host's PID
+namespace); it chroots into the host's files (busybox has chroot) and runs the host's own tools,
+reading only: the forwarding sysctls, `iptables-save`, `nft -j list ruleset`, the routes, the
+addresses and the listening sockets with their processes (`ss`; without it, /proc/net's tables).
+It is labelled and removed at once, also on Ctrl-C (netdiag.probes.helper).
 """
 
 from __future__ import annotations
 
 import json
 
-from netdiag.facts import Firewall, HostNet, Interface, Outcome
+from netdiag.facts import Firewall, HostNet, Interface, Outcome, PortHolders
+from netdiag.parsers.iptables import docker_nat_rules
+from netdiag.parsers.procnet import PROC_NET_FILES, listeners_from_files
 from netdiag.parsers.routes import parse_ipv4_routes, parse_ipv6_routes
+from netdiag.parsers.ss import parse_ss
 from netdiag.vocab import HostRole
 
 MARK = "@@@netdiag "
 SCRIPT = "; ".join([
     f'for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding '
-    f'/proc/sys/net/ipv4/conf/*/forwarding /proc/net/route /proc/net/ipv6_route; do echo "{MARK}$f"; cat "$f"; done',
+    f'/proc/sys/net/ipv4/conf/*/forwarding /proc/net/route /proc/net/ipv6_route /proc/net/tcp /proc/net/tcp6 '
+    f'/proc/net/udp /proc/net/udp6; do echo "{MARK}$f"; cat "$f"; done',
+    f'echo "{MARK}ss"; ss -ltnupH 2>&1; echo "{MARK}rc=$?"',
     f'echo "{MARK}iptables-save"; iptables-save 2>&1; echo "{MARK}rc=$?"',
     f'echo "{MARK}nft"; nft -j list ruleset 2>&1; echo "{MARK}rc=$?"',
     f'echo "{MARK}addresses"; ip -j addr show 2>&1',
@@ -60,8 +66,9 @@ def _tool(sections: dict[str, str], name: str, tool: str, method: str) -> tuple[
     return Outcome.failed(f"{tool} on the Docker host exited {rc or '?'}: {text.strip()[:200]}", method), ""
 
 
-def read_docker_host(api, image: str) -> tuple[Firewall, HostNet]:
-    """(the Docker host's firewall, its interfaces and routes) through the privileged helper."""
+def read_docker_host(api, image: str) -> tuple[Firewall, HostNet, PortHolders]:
+    """(the Docker host's firewall, its interfaces and routes, who holds its ports) through the
+    privileged helper."""
     from netdiag.probes.firewall import firewall_from
     from netdiag.probes.helper import HelperUnavailable, run_helper
 
@@ -70,11 +77,11 @@ def read_docker_host(api, image: str) -> tuple[Firewall, HostNet]:
         code, out, err = run_helper(api, image, ARGV, "host", host_root=True)
     except HelperUnavailable as e:
         outcome = Outcome.unavailable(str(e), method)
-        return Firewall(outcome), HostNet(outcome, HostRole.DOCKER_HOST)
+        return Firewall(outcome), HostNet(outcome, HostRole.DOCKER_HOST), PortHolders(outcome)
     sections = split(out)
     if "/proc/sys/net/ipv4/ip_forward" not in sections:
         outcome = Outcome.unavailable(f"the helper ({image}) exited {code}: {(err or out).strip()[:200]}", method)
-        return Firewall(outcome), HostNet(outcome, HostRole.DOCKER_HOST)
+        return Firewall(outcome), HostNet(outcome, HostRole.DOCKER_HOST), PortHolders(outcome)
     per_iface = {k.split("/")[-2]: v for k, v in sections.items()
                  if k.startswith("/proc/sys/net/ipv4/conf/") and k.endswith("/forwarding")}
     fw = firewall_from(sections["/proc/sys/net/ipv4/ip_forward"],
@@ -83,10 +90,24 @@ def read_docker_host(api, image: str) -> tuple[Firewall, HostNet]:
                        _tool(sections, "nft", "nft", method), method)
     routes = parse_ipv4_routes(sections.get("/proc/net/route", "")) + \
         parse_ipv6_routes(sections.get("/proc/net/ipv6_route", ""))
-    raw = {k: v for k, v in sections.items() if k.startswith("/proc/net/")}
+    raw = {k: v for k, v in sections.items() if k in ("/proc/net/route", "/proc/net/ipv6_route")}
     host = HostNet(Outcome(method=method), HostRole.DOCKER_HOST, sections.get("hostname", "").strip(),
                    tuple(_interfaces(sections.get("addresses", ""))), tuple(routes), raw)
-    return fw, host
+    return fw, host, _port_holders(sections, fw, method)
+
+
+def _port_holders(sections: dict[str, str], fw: Firewall, method: str) -> PortHolders:
+    """The host's listening sockets: from its ss with their processes, else from /proc/net's
+    tables (who holds a port then unnamed); Docker's DNAT rules from its iptables-save."""
+    outcome, text = _tool(sections, "ss", "ss", method)
+    if outcome.ok:
+        sockets = parse_ss(text)
+    else:
+        sockets = listeners_from_files({name: sections.get(f"/proc/net/{name}", "")
+                                        for name, _, _ in PROC_NET_FILES})
+        outcome = Outcome(method=f"/proc/net/tcp and udp on the Docker host, through {method} "
+                                 f"(no process names: {outcome.reason})")
+    return PortHolders(outcome, tuple(sockets), tuple(docker_nat_rules(list(fw.chains))), fw.iptables_outcome)
 
 
 def _interfaces(text: str) -> list[Interface]:

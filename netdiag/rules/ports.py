@@ -97,8 +97,10 @@ def host_port_conflict(ctx: Context) -> Iterator[Found]:
         who = holders_of(ctx, b.host_port, b.protocol)
         evidence = [f"state: {st.status}, engine error: {st.error}",
                     f"requested -p {b.host_port}:{b.container_port}/{b.protocol}"]
+        holders = ctx.snapshot.port_holders
+        unseen = f": {holders.outcome.reason}" if holders is not None and not holders.outcome.ok else ""
         evidence += [f"host port {b.host_port} is held by {w}" for w in who] or [
-            f"host port {b.host_port} is held by something netdiag cannot see from here"]
+            f"host port {b.host_port} is held by something netdiag cannot see from here{unseen}"]
         free = free_port_near(ctx, b.host_port)
         fix = []
         for w in who:
