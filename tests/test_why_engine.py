@@ -312,7 +312,8 @@ def assert_dropped_on_the_host(d: dict, name: str, hp: int) -> None:
 
 
 def test_forwarding_off_on_the_interface_the_laptop_comes_in_by(clean, laptop):
-    """Only ndt-vm0 stops forwarding: from the laptop, a drop on the Docker host."""
+    """Only ndt-vm0 stops forwarding: from the laptop, a drop on the Docker host; with --helper,
+    and on the Docker host itself, the interface and its sysctl."""
     lab.run("ndt-ifwd", "-p", "80", cmd=HTTPD)
     lab.wait_listening("ndt-ifwd", 80)
     hp = host_port_of("ndt-ifwd")
@@ -321,6 +322,17 @@ def test_forwarding_off_on_the_interface_the_laptop_comes_in_by(clean, laptop):
         lab.sh("sysctl", "-qw", f"{key}=0")
         assert not laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
         assert_dropped_on_the_host(why("ndt-ifwd", laptop=True, expect=1), "ndt-ifwd", hp)
+        helped = why("ndt-ifwd", "--helper", lab.IMAGE, laptop=True, expect=1)
+        on_host = why("ndt-ifwd", expect=1)
+    c = cause(helped, "ip-forwarding-disabled")
+    assert c["summary"] == (f"IP forwarding is off on ndt-vm0, where the client comes in (it reaches the Docker host "
+                            f"at {lab.VM_IP}): other machines cannot reach {lab.VM_IP}:{hp}")
+    assert f"{key} = 0 on the Docker host (net.ipv4.ip_forward = 1)" in c["evidence"]
+    assert c["fix"][0] == f"sysctl -w {key}=1"
+    c = cause(on_host, "ip-forwarding-disabled")
+    assert c["summary"].startswith(f"IP forwarding is off on ndt-vm0, where machines that reach the Docker host at "
+                                   f"{lab.VM_IP} come in")
+    assert on_host["works"], on_host  # the Docker host itself still reaches it
 
 
 def test_ip_forwarding_disabled(clean, laptop):

@@ -40,27 +40,73 @@ def _packet(ctx: Context, b: PortBinding) -> Packet:
 def ip_forwarding_disabled(ctx: Context) -> Iterator[Found]:
     """IP forwarding is off on the Docker host, so published ports do not reach containers from other machines.
 
-    Detects: net.ipv4.ip_forward = 0 on the Docker host while the container publishes a port.
+    Detects: net.ipv4.ip_forward = 0 on the Docker host while the container publishes a port;
+    or forwarding off on one interface of the path (net.ipv4.conf.IFACE.forwarding = 0): the
+    container's bridge, or the interface other machines come in by.
     Why it breaks: traffic from another machine to a published port is rewritten to the
     container's IP and must be forwarded from the host's interface to the bridge; with
-    forwarding off the kernel drops it (containers also lose their way out).
-    Evidence: the sysctl's value and the published port.
-    Fix: `sysctl -w net.ipv4.ip_forward=1`, and keep it: `net.ipv4.ip_forward = 1` in
-    /etc/sysctl.d/99-docker.conf (a network manager or hardening script may have turned it off).
+    forwarding off the kernel drops it (containers also lose their way out). The kernel forwards
+    only what comes in on an interface whose own forwarding is on: the client's packets on the
+    host's interface, the container's replies on its bridge.
+    Evidence: the sysctl's value, the interface's part in the path, and the published port.
+    Fix: `sysctl -w net.ipv4.ip_forward=1` (or `net.ipv4.conf.IFACE.forwarding=1`), and keep it
+    in /etc/sysctl.d/99-docker.conf (a network manager or hardening script may have turned it off).
     Exceptions: the Docker host itself still reaches the port through docker-proxy; a rootless
-    engine, whose ports a user-space forwarder carries (the host's forwarding does not apply).
+    engine, whose ports a user-space forwarder carries (the host's forwarding does not apply);
+    a client elsewhere whose attempt was answered (its traffic was forwarded); interfaces off the
+    path (another uplink the client does not use).
     """
     fw = ctx.snapshot.firewall
-    if not _applies(ctx) or fw is None or fw.ip_forward is not False:
+    if not _applies(ctx) or fw is None:
         return
     b = _forwarded_bindings(ctx)[0]
-    yield Found("IP forwarding is off on the Docker host: other machines cannot reach "
-                f"{hostport(ctx.public_address(b), b.host_port)}",
-                ["net.ipv4.ip_forward = 0 on the Docker host",
-                 f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)}: "
-                 "traffic to it is forwarded to the container"],
-                ["sysctl -w net.ipv4.ip_forward=1",
-                 "echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/99-docker.conf  (keeps it after a reboot)"])
+    target = hostport(ctx.public_address(b), b.host_port)
+    if not ctx.local and b.host_port and ctx.answered(ctx.public_address(b), b.host_port):
+        return  # the client's own traffic was forwarded: whatever the sysctls say, they let it through
+    published = (f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)}: "
+                 "traffic to it is forwarded to the container")
+    if fw.ip_forward is False:
+        yield Found(f"IP forwarding is off on the Docker host: other machines cannot reach {target}",
+                    ["net.ipv4.ip_forward = 0 on the Docker host", published],
+                    ["sysctl -w net.ipv4.ip_forward=1",
+                     "echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/99-docker.conf  (keeps it after a reboot)"])
+        return
+    for iface, role in _interfaces_not_forwarding(ctx, fw):
+        key = f"net.ipv4.conf.{iface}.forwarding"
+        yield Found(f"IP forwarding is off on {iface}, {role}: other machines cannot reach {target}",
+                    [f"{key} = 0 on the Docker host (net.ipv4.ip_forward = 1)",
+                     f"{iface} is {role}; the kernel forwards only what comes in on an interface whose "
+                     "forwarding is on", published],
+                    [f"sysctl -w {key}=1",
+                     f"echo '{key} = 1' > /etc/sysctl.d/99-docker.conf  (keeps it after a reboot; a network "
+                     "manager or hardening script may have turned it off)"])
+        return
+
+
+def _interfaces_not_forwarding(ctx: Context, fw: Firewall) -> list[tuple[str, str]]:
+    """(interface, its part in the path) for the interfaces of the path whose own forwarding is
+    off: the container's bridge (its replies come in there), and where other machines come in
+    (from a client elsewhere, the interface holding the address it reaches the host at; on the
+    Docker host itself, every interface with an address that is not Docker's)."""
+    off = {name for name, on in fw.interface_forwarding.items() if not on and name not in ("all", "default", "lo")}
+    if not off:
+        return []
+    found = []
+    bridges = {n.bridge for n in ctx.networks_of(ctx.target) if n.bridge}
+    found += [(name, "the container's bridge, where its replies come in") for name in sorted(bridges & off)]
+    host = ctx.snapshot.client if ctx.local else ctx.snapshot.docker_host
+    if host is None or not host.outcome.ok:
+        return found
+    docker_bridges = {n.bridge for n in ctx.snapshot.networks if n.bridge}
+    for iface in host.interfaces:
+        if iface.name not in off or iface.name in docker_bridges or iface.name.startswith("veth"):
+            continue
+        v4 = [a.split("/")[0] for a in iface.addresses if ":" not in a]
+        if ctx.local and v4 and not all(is_loopback(a) for a in v4):
+            found.append((iface.name, f"where machines that reach the Docker host at {v4[0]} come in"))
+        elif not ctx.local and ctx.host_address in v4:
+            found.append((iface.name, f"where the client comes in (it reaches the Docker host at {ctx.host_address})"))
+    return found
 
 
 @rule("ND502", "firewall-blocks", Hop.FORWARDING, needs=(Fact.FORWARDING, Fact.FIREWALL_RULES),

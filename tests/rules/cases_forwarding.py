@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import Chain, Firewall, FirewallRule, Listeners, Match, Outcome, PortBinding
-from netdiag.vocab import Protocol, ReachResult
+from netdiag.facts import Chain, Firewall, FirewallRule, HostNet, Interface, Listeners, Match, Outcome, PortBinding
+from netdiag.vocab import HostRole, Protocol, ReachResult
 from tests.builders import (
     B2D_ENGINE,
     LOCAL_ENGINE,
@@ -52,6 +52,53 @@ def _():
     """Only the Docker host itself uses a loopback binding: nothing is forwarded."""
     w = web(published=(PortBinding(80, Protocol.TCP, "127.0.0.1", 8080),))
     return local(w, fw=firewall(ip_forward=False)), args(to="127.0.0.1:8080")
+
+
+@fires("ND501", "forwarding-off-on-the-bridge")
+def _():
+    """The container's replies come in on docker0: with its forwarding off they go nowhere."""
+    return (snap(firewall(interface_forwarding={"eth0": True, "docker0": False})), args(),
+            lambda c: c.summary.startswith("IP forwarding is off on docker0, the container's bridge")
+            and "net.ipv4.conf.docker0.forwarding = 0 on the Docker host (net.ipv4.ip_forward = 1)" in c.evidence
+            and c.fix[0] == "sysctl -w net.ipv4.conf.docker0.forwarding=1")
+
+
+@fires("ND501", "forwarding-off-where-other-machines-come-in")
+def _():
+    return (snap(firewall(interface_forwarding={"eth0": False, "docker0": True})), args(),
+            lambda c: c.summary == "IP forwarding is off on eth0, where machines that reach the Docker host at "
+                                   "10.0.2.15 come in: other machines cannot reach 127.0.0.1:32768"
+            and c.fix[0] == "sysctl -w net.ipv4.conf.eth0.forwarding=1")
+
+
+VM_SIDE = HostNet(Outcome(method="a helper container"), HostRole.DOCKER_HOST, "boot2docker",
+                  (Interface("eth0", ("10.0.2.15/24",), True), Interface("eth1", ("192.168.59.103/24",), True),
+                   Interface("docker0", ("172.17.0.1/16",), True)))
+
+
+def from_the_laptop(forwarding: dict[str, bool], result: ReachResult) -> object:
+    """The seed's Mac with the VM read through the helper: its forwarding per interface."""
+    s = b2d(reach=(tcp("192.168.59.103", 32768, result),))
+    return dataclasses.replace(s, docker_host=VM_SIDE, firewall=firewall(interface_forwarding=forwarding))
+
+
+@fires("ND501", "forwarding-off-where-the-laptop-comes-in")
+def _():
+    return (from_the_laptop({"eth0": True, "eth1": False, "docker0": True}, ReachResult.TIMEOUT), args(),
+            lambda c: c.summary.startswith("IP forwarding is off on eth1, where the client comes in (it reaches the "
+                                           "Docker host at 192.168.59.103)"))
+
+
+@quiet("ND501", "forwarding-off-on-another-uplink")
+def _():
+    """eth0 does not forward, but the laptop comes in by eth1."""
+    return from_the_laptop({"eth0": False, "eth1": True, "docker0": True}, ReachResult.TIMEOUT), args()
+
+
+@quiet("ND501", "the-laptops-attempt-was-answered")
+def _():
+    """Evidence beats inference: the laptop's traffic was forwarded, whatever a sysctl read says."""
+    return from_the_laptop({"eth0": True, "eth1": False, "docker0": True}, ReachResult.ANSWERED), args()
 
 
 @unknown("ND501", "sysctls-not-read")

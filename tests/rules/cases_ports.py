@@ -41,7 +41,8 @@ def _():
 def _():
     holders = PortHolders(Outcome.unavailable("the Docker daemon runs on another host"))
     return (local(web(state=ContainerState(S.CREATED, error=IN_USE), **WANTS_8080), holders=holders), args(),
-            lambda c: "host port 8080 is held by something netdiag cannot see from here" in c.evidence)
+            lambda c: "host port 8080 is held by something netdiag cannot see from here: the Docker daemon runs on "
+                      "another host" in c.evidence)
 
 
 @quiet("ND201", "running")
