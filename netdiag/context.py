@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from netdiag.diagnosis import Attempt
 from netdiag.facts import Container, Engine, Listeners, Network, Outcome, PortBinding, Reach, Snapshot, Socket
 from netdiag.memo import per_snapshot
-from netdiag.vocab import Location, Origin, ProbeKind, Protocol, ReachResult
+from netdiag.vocab import ROUTES_CONTAINER_IPS, Location, Origin, ProbeKind, Protocol, ReachResult
 
 WILDCARDS = ("", "0.0.0.0", "::")
 
@@ -74,6 +74,12 @@ class Context:
     @property
     def host_address(self) -> str:
         return self.engine.host_address
+
+    @property
+    def reaches_container_ips(self) -> bool:
+        """The client reaches container addresses directly: it is the Docker host, or a Mac whose
+        OrbStack routes them to it."""
+        return self.local or self.engine.vm_kind in ROUTES_CONTAINER_IPS
 
     @property
     def from_container(self) -> bool:

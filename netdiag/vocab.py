@@ -56,6 +56,10 @@ class VmKind(Vocab):
     PODMAN_MACHINE = "podman-machine"
 
 
+# VMs whose product routes container addresses to the client (OrbStack: 192.168.215.0/24 and the
+# other Docker subnets reach the Mac directly, docs.orbstack.dev/docker/network)
+ROUTES_CONTAINER_IPS = frozenset({VmKind.ORBSTACK})
+
 # VMs whose product forwards published ports to the client's own localhost
 FORWARDS_TO_LOCALHOST = frozenset({VmKind.DOCKER_DESKTOP, VmKind.COLIMA, VmKind.WSL2, VmKind.RANCHER_DESKTOP,
                                    VmKind.LIMA, VmKind.PODMAN_MACHINE,

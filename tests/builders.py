@@ -101,6 +101,16 @@ def b2d(*containers: Container, listeners=None, reach=(), client=LAPTOP, network
                     PortHolders(remote), Firewall(remote), tuple(reach))
 
 
+ORBSTACK_ENGINE = Engine(Outcome(), "unix:///Users/me/.orbstack/run/docker.sock", "docker context orbstack",
+                         location=Location.VM, vm_kind=VmKind.ORBSTACK, host_address="127.0.0.1")
+
+
+def orbstack(*containers: Container, listeners=None, reach=()) -> Snapshot:
+    """A snapshot taken on a Mac whose daemon is OrbStack's: published ports on its localhost,
+    container addresses routed to it."""
+    return dataclasses.replace(b2d(*containers, listeners=listeners, reach=reach), engine=ORBSTACK_ENGINE)
+
+
 def tcp(address: str, port: int, result: ReachResult, origin: str = "host", **kw) -> Reach:
     return Reach(Outcome(method="connect()"), ProbeKind.TCP, address, port, result, origin=Origin.parse(origin), **kw)
 

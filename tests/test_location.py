@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 
-from netdiag.engine_api import resolve_endpoint
+from netdiag.engine_api import DaemonEndpoint, resolve_endpoint
 from netdiag.facts import Engine, Outcome
 from netdiag.probes.engine import classify_location, refine_local_settings
-from netdiag.vocab import Location
+from netdiag.vocab import Location, VmKind
 
 LINUX = {"OperatingSystem": "Debian GNU/Linux 12 (bookworm)", "Name": "vm", "KernelVersion": "6.1.0"}
 
@@ -203,3 +205,36 @@ def test_netdiag_inside_a_container_of_the_daemon():
 def test_products_placed_by_their_signals(url, info, client_kernel, want):
     location, vm_kind, _, evidence = classify_location(url, info, set(), {}, "", client_kernel)
     assert (location, vm_kind) == want and evidence
+
+
+# --- each product on a recorded `docker info`, through the same code as a live run ----------------
+
+INFO_DIR = Path(__file__).parent / "data" / "docker-info"
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in INFO_DIR.glob("*.json")))
+def test_placement_on_recorded_docker_info(name):
+    """Where the daemon lives, where its published ports answer, and whether container addresses
+    reach the client, for each product's `docker info` (its source named in the file)."""
+    from netdiag.context import Context
+    from netdiag.diagnosis import Attempt
+    from netdiag.facts import PortBinding, Snapshot
+    from netdiag.probes.engine import engine_from_info
+    from netdiag.vocab import Origin, Protocol
+    from tests.builders import web
+
+    case = json.loads((INFO_DIR / f"{name}.json").read_text())
+    assert case["source"]
+    endpoint = DaemonEndpoint(case["endpoint"], "docker context")
+    engine = engine_from_info(endpoint, case["info"], {"Version": case["info"].get("ServerVersion", "")}, set(), {},
+                              case.get("resolved", ""), case["client_kernel"])
+    want = case["expect"]
+    assert (engine.location, engine.vm_kind, engine.host_address) == (
+        Location(want["location"]), VmKind(want["vm_kind"]), want["host_address"]), engine.location_evidence
+    assert engine.rootless is want.get("rootless", False)
+    target = web()
+    snapshot = Snapshot(engine, containers=(target,))
+    ctx = Context(snapshot, target, Attempt(origin=Origin.parse("host")))
+    wildcard = PortBinding(80, Protocol.TCP, "0.0.0.0", 32768)
+    assert (ctx.public_address(wildcard) == "127.0.0.1") is want["published_on_localhost"]
+    assert ctx.reaches_container_ips is want["container_ips_routed"]

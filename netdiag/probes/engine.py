@@ -20,21 +20,24 @@ from netdiag.facts import Engine, Outcome
 from netdiag.vocab import Location, VmKind
 
 VM_PRODUCTS = (
-    # (substring of docker info's OperatingSystem / Name / KernelVersion, vm kind)
+    # (substring of docker info's OperatingSystem / Name / KernelVersion, vm kind), products first:
+    # Docker Desktop and Rancher Desktop on Windows run on the WSL2 kernel too
     ("boot2docker", VmKind.BOOT2DOCKER),
     ("docker desktop", VmKind.DOCKER_DESKTOP),
     ("colima", VmKind.COLIMA),
-    ("microsoft", VmKind.WSL2),
-    ("wsl2", VmKind.WSL2),
-    ("rancher desktop", VmKind.RANCHER_DESKTOP),
+    ("rancher desktop", VmKind.RANCHER_DESKTOP),  # its WSL distribution's name
     ("rancher-desktop", VmKind.RANCHER_DESKTOP),  # its Lima VM's name: lima-rancher-desktop
     ("orbstack", VmKind.ORBSTACK),
     ("lima vm", VmKind.LIMA),  # Lima names its VMs lima-<instance> (lima-docker): see classify_location
     ("podman machine", VmKind.PODMAN_MACHINE),
+    ("microsoft", VmKind.WSL2),
+    ("wsl2", VmKind.WSL2),
 )
 # endpoints whose path names the product (the daemon's own name may not)
-URL_PRODUCTS = (("colima", " colima"), ("docker-desktop", " docker desktop"), ("/.docker/run/docker.sock",
-                " docker desktop"), ("/.rd/docker.sock", " rancher-desktop"), ("/.lima/", " lima vm"),
+URL_PRODUCTS = (("colima", " colima"), ("docker-desktop", " docker desktop"), ("dockerDesktop", " docker desktop"),
+                ("/.docker/run/docker.sock", " docker desktop"), ("/.docker/desktop/docker.sock", " docker desktop"),
+                ("/.rd/docker.sock", " rancher-desktop"), ("/rancher-desktop/", " rancher-desktop"),
+                ("/.orbstack/", " orbstack"), ("/.lima/", " lima vm"),
                 ("podman/machine", " podman machine"), ("podman-machine", " podman machine"))
 
 
@@ -133,16 +136,27 @@ def probe_engine(api, endpoint: DaemonEndpoint, local_addrs: set[str], env: dict
     except Exception as e:  # the API client raises requests' and docker's errors alike
         return Engine(Outcome.failed(f"docker info failed: {e}"), endpoint.url, endpoint.chosen_by, endpoint.context)
     host = endpoint_host(endpoint.url)
-    resolved = resolve_host(host) if host else ""
-    location, vm_kind, host_address, evidence = classify_location(
-        endpoint.url, info, local_addrs, env, resolved, platform.release() if sys.platform.startswith("linux") else "")
-    if location == Location.LOCAL:
+    engine = engine_from_info(endpoint, info, version, local_addrs, env, resolve_host(host) if host else "",
+                              platform.release() if sys.platform.startswith("linux") else "")
+    if engine.location == Location.LOCAL:
         inside = client_container(_containers(api), local_addrs)
         if inside is not None:
             name, gateway = inside
-            location, host_address = Location.CONTAINER, gateway
-            evidence.append(f"netdiag runs inside {name}, a container of this daemon (its address is one of this "
-                            f"machine's): the daemon's host is reached at {gateway}, the container's gateway")
+            why = (f"netdiag runs inside {name}, a container of this daemon (its address is one of this machine's): "
+                   f"the daemon's host is reached at {gateway}, the container's gateway")
+            engine = dataclasses.replace(engine, location=Location.CONTAINER, host_address=gateway,
+                                         location_evidence=engine.location_evidence + (why,))
+    return engine
+
+
+def engine_from_info(endpoint: DaemonEndpoint, info: dict, version: dict, local_addrs: set[str], env: dict,
+                     host_address: str = "", client_kernel: str = "") -> Engine:
+    """The Engine fact from `docker info` and `docker version` as the API returns them. Pure.
+
+    `host_address` is the endpoint's host resolved to an address; `client_kernel` this machine's
+    kernel release when it is Linux (see classify_location)."""
+    location, vm_kind, address, evidence = classify_location(endpoint.url, info, local_addrs, env, host_address,
+                                                             client_kernel)
     return Engine(
         outcome=Outcome(method="docker info"),
         endpoint=endpoint.url,
@@ -150,7 +164,7 @@ def probe_engine(api, endpoint: DaemonEndpoint, local_addrs: set[str], env: dict
         context=endpoint.context,
         location=location,
         vm_kind=vm_kind,
-        host_address=host_address,
+        host_address=address,
         location_evidence=tuple(evidence),
         server_version=str(version.get("Version", "")),
         api_version=str(version.get("ApiVersion", "")),

@@ -83,7 +83,7 @@ def _notes(ctx: Context, t: tuple[str, int] | None) -> list[str]:
         out.append(f"{hostport(*t)} accepted the connection and closed it at once: "
                    "docker-proxy answers even when nothing listens behind it")
     bridged = ctx.target.mode not in (NetMode.HOST, NetMode.NONE)
-    if not ctx.published() and ctx.local and not ctx.engine.rootless and not ctx.from_container \
+    if not ctx.published() and ctx.reaches_container_ips and not ctx.engine.rootless and not ctx.from_container \
             and ctx.attempt.kind == AddressKind.DEFAULT and bridged and ctx.ipv4():
         out.append(f"{ctx.port}/tcp is not published: this machine reaches it at {ctx.ipv4()[0]}:{ctx.port}, other "
                    f"machines need -p {ctx.port}:{ctx.port}")

@@ -33,7 +33,7 @@ def attempt_target(ctx: Context) -> Target | None:
         return ctx.public_address(b), b.host_port
     if ctx.target.mode == NetMode.HOST:
         return ctx.host_address, port
-    if ctx.local and ctx.ipv4():
+    if ctx.reaches_container_ips and ctx.ipv4():
         return ctx.ipv4()[0], port
     return None
 
@@ -51,7 +51,7 @@ def candidates(ctx: Context) -> list[Target]:
         if is_loopback(b.host_ip) and not ctx.local:
             continue
         out.append((ctx.public_address(b), b.host_port))
-    if ctx.local:
+    if ctx.reaches_container_ips:
         out += [(ip, port) for ip in ctx.ipv4()]
     if ctx.target.mode == NetMode.HOST:
         out.append((ctx.host_address, port))
@@ -80,7 +80,7 @@ def settled_by_routes(base: Context) -> dict[str, str]:
     does not go through the Docker host. Probing them can only add who answered (a router's ICMP
     error), so the live source waits for that briefly instead of a whole timeout."""
     client = base.snapshot.client
-    if base.local or base.from_container or client is None or not client.outcome.ok:
+    if base.reaches_container_ips or base.from_container or client is None or not client.outcome.ok:
         return {}
     out = {}
     for c in base.snapshot.containers:

@@ -209,10 +209,11 @@ def ip_not_routable(ctx: Context) -> Iterator[Found]:
     the port first if it is not; before Docker 28, a route to the subnet via the Docker host
     reaches published container ports too (Docker 28 and later drop such traffic, so that route
     is not offered there).
-    Exceptions: the Docker host itself, and a client with a route via the Docker host.
+    Exceptions: the Docker host itself, a client with a route via the Docker host, and a Mac whose
+    OrbStack routes container addresses to it.
     """
     a = ctx.attempt
-    if a.kind != AddressKind.CONTAINER_IP or ctx.local:
+    if a.kind != AddressKind.CONTAINER_IP or ctx.reaches_container_ips:
         return
     client = ctx.snapshot.client
     routes_known = client is not None and client.outcome.ok

@@ -128,8 +128,9 @@ def port_not_published(ctx: Context) -> Iterator[Found]:
     Evidence: the exposed or listening port, the absence of a mapping, and a `-p` found after the
     image name in the container's arguments (docker passed it to the app instead).
     Fix: run the container again with `-p HOST:CONTAINER` before the image name.
-    Exceptions: container-to-container traffic needs no publishing; on the Docker host itself the
-    container's IP reaches the port (netdiag says so in `notes`).
+    Exceptions: container-to-container traffic needs no publishing; on the Docker host itself,
+    and from a Mac whose OrbStack routes container addresses to it, the container's IP reaches
+    the port (netdiag says so in `notes`); a container address that answered.
     """
     a = ctx.attempt
     if ctx.port is None or ctx.target.mode in (NetMode.HOST, NetMode.NONE):
@@ -140,9 +141,12 @@ def port_not_published(ctx: Context) -> Iterator[Found]:
     if ctx.published() or not ctx.target.state.running and ctx.requested():
         return
     on_the_host = a.kind in (AddressKind.UNSPECIFIED, AddressKind.LOOPBACK, AddressKind.DOCKER_HOST)
-    needs_mapping = on_the_host or (a.kind in (AddressKind.DEFAULT, AddressKind.CONTAINER_IP) and not ctx.local)
+    needs_mapping = on_the_host or (a.kind in (AddressKind.DEFAULT, AddressKind.CONTAINER_IP)
+                                    and not ctx.reaches_container_ips)
     if not needs_mapping:
         return
+    if a.kind == AddressKind.CONTAINER_IP and ctx.answered(a.address, ctx.port):
+        return  # the container's own address answered: no mapping was needed on this path
     name = ctx.target.name
     evidence = []
     if ctx.port in ctx.exposed_ports():

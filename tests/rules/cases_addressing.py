@@ -7,7 +7,8 @@ import dataclasses
 
 from netdiag.facts import Engine, Interface, Outcome, PortBinding, Route
 from netdiag.vocab import Location, Protocol, ReachResult, VmKind
-from tests.builders import APP_NET, BRIDGE, HOST, LAPTOP, ON_APP, answered_locally, b2d, client, icmp, local, tcp, web
+from tests.builders import (APP_NET, BRIDGE, HOST, LAPTOP, ON_APP, answered_locally, b2d, client, icmp, local,
+                            orbstack, tcp, web)
 from tests.rules.examples import args, fires, quiet, unknown
 
 DESKTOP = Engine(Outcome(), "unix:///Users/me/.docker/run/docker.sock", "default", location=Location.VM,
@@ -68,6 +69,12 @@ def _():
 def _():
     return (b2d(web(published=(), requested=())), args(to="172.17.0.29:80"),
             lambda c: c.fix[0] == "publish the port: docker run -p 80:80 ..., then use 192.168.59.103:80")
+
+
+@quiet("ND302", "orbstack-routes-container-addresses")
+def _():
+    """OrbStack routes container addresses to the Mac: no claim that the client has no route."""
+    return orbstack(reach=(tcp("172.17.0.29", 80, ReachResult.TIMEOUT),)), args(to="172.17.0.29:80")
 
 
 @quiet("ND302", "route-via-the-docker-host")

@@ -7,7 +7,7 @@ import dataclasses
 from netdiag.facts import ContainerState, Endpoint, Outcome, PortBinding, PortHolders, Socket
 from netdiag.vocab import ContainerStatus as S
 from netdiag.vocab import Protocol, ReachResult
-from tests.builders import BRIDGE, INTERNAL, WEB_ID, b2d, listening, local, tcp, web
+from tests.builders import BRIDGE, INTERNAL, WEB_ID, b2d, listening, local, orbstack, tcp, web
 from tests.rules.examples import args, fires, quiet
 
 ALLOCATED = "driver failed programming external connectivity: Bind for 0.0.0.0:8080 failed: port is already allocated"
@@ -86,6 +86,22 @@ def _():
     return local(web(**NOT_PUBLISHED), listeners=LISTENS_5000,
                  reach=(tcp("172.17.0.29", 5000, ReachResult.ANSWERED),)), args(), \
         lambda d: any("other machines need -p 5000:5000" in n for n in d.notes)
+
+
+@quiet("ND202", "orbstack-routes-container-addresses")
+def _():
+    """OrbStack routes container addresses to the Mac: the unpublished port is reached there."""
+    return orbstack(web(**NOT_PUBLISHED), listeners=LISTENS_5000,
+                    reach=(tcp("172.17.0.29", 5000, ReachResult.ANSWERED),)), args(), \
+        lambda d: d.works == ("172.17.0.29:5000",) and any("this machine reaches it at 172.17.0.29:5000" in n
+                                                          for n in d.notes)
+
+
+@quiet("ND202", "the-container-address-answered")
+def _():
+    """Evidence beats inference: whatever the placement says, the container's address answered."""
+    return b2d(web(**NOT_PUBLISHED), listeners=LISTENS_5000,
+               reach=(tcp("172.17.0.29", 5000, ReachResult.ANSWERED),)), args(to="172.17.0.29:5000")
 
 
 @quiet("ND202", "published")
