@@ -82,3 +82,25 @@ def test_no_secret_leaves_in_a_bundle(clean, tmp_path):
         c = next(c for c in bundles.load(str(out)).snapshot.containers if c.name == "ndt-secret")
         assert c.command[:3] == ("sh", "-c", "httpd -f -p 80 -h /www") and "***" in c.command
         assert c.labels["com.example.api_token"] == "***"
+
+
+def test_laptop_bundle_keeps_what_the_host_helper_read(clean, laptop, tmp_path):
+    """collect --helper from the laptop records the Docker host's firewall, routes and port
+    holders as read there: offline, the same exact cause, naming the rule."""
+    lab.run("ndt-bhl", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-bhl", 80)
+    saved = lab.sh("iptables-save").stdout
+    try:
+        lab.sh("iptables", "-I", "DOCKER-USER", "-p", "tcp", "--dport", "80", "-j", "DROP")
+        out = tmp_path / "helped.json.gz"
+        p = netdiag_laptop("collect", "ndt-bhl", "--helper", lab.IMAGE, "-o", str(out))
+        assert p.returncode == 0, p.stderr
+    finally:
+        lab.sh("iptables-restore", input_text=saved)
+    snap = bundles.load(str(out)).snapshot
+    assert snap.firewall.outcome.ok and "helper container" in snap.firewall.outcome.method
+    assert snap.docker_host.outcome.ok and any(i.name == "ndt-vm0" for i in snap.docker_host.interfaces)
+    assert snap.port_holders.outcome.ok
+    offline = json.loads(netdiag("explain", str(out), "--json").stdout)
+    c = next(c for c in offline["causes"] if c["code"] == "firewall-blocks")
+    assert "rule 1 of DOCKER-USER: -A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in c["evidence"]
