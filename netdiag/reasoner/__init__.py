@@ -6,6 +6,7 @@ Everything here is pure: the live command and `explain` on a bundle run the very
     ports.py    the ports in question
     plan.py     where the attempt connects, what else to try, the reach plan
     apply.py    running the rules; a rule lacking an input is skipped, and says what it lacked
+    evidence.py an answer through a hop overrules a finding that says the hop drops the traffic
     path.py     the path, hop by hop
     here        the diagnosis and its verdict, never a false pass
 """
@@ -18,6 +19,7 @@ from netdiag.context import Context, hostport
 from netdiag.diagnosis import Diagnosis, Finding, PathStep
 from netdiag.reasoner.apply import apply
 from netdiag.reasoner.attempt import parse_origin, parse_to, resolve_attempt
+from netdiag.reasoner.evidence import against_the_answer, passed_hops
 from netdiag.reasoner.path import build_path
 from netdiag.reasoner.plan import attempt_target, candidates, reach_plan
 from netdiag.reasoner.ports import ports_in_question
@@ -41,16 +43,25 @@ def diagnose(base: Context, port: int | None = None) -> Diagnosis:
     tried: list[str] = []
     whole = dataclasses.replace(base, port=ports[0] if len(ports) == 1 else attempt.port)
     whole_findings, whole_skips = apply([r for r in rules if not r.per_port], whole)
+    for p in ports:  # an answer through a hop overrules what the facts said of it
+        ctx = dataclasses.replace(base, port=p)
+        t = attempt_target(ctx)
+        if t and ctx.answered(*t):
+            whole_findings, dropped = against_the_answer(whole_findings, passed_hops(ctx, *t), hostport(*t))
+            notes += dropped
     causes += whole_findings
     for p in ports:
         ctx = dataclasses.replace(base, port=p)
         found, skipped = apply([r for r in rules if r.per_port], ctx)
+        t = attempt_target(ctx)
+        if t and ctx.answered(*t):
+            found, dropped = against_the_answer(found, passed_hops(ctx, *t), hostport(*t))
+            notes += dropped
         causes += found
         label = f" ({p}/tcp)" if len(ports) > 1 else ""
         port_path = build_path(ctx, found + whole_findings, skipped + whole_skips, label)
         path += port_path
         unknown += [f"{h.hop}: {h.detail}" for h in port_path if h.status == HopStatus.UNKNOWN]
-        t = attempt_target(ctx)
         port_ok.append(bool(t and ctx.answered(*t)))
         if t:
             tried.append(hostport(*t))
@@ -85,8 +96,14 @@ def _notes(ctx: Context, t: tuple[str, int] | None) -> list[str]:
     bridged = ctx.target.mode not in (NetMode.HOST, NetMode.NONE)
     if not ctx.published() and ctx.reaches_container_ips and not ctx.engine.rootless and not ctx.from_container \
             and ctx.attempt.kind == AddressKind.DEFAULT and bridged and ctx.ipv4():
-        out.append(f"{ctx.port}/tcp is not published: this machine reaches it at {ctx.ipv4()[0]}:{ctx.port}, other "
-                   f"machines need -p {ctx.port}:{ctx.port}")
+        nets = ctx.networks_of(ctx.target)
+        if nets and all(n.internal for n in nets):
+            out.append(f"{ctx.port}/tcp is not published: this machine reaches it at {ctx.ipv4()[0]}:{ctx.port}; "
+                       f"other machines cannot, {ctx.target.name} being only on internal networks "
+                       f"({', '.join(n.name for n in nets)})")
+        else:
+            out.append(f"{ctx.port}/tcp is not published: this machine reaches it at {ctx.ipv4()[0]}:{ctx.port}, "
+                       f"other machines need -p {ctx.port}:{ctx.port}")
     return out
 
 

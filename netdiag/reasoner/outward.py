@@ -16,6 +16,7 @@ from netdiag.outbound import Outbound, lookup_text, resolved_address
 from netdiag.parsers.routes import route_for
 from netdiag.reasoner.apply import Skip, apply
 from netdiag.reasoner.attempt import parse_to
+from netdiag.reasoner.evidence import against_the_answer, passed_outbound_hops
 from netdiag.reasoner.path import unchecked
 from netdiag.rules import rules_for
 from netdiag.subnets import docker_devices
@@ -57,6 +58,9 @@ def diagnose_outbound(ctx: Outbound) -> Diagnosis:
     container's own attempt was answered and no rule fired."""
     rules = list(rules_for(outbound=True))
     found, skipped = apply(rules, ctx)
+    notes: list[str] = []
+    if ctx.answered():  # an answer through a hop overrules what the facts said of it
+        found, notes = against_the_answer(found, passed_outbound_hops(ctx), ctx.where)
     order = {h: i for i, h in enumerate(OUTBOUND_PATH)}
     causes = sorted(found, key=lambda f: (order.get(f.hop, 99), f.rule))
     path = build_outbound_path(ctx, causes, skipped)
@@ -73,7 +77,6 @@ def diagnose_outbound(ctx: Outbound) -> Diagnosis:
                            else "the attempt from the container could not be made")
     udp = "/udp" if ctx.protocol == Protocol.UDP else ""
     works = (hostport(ctx.address, ctx.port) + udp if ctx.port else ctx.address,) if ctx.answered() else ()
-    notes = []
     host = ctx.from_host()
     if host is not None and host.outcome.ok and ctx.answered() != ctx.host_answered():
         notes.append(f"from the Docker host itself: {ctx.where} {host.result}")

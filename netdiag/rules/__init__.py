@@ -62,6 +62,10 @@ class Rule:
     direction: Direction = Direction.BOTH
     only_if: Callable[[Container], bool] | None = None  # the container facts under which it can fire
     doc_text: str = ""
+    # the rule does not say a hop drops the attempt: it says the attempt goes to the wrong place
+    # (an address, a name two containers share), or that only large packets are lost; an answer
+    # does not contradict it (netdiag.reasoner.evidence)
+    holds_when_answered: bool = False
 
     @property
     def doc(self) -> str:
@@ -148,14 +152,17 @@ def register(r: Rule) -> Rule:
 
 def rule(rule_id: str, code: str, hop: Hop, *, per_port: bool = True, needs: tuple[Need, ...] = (),
          uses: tuple[Fact, ...] = (), direction: Direction = Direction.BOTH,
-         only_if: Callable[[Container], bool] | None = None) -> Callable[[RuleFn], RuleFn]:
+         only_if: Callable[[Container], bool] | None = None,
+         holds_when_answered: bool = False) -> Callable[[RuleFn], RuleFn]:
     """Register a rule function `fn(ctx) -> iterator of Found`.
 
-    `per_port=False` runs it once per diagnosis instead of once per port in question."""
+    `per_port=False` runs it once per diagnosis instead of once per port in question;
+    `holds_when_answered` marks a rule that an answer does not contradict: it says where the
+    attempt wrongly goes, or that only large packets are lost, rather than which hop drops it."""
 
     def add(fn: RuleFn) -> RuleFn:
         register(Rule(rule_id, code, hop, fn, per_port, tuple(needs), tuple(uses), direction, only_if,
-                      fn.__doc__ or ""))
+                      fn.__doc__ or "", holds_when_answered))
         return fn
 
     return add

@@ -67,7 +67,7 @@ def _bound(b: PortBinding) -> str:
     return f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)}"
 
 
-@rule("ND301", "wrong-address", Hop.CLIENT, direction=Direction.FROM_HOST)
+@rule("ND301", "wrong-address", Hop.CLIENT, direction=Direction.FROM_HOST, holds_when_answered=True)
 def this_machine_is_not_the_docker_host(ctx: Context) -> Iterator[Found]:
     """0.0.0.0 or localhost is the client itself, while the port is published on the Docker host elsewhere.
 
@@ -92,7 +92,7 @@ def this_machine_is_not_the_docker_host(ctx: Context) -> Iterator[Found]:
                   f"({ctx.host_address})", evidence, fix)
 
 
-@rule("ND307", "wrong-address", Hop.SOURCE_CONTAINER, direction=Direction.FROM_CONTAINER)
+@rule("ND307", "wrong-address", Hop.SOURCE_CONTAINER, direction=Direction.FROM_CONTAINER, holds_when_answered=True)
 def loopback_inside_another_container(ctx: Context) -> Iterator[Found]:
     """127.0.0.1 or localhost inside a container is that container itself, not the one wanted.
 
@@ -122,7 +122,7 @@ def loopback_inside_another_container(ctx: Context) -> Iterator[Found]:
                   [f"the attempt goes to {a.to_text} from inside {src}: that is {src} itself, not {name}"], fix)
 
 
-@rule("ND305", "wrong-address", Hop.HOST_BINDING, direction=Direction.FROM_HOST)
+@rule("ND305", "wrong-address", Hop.HOST_BINDING, direction=Direction.FROM_HOST, holds_when_answered=True)
 def not_where_it_is_published(ctx: Context) -> Iterator[Found]:
     """The host address or port tried is not where the container is published.
 
@@ -166,7 +166,7 @@ def not_where_it_is_published(ctx: Context) -> Iterator[Found]:
                   [f"or publish on every address: docker run -p {a.port}:{bindings[0].container_port} ..."])
 
 
-@rule("ND306", "wrong-address", Hop.CLIENT)
+@rule("ND306", "wrong-address", Hop.CLIENT, holds_when_answered=True)
 def another_containers_address(ctx: Context) -> Iterator[Found]:
     """The address or name tried belongs to another container, or is a container name used from the host.
 
@@ -220,7 +220,7 @@ def ip_not_routable(ctx: Context) -> Iterator[Found]:
     route = route_for(client.routes, a.address) if client is not None and routes_known else None
     if route is not None and route.gateway and route.gateway == ctx.host_address:
         return
-    if a.port and ctx.answered(a.address, a.port):
+    if (a.port or ctx.port) and ctx.answered(a.address, a.port or ctx.port or 0):
         return
     icmp = ctx.reach(a.address, None, ProbeKind.ICMP)
     ep = next((e for e in ctx.target.endpoints if e.ipv4 == a.address), None)
@@ -322,7 +322,7 @@ def free_ranges(ctx: Context, count: int = 2) -> list[str]:
     return out
 
 
-@rule("ND304", "subnet-overlap", Hop.NETWORK, needs=(Fact.CLIENT_ROUTES, Fact.NETWORKS))
+@rule("ND304", "subnet-overlap", Hop.NETWORK, needs=(Fact.CLIENT_ROUTES, Fact.NETWORKS), holds_when_answered=True)
 def subnet_overlap(ctx: Context) -> Iterator[Found]:
     """A Docker network overlaps a route or interface (VPN, LAN), so traffic to the container goes the wrong way.
 
@@ -336,7 +336,8 @@ def subnet_overlap(ctx: Context) -> Iterator[Found]:
     Fix: move Docker to a free range: `daemon.json` with `bip` and `default-address-pools`
     (restart dockerd), or recreate a user-defined network with `--subnet` in a free range.
     Exceptions: Docker's own bridges, the default route, and a route to the subnet via the Docker
-    host itself (the old boot2docker workaround).
+    host itself (the old boot2docker workaround). An answer does not rule it out: the machine of
+    the VPN or LAN that holds the address may be the one answering.
     """
     hosts = [h for h in (ctx.snapshot.client, ctx.snapshot.docker_host) if h is not None and h.outcome.ok]
     mine = {ep.network: ep for ep in ctx.target.endpoints if ep.ipv4}

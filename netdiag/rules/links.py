@@ -35,6 +35,8 @@ def different_networks(ctx: Context) -> Iterator[Found]:
     assert src is not None
     if NetMode.HOST in (src.mode, dst.mode) or shared_networks(ctx):
         return
+    if ctx.port and any(ctx.answered(ip, ctx.port) for ip in ctx.ipv4()):
+        return  # the way between their networks is open here (inter-network isolation off)
     theirs = [n.name for n in ctx.networks_of(dst)]
     evidence = [f"{src.name} is on: {', '.join(n.name for n in ctx.networks_of(src)) or 'no network'}",
                 f"{dst.name} is on: {', '.join(theirs) or 'no network'}"]
@@ -100,7 +102,7 @@ def answering_to(ctx: Context, name: str) -> dict[str, list[str]]:
 
 
 @rule("ND603", "name-collision", Hop.NAME_RESOLUTION, per_port=False, needs=(Fact.NETWORKS,),
-      direction=Direction.FROM_CONTAINER)
+      direction=Direction.FROM_CONTAINER, holds_when_answered=True)
 def name_collision(ctx: Context) -> Iterator[Found]:
     """Several containers answer to the name used, on a network the source shares with them.
 

@@ -66,7 +66,8 @@ def source_has_no_network(ctx: Outbound) -> Iterator[Found]:
                 [f"docker network connect bridge {ctx.source.name}"])
 
 
-@rule("ND712", "wrong-address", Hop.SOURCE_CONTAINER, per_port=False, uses=(Fact.LISTENERS,), direction=OUT)
+@rule("ND712", "wrong-address", Hop.SOURCE_CONTAINER, per_port=False, uses=(Fact.LISTENERS,), direction=OUT,
+      holds_when_answered=True)
 def loopback_is_the_container(ctx: Outbound) -> Iterator[Found]:
     """127.0.0.1 or localhost inside a container is the container itself, not the Docker host.
 
@@ -500,7 +501,8 @@ def no_route_out(ctx: Outbound) -> Iterator[Found]:
                  "(or give that table a route to the destination)"])
 
 
-@rule("ND710", "mtu-blackhole", Hop.ROUTE_OUT, per_port=False, needs=(Fact.PATH_MTU,), direction=OUT)
+@rule("ND710", "mtu-blackhole", Hop.ROUTE_OUT, per_port=False, needs=(Fact.PATH_MTU,), direction=OUT,
+      holds_when_answered=True)
 def mtu_blackhole(ctx: Outbound) -> Iterator[Found]:
     """Small packets pass and large ones vanish: a link on the way has a smaller MTU, and the
     "fragmentation needed" errors that would tell the container so never come back.

@@ -146,10 +146,14 @@ def internal_network(ctx: Context) -> Iterator[Found]:
     Evidence: each network with its internal flag and subnet.
     Fix: attach a non-internal network as well: `docker network connect bridge NAME` (then
     publish with -p), or recreate the network without `--internal`.
-    Exceptions: containers that also have a non-internal network.
+    Exceptions: containers that also have a non-internal network; the Docker host's own attempt
+    to the container's address, which an internal network lets through (netdiag notes that other
+    machines cannot follow it).
     """
     nets = ctx.networks_of(ctx.target)
     if not nets or not all(n.internal for n in nets):
+        return
+    if ctx.reaches_container_ips and ctx.port and any(ctx.answered(ip, ctx.port) for ip in ctx.ipv4()):
         return
     name = ctx.target.name
     evidence = [f"network {n.name} ({', '.join(n.subnets) or 'no subnet'}): internal" for n in nets]
