@@ -31,6 +31,9 @@ class Packet:
     ctstate: str = "NEW"
     orig_destination: str | None = None  # before DNAT: the published host address
     orig_dport: int | None = None  # before DNAT: the host port
+    # interfaces the packet certainly does not come in by, when which one it does is not known
+    # (from another machine: not a Docker bridge, not loopback)
+    not_in_interfaces: frozenset[str] = frozenset()
 
 
 def _address(m: Match, value: str | None) -> bool | None:
@@ -42,9 +45,9 @@ def _address(m: Match, value: str | None) -> bool | None:
         return None
 
 
-def _interface(m: Match, value: str | None) -> bool | None:
+def _interface(m: Match, value: str | None, not_these: frozenset[str] = frozenset()) -> bool | None:
     if value is None:
-        return None
+        return False if m.value in not_these else None
     return value.startswith(m.value[:-1]) if m.value.endswith("+") else value == m.value
 
 
@@ -77,7 +80,7 @@ def matches(rule: FirewallRule, p: Packet) -> bool | None:
             (rule.protocol, lambda m: _protocol(m, p.protocol)),
             (rule.source, lambda m: _address(m, p.source)),
             (rule.destination, lambda m: _address(m, p.destination)),
-            (rule.in_interface, lambda m: _interface(m, p.in_interface)),
+            (rule.in_interface, lambda m: _interface(m, p.in_interface, p.not_in_interfaces)),
             (rule.out_interface, lambda m: _interface(m, p.out_interface)),
             (rule.sports, lambda m: None),
             (rule.dports, lambda m: _port(m, p.dport)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from netdiag.facts import (
     Chain,
@@ -23,7 +24,7 @@ from netdiag.facts import (
     Snapshot,
     Socket,
 )
-from netdiag.parsers.iptables import parse_rule
+from netdiag.parsers.iptables import parse_iptables_save, parse_rule
 from netdiag.vocab import ContainerStatus, HostRole, Location, Origin, ProbeKind, ReachResult, VmKind
 
 WEB_ID = "9d1e6da2594ac99a758e56782bdbeedb34e14cc6934cbc6335867f57352f8530"
@@ -138,3 +139,30 @@ def client(net: str, ip: str, name: str = "client") -> Container:
 def answered_locally() -> tuple[Reach, ...]:
     """The seed's web answering on its published port, tried on the Docker host."""
     return (tcp("127.0.0.1", 32768, ReachResult.ANSWERED, banner="HTTP/1.0 200 OK"),)
+
+
+# --- Docker 28 and later, on moby's recorded rules (tests/data/moby) ------------------------------
+
+MOBY = Path(__file__).parent / "data" / "moby"
+BRIDGE1 = Network("n-bridge1", "bridge1", "bridge", "local", False, ("192.0.2.0/24",), ("192.0.2.1",),
+                  bridge="bridge1")
+C1 = web(name="c1", published=(PortBinding(80, "tcp", "0.0.0.0", 8080),),
+         requested=(PortBinding(80, "tcp", "", 8080),),
+         endpoints=(Endpoint("bridge1", "n-bridge1", "192.0.2.2", 24, gateway="192.0.2.1"),))
+# the laptop routes the network through the Docker host: the workaround that worked before Docker 28
+ROUTED_LAPTOP = dataclasses.replace(LAPTOP, routes=LAPTOP.routes + (Route("192.0.2.0/24", "192.168.59.103",
+                                                                              "vboxnet0"),))
+
+
+def moby_firewall(name: str, **changes) -> Firewall:
+    chains = tuple(parse_iptables_save((MOBY / name).read_text()))
+    return Firewall(Outcome(method="iptables-save through a helper container"), True, False, {}, Outcome(), chains,
+                    **changes)
+
+
+def from_the_laptop(rules: str, version: str, *reach, network: Network = BRIDGE1):
+    """Docker 28+ on the seed's VM, its firewall (a file of tests/data/moby) as the helper read it,
+    seen from a laptop that routes the container network through the VM."""
+    snap = b2d(C1, reach=reach, client=ROUTED_LAPTOP, networks=(BRIDGE, network))
+    return dataclasses.replace(snap, engine=dataclasses.replace(B2D_ENGINE, server_version=version),
+                               firewall=moby_firewall(rules))

@@ -8,8 +8,10 @@ from netdiag.context import Context, hostport, is_loopback
 from netdiag.facts import Chain, Firewall, PortBinding, Snapshot
 from netdiag.memo import per_snapshot
 from netdiag.netfilter import BLOCKING, Packet, nft_drop, walk
+from netdiag.parsers.routes import route_for
 from netdiag.rules import Found, rule
-from netdiag.vocab import Direction, Fact, Hop, ProbeKind, ReachResult
+from netdiag.rules.addressing import reach_evidence
+from netdiag.vocab import AddressKind, Direction, Fact, Hop, ProbeKind, ReachResult
 
 DOCKER_CHAINS = ("DOCKER-USER", "DOCKER-FORWARD", "DOCKER-ISOLATION-STAGE-1", "DOCKER")
 
@@ -221,6 +223,65 @@ def _jumps_to_docker(chain: Chain) -> bool:
 
 
 DROPPED = (ReachResult.TIMEOUT, ReachResult.ICMP_UNREACHABLE, ReachResult.RESET)
+
+
+@rule("ND504", "direct-routing-blocked", Hop.FORWARDING, needs=(Fact.FIREWALL_RULES,), direction=Direction.FROM_HOST)
+def direct_routing_blocked(ctx: Context) -> Iterator[Found]:
+    """The Docker host drops what other machines send straight to the container's address (Docker 28 and later).
+
+    Detects: an attempt to the container's own address from a client that is not the Docker host
+    and routes that address through it, which got no answer, while the Docker host's raw
+    PREROUTING chain has Docker's DROP rule for the address (`-d 172.18.0.2/32 ! -i br-... -j
+    DROP`: per published port in 28.0 and 28.1, per address from 28.2).
+    Why it breaks: since Docker 28 a container is reached from other machines through its
+    published ports on the host's addresses only; packets addressed to the container itself are
+    dropped in the raw table, before routing, unless they come in from the container's own bridge.
+    Evidence: the client's route through the Docker host, the rule (table, chain, position,
+    text), and what the attempt got back.
+    Fix: use the published port on the Docker host's address (publish it first if it is not);
+    or let direct routing in, as the engine allows: the network option
+    `com.docker.network.bridge.trusted_host_interfaces=eth0` (28.2+, interfaces separated by
+    colons), dockerd's `--allow-direct-routing` (28.2+), or a network whose gateway mode is
+    `routed` (`-o com.docker.network.bridge.gateway_mode_ipv4=routed`).
+    Exceptions: the Docker host itself, whose own packets never pass raw PREROUTING from another
+    interface; an attempt that was answered; a client without a route through the Docker host
+    (ip-not-routable says so); a network in routed or nat-unprotected gateway mode, or trusted
+    interfaces, for which Docker writes no such rule.
+    """
+    a = ctx.attempt
+    fw = ctx.snapshot.firewall
+    if a.kind != AddressKind.CONTAINER_IP or ctx.reaches_container_ips or fw is None or not fw.iptables_outcome.ok:
+        return
+    port = a.port or ctx.port
+    if not port or ctx.answered(a.address, port):
+        return
+    client = ctx.snapshot.client
+    route = route_for(client.routes, a.address) if client is not None and client.outcome.ok else None
+    if route is None or route.gateway != ctx.host_address:
+        return
+    raw = {c.name: c for c in fw.chains if c.table == "raw"}
+    bridges = frozenset({n.bridge for n in ctx.snapshot.networks if n.bridge} | {"lo"})
+    d = walk(raw, "PREROUTING", Packet(str(ctx.protocol), a.address, port, not_in_interfaces=bridges))
+    if not (d.certain and d.target in BLOCKING and d.rule is not None):
+        return
+    net = next((ctx.network(e.network) for e in ctx.target.endpoints if e.ipv4 == a.address), None)
+    evidence = [f"the client's route to {a.address}: {route.destination} via {route.gateway} (the Docker host)",
+                f"rule {d.position} of raw/{d.chain} on the Docker host: -A {d.chain} {d.rule.text}",
+                "Docker 28 and later drop packets other machines address to a container, before routing"]
+    evidence += reach_evidence(ctx, a.address, port)
+    works = [hostport(ctx.public_address(b), b.host_port) for b in ctx.published(ctx.port)
+             if b.host_port and not is_loopback(b.host_ip) and ":" not in ctx.public_address(b)]
+    fix = [f"use {w}" for w in works] or [f"publish the port: docker run -p {port}:{ctx.port or port} ..., then use "
+                                          f"{ctx.host_address}:{port}"]
+    if net is not None:
+        fix.append(f"or let the interface the client comes in by reach container addresses (Docker 28.2+): "
+                   f"docker network create -o com.docker.network.bridge.trusted_host_interfaces=<interface> ... "
+                   f"(recreate {net.name}), or dockerd --allow-direct-routing")
+        subnet = net.subnets[0] if net.subnets else "..."
+        fix.append(f"or a network in routed gateway mode: docker network create "
+                   f"-o com.docker.network.bridge.gateway_mode_ipv4=routed --subnet {subnet} ...")
+    yield Found(f"the Docker host drops packets sent straight to {a.address}: Docker lets other machines in "
+                "through published ports only", evidence, fix)
 
 
 @rule("ND503", "dropped-on-docker-host", Hop.FORWARDING, needs=(Fact.LISTENERS,), direction=Direction.FROM_HOST)

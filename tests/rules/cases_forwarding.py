@@ -292,3 +292,31 @@ def _():
 def _():
     return snap(nft_forward("DROP", FirewallRule('oifname docker0 accept', "ACCEPT", out_interface=Match("docker0")))), \
         args()
+
+
+# --- Docker 28's filter of direct routing (raw PREROUTING), on moby's recorded 28.2 rules ----------
+
+def direct(result: ReachResult, fw: Firewall | None = None):
+    """The routed laptop's attempt to the container's own address, the Docker host's firewall read."""
+    from tests.builders import C1, from_the_laptop
+
+    snap = from_the_laptop("docker-28.2-usernet-portmap.rules", "28.2.2", tcp("192.0.2.2", 80, result))
+    return (dataclasses.replace(snap, firewall=fw) if fw is not None else snap), C1
+
+
+@fires("ND504", "docker-28-drops-packets-to-the-container-address")
+def _():
+    snap, c1 = direct(ReachResult.TIMEOUT)
+    return snap, args(to="192.0.2.2:80", target=c1), lambda c: c.fix[0] == "use 192.168.59.103:8080"
+
+
+@quiet("ND504", "the-attempt-went-to-the-published-port")
+def _():
+    snap, c1 = direct(ReachResult.TIMEOUT)
+    return snap, args(target=c1)
+
+
+@unknown("ND504", "the-docker-hosts-rules-not-read")
+def _():
+    snap, c1 = direct(ReachResult.TIMEOUT, Firewall(Outcome.unavailable("the Docker daemon runs on another host")))
+    return snap, args(to="192.0.2.2:80", target=c1)
