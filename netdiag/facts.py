@@ -332,6 +332,8 @@ class Firewall:
     # their base chains see every packet too, and a drop there is final whatever iptables accepts
     nft_outcome: Outcome = Outcome.unavailable("not read")
     nft_chains: tuple[Chain, ...] = ()
+    # Docker's own nftables tables (ip docker-bridges: its nftables firewall backend, Docker 29)
+    docker_nft_chains: tuple[Chain, ...] = ()
 
     def chain(self, table: str, name: str) -> Chain | None:
         for c in self.chains:

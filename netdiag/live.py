@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 import sys
@@ -99,12 +98,7 @@ class Live:
                 return self._host_helper()[0]
             return Firewall(Outcome.unavailable(self._elsewhere("its firewall and forwarding state") +
                                                 "; --helper IMAGE allows a helper container to read them there"))
-        fw = probe_firewall(read_iptables_save())
-        if self.engine.firewall_backend.startswith("nftables"):  # iptables' chains are not what filters
-            fw = dataclasses.replace(fw, iptables_outcome=Outcome.unavailable(
-                "the engine's firewall backend is nftables (docker info), whose rules netdiag does not read yet; "
-                "iptables' chains, whatever they hold, are not what decides"))
-        return fw
+        return probe_firewall(read_iptables_save())
 
     def port_holders(self, firewall: Firewall | None = None) -> PortHolders:
         from netdiag.probes.firewall import read_iptables_save

@@ -13,7 +13,8 @@ from netdiag.diagnosis import AttemptSpec
 from netdiag.parsers.iptables import parse_iptables_save
 from netdiag.vocab import ReachResult, Verdict
 from netdiag.why import explain
-from tests.builders import BRIDGE, BRIDGE1, C1, MOBY, from_the_laptop, local, moby_firewall, tcp
+from netdiag.facts import Outcome
+from tests.builders import BRIDGE, BRIDGE1, C1, MOBY, ROUTED_LAPTOP, b2d, from_the_laptop, local, moby_firewall, tcp
 
 
 @pytest.mark.parametrize("rules, version", [("docker-28.2-usernet-portmap.rules", "28.2.2"),
@@ -67,3 +68,87 @@ def test_the_published_port_through_dockers_28_chains_is_healthy(rules):
     assert d.verdict == Verdict.REACHABLE and not d.causes, d
     silent = from_the_laptop(rules, "28.2.2", tcp("192.168.59.103", 8080, ReachResult.TIMEOUT, detail="no answer"))
     assert "firewall-blocks" not in [c.code for c in explain(silent, AttemptSpec(C1.id)).causes]
+
+
+# --- Docker 29 with its nftables backend ------------------------------------------------------------
+
+NFT29 = (MOBY / "docker-29-nftables-usernet-portmap.json").read_text()
+
+
+def docker29(iptables: str = "", nft: str = NFT29, *reach, laptop: bool = True):
+    """Docker 29 with --firewall-backend=nftables, its table read with `nft -j` and iptables'
+    own tables with iptables-save (empty, or what the host's firewall or a migration left)."""
+    from netdiag.parsers.nft import dockers, parse_nft_ruleset
+    from netdiag.probes.firewall import firewall_from
+
+    fw = firewall_from("1", "0", {}, (Outcome(method="iptables-save"), iptables), (Outcome(method="nft"), nft),
+                       "a helper container" if laptop else "/proc/sys, iptables-save")
+    assert fw.docker_nft_chains == tuple(parse_nft_ruleset(nft, dockers))
+    engine_changes = dict(server_version="29.0.1", firewall_backend="nftables")
+    if laptop:
+        snap = b2d(C1, reach=reach, client=ROUTED_LAPTOP, networks=(BRIDGE, BRIDGE1))
+    else:
+        snap = local(C1, networks=(BRIDGE, BRIDGE1), reach=reach)
+    return dataclasses.replace(snap, engine=dataclasses.replace(snap.engine, **engine_changes), firewall=fw)
+
+
+EMPTY_IPTABLES = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+LEFTOVER_DROP = EMPTY_IPTABLES.replace(":FORWARD ACCEPT", ":FORWARD DROP")
+
+
+def test_docker29_nftables_healthy_and_shown_as_dockers():
+    from netdiag.render.text import firewall_text
+
+    snap = docker29(EMPTY_IPTABLES, NFT29, tcp("192.168.59.103", 8080, ReachResult.ANSWERED, banner="HTTP/1.1 200"))
+    d = explain(snap, AttemptSpec(C1.id))
+    assert d.verdict == Verdict.REACHABLE and not d.causes, d
+    text = firewall_text(snap.firewall)
+    assert "Docker's nftables tables: ip docker-bridges; base chains: " in text and "filter-FORWARD (hook forward)" in text
+    assert "none (the engine writes nftables rules)" in text and "flushed" not in text
+
+
+def test_docker29_a_leftover_iptables_forward_drop_is_named_with_a_fix_that_works():
+    """Docker 29 on nftables writes no iptables rules: a FORWARD DROP left behind drops what its
+    nftables rules accept, and restarting Docker would not help."""
+    snap = docker29(LEFTOVER_DROP, NFT29, tcp("192.168.59.103", 8080, ReachResult.TIMEOUT, detail="no answer"))
+    d = explain(snap, AttemptSpec(C1.id))
+    c = next(c for c in d.causes if c.code == "firewall-blocks")
+    assert c.summary == ("iptables' FORWARD policy is DROP: it drops the traffic to 192.168.59.103:8080 that Docker's "
+                         "nftables rules accept")
+    assert c.fix[0].startswith("iptables -P FORWARD ACCEPT")
+    assert c.fix[1] == "or accept Docker's traffic there: iptables -I FORWARD -o bridge1 -j ACCEPT; " \
+                       "iptables -I FORWARD -i bridge1 -j ACCEPT"
+    assert not any("restart" in f for f in c.fix)
+
+
+def test_docker29_a_leftover_docker_user_rule_still_runs():
+    """The jump to DOCKER-USER stays after a migration: its DROP still drops."""
+    rules = LEFTOVER_DROP.replace(":FORWARD DROP [0:0]\n", ":FORWARD ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n").replace(
+        "COMMIT", "-A FORWARD -j DOCKER-USER\n-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP\nCOMMIT")
+    snap = docker29(rules, NFT29, tcp("192.168.59.103", 8080, ReachResult.TIMEOUT, detail="no answer"))
+    c = next(c for c in explain(snap, AttemptSpec(C1.id)).causes if c.code == "firewall-blocks")
+    assert "rule 1 of DOCKER-USER: -A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in c.evidence
+    assert c.fix == ("iptables -D DOCKER-USER -p tcp -m tcp --dport 80 -j DROP",)
+
+
+def test_docker29_its_own_accept_for_the_port_missing():
+    import json
+
+    data = json.loads(NFT29)
+    data["nftables"] = [i for i in data["nftables"] if not (
+        "rule" in i and i["rule"]["chain"] == "filter-forward-in__bridge1" and "dport" in json.dumps(i))]
+    snap = docker29(EMPTY_IPTABLES, json.dumps(data),
+                    tcp("192.168.59.103", 8080, ReachResult.TIMEOUT, detail="no answer"))
+    c = next(c for c in explain(snap, AttemptSpec(C1.id)).causes if c.code == "firewall-blocks")
+    assert c.summary.startswith("Docker's own nftables rules drop the traffic to 192.168.59.103:8080")
+    assert "table ip docker-bridges, chain filter-forward-in__bridge1: rule 3: counter drop" not in c.evidence
+    assert any(e.startswith("table ip docker-bridges, chain filter-forward-in__bridge1: rule 3:") for e in c.evidence)
+    assert c.fix[0].startswith("systemctl restart docker")
+
+
+def test_docker29_direct_routing_dropped_by_its_raw_prerouting_chain():
+    snap = docker29(EMPTY_IPTABLES, NFT29, tcp("192.0.2.2", 80, ReachResult.TIMEOUT, detail="no answer"))
+    d = explain(snap, AttemptSpec(C1.id, None, "192.0.2.2:80"))
+    assert [c.code for c in d.causes] == ["direct-routing-blocked"]
+    assert any(e.startswith("rule 1 of Docker's nftables chain raw-PREROUTING on the Docker host: ip daddr 192.0.2.2 "
+                            "iifname != bridge1") for e in d.causes[0].evidence), d.causes[0].evidence

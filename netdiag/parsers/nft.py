@@ -1,16 +1,20 @@
-"""`nft -j list ruleset`: the nftables tables that are neither iptables' nor Docker's, as chains
-of FirewallRule records that netdiag.netfilter walks like iptables' own. Pure.
+"""`nft -j list ruleset`: the nftables tables that are neither iptables' nor Docker's, and
+Docker's own (`ip docker-bridges`, its nftables firewall backend, Docker 29), as chains of
+FirewallRule records that netdiag.netfilter walks like iptables' own. Pure.
 
 Every base chain on a hook sees every packet, whichever table it is in, and a drop in any of them
 is final: a `table inet filter` whose forward chain has policy drop (a hardened
 /etc/nftables.conf, firewalld) drops Docker's traffic however many iptables rules accept it.
-Expressions netdiag does not evaluate (sets, maps, marks, limits) are kept in `other`, which
-makes the rule's match unknown: such a rule is never claimed.
+Expressions netdiag does not evaluate (sets, marks, limits) are kept in `other`, which makes
+the rule's match unknown: such a rule is never claimed. A verdict map on an interface name
+(`oifname vmap @filter-forward-in-jumps`, how Docker's table dispatches per bridge) becomes one
+rule per element, as iptables would write it (`-o bridge1 -j filter-forward-in__bridge1`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from netdiag.facts import Chain, FirewallRule, Match
@@ -24,6 +28,10 @@ IGNORED = frozenset({"counter", "log", "comment", "notrack"})
 
 def foreign(family: str, table: str) -> bool:
     return not ((family in ("ip", "ip6") and table in IPTABLES_TABLES) or table in DOCKER_TABLES)
+
+
+def dockers(family: str, table: str) -> bool:
+    return table in DOCKER_TABLES
 
 
 def _value(right: Any) -> str | None:
@@ -107,25 +115,48 @@ def _rule(exprs: list[Any]) -> FirewallRule:
     return FirewallRule(" ".join(words), target, other=tuple(other), **fields)
 
 
-def parse_nft_ruleset(text: str) -> list[Chain]:
-    """The chains of the foreign tables, each with its hook, priority, policy and rules."""
+def _vmap_rules(exprs: list[Any], maps: dict[tuple[str, str, str], list[Any]], family: str,
+                table: str) -> list[FirewallRule] | None:
+    """A rule that is one verdict map on an interface name, as one rule per element; None for
+    any other rule."""
+    vmaps = [e["vmap"] for e in exprs if isinstance(e, dict) and isinstance(e.get("vmap"), dict)]
+    if len(vmaps) != 1 or len(exprs) != 1:
+        return None
+    key = ((vmaps[0].get("key") or {}).get("meta") or {}).get("key")
+    data = vmaps[0].get("data")
+    if key not in ("iifname", "oifname") or not isinstance(data, str) or not data.startswith("@"):
+        return None
+    out = []
+    for elem in maps.get((family, table, data[1:]), []):
+        if isinstance(elem, list) and len(elem) == 2 and isinstance(elem[0], str) and isinstance(elem[1], dict):
+            out.append(_rule([{"match": {"op": "==", "left": {"meta": {"key": key}}, "right": elem[0]}}, elem[1]]))
+    return out
+
+
+def parse_nft_ruleset(text: str, want: Callable[[str, str], bool] = foreign) -> list[Chain]:
+    """The chains of the tables `want` picks (by family and name; the foreign tables by
+    default, `dockers` for Docker's own), each with its hook, priority, policy and rules."""
     data = json.loads(text) if text.strip() else {}
     items = data.get("nftables", []) if isinstance(data, dict) else []
     chains: dict[tuple[str, str, str], dict[str, Any]] = {}
     rules: dict[tuple[str, str, str], list[FirewallRule]] = {}
+    maps = {(str(m.get("family")), str(m.get("table")), str(m.get("name"))): m.get("elem") or []
+            for item in items if isinstance(item, dict) and isinstance(m := item.get("map"), dict)}
     for item in items:
         if not isinstance(item, dict):
             continue
         if "chain" in item:
             c = item["chain"]
             key = (str(c.get("family")), str(c.get("table")), str(c.get("name")))
-            if foreign(key[0], key[1]):
+            if want(key[0], key[1]):
                 chains[key] = c
         elif "rule" in item:
             r = item["rule"]
             key = (str(r.get("family")), str(r.get("table")), str(r.get("chain")))
-            if foreign(key[0], key[1]):
-                rules.setdefault(key, []).append(_rule(r.get("expr") or []))
+            if want(key[0], key[1]):
+                exprs = r.get("expr") or []
+                expanded = _vmap_rules(exprs, maps, key[0], key[1])
+                rules.setdefault(key, []).extend(expanded if expanded is not None else [_rule(exprs)])
     out = []
     for key, c in chains.items():
         prio = c.get("prio", 0)

@@ -12,7 +12,7 @@ import subprocess
 
 from netdiag.facts import Firewall, Outcome
 from netdiag.parsers.iptables import parse_iptables_save
-from netdiag.parsers.nft import parse_nft_ruleset
+from netdiag.parsers.nft import dockers, parse_nft_ruleset
 from netdiag.probes.runner import read_text, run_command
 
 IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
@@ -88,11 +88,14 @@ def firewall_from(ip_forward: str | None, ipv6_forward: str | None, per_interfac
         f"{IP_FORWARD} cannot be read")
     raw = {"iptables-save": ipt_text} if ipt_text else {}
     nft_chains: tuple = ()
+    docker_chains: tuple = ()
     if nft_text:
         try:
             nft_chains = tuple(parse_nft_ruleset(nft_text))
+            docker_chains = tuple(parse_nft_ruleset(nft_text, dockers))
             raw["nft -j list ruleset"] = nft_text
         except ValueError as e:  # not JSON: an nft too old for -j
             nft_outcome = Outcome.failed(f"nft -j list ruleset did not print JSON: {e}", "nft")
     return Firewall(outcome, flag(ip_forward), flag(ipv6_forward), per_iface, ipt_outcome,
-                    tuple(parse_iptables_save(ipt_text)) if ipt_text else (), raw, nft_outcome, nft_chains)
+                    tuple(parse_iptables_save(ipt_text)) if ipt_text else (), raw, nft_outcome, nft_chains,
+                    docker_chains)

@@ -150,7 +150,15 @@ def firewall_text(f: Firewall) -> str:
     fwd = f.chain("filter", "FORWARD")
     lines.append(f"FORWARD policy: {fwd.policy if fwd else 'no FORWARD chain'}")
     docker_chains = sorted({c.name for c in f.chains if c.name.startswith("DOCKER")})
-    lines.append("Docker chains: " + (", ".join(docker_chains) if docker_chains else "none (flushed, or iptables off)"))
+    if f.docker_nft_chains:
+        tables = sorted({c.table for c in f.docker_nft_chains})
+        bases = [f"{c.name} (hook {c.hook})" for c in f.docker_nft_chains if c.hook]
+        lines.append(f"Docker's nftables tables: {', '.join(tables)}; base chains: {', '.join(bases) or 'none'}")
+        lines.append("Docker chains in iptables: " + (", ".join(docker_chains) if docker_chains else
+                                                     "none (the engine writes nftables rules)"))
+    else:
+        lines.append("Docker chains: " + (", ".join(docker_chains) if docker_chains else
+                                         "none (flushed, or iptables off)"))
     user = f.chain("filter", "DOCKER-USER")
     if user is not None:
         rules = [r.text for r in user.rules if r.text != "-j RETURN"]

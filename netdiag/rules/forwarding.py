@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from netdiag.context import Context, hostport, is_loopback
 from netdiag.facts import Chain, Firewall, PortBinding, Snapshot
 from netdiag.memo import per_snapshot
-from netdiag.netfilter import BLOCKING, Packet, nft_drop, walk
+from netdiag.netfilter import BLOCKING, Decision, Packet, nft_drop, walk
 from netdiag.parsers.routes import route_for
 from netdiag.rules import Found, rule
 from netdiag.rules.addressing import reach_evidence
@@ -34,7 +34,8 @@ def _packet(ctx: Context, b: PortBinding) -> Packet:
     return Packet(str(ctx.protocol), ep.ipv4 if ep else "", ctx.port or 0,
                   out_interface=net.bridge if net is not None and net.bridge else None,
                   orig_destination=b.host_ip if b.host_ip not in ("", "0.0.0.0", "::") else None,
-                  orig_dport=b.host_port)
+                  orig_dport=b.host_port,
+                  not_in_interfaces=frozenset({n.bridge for n in ctx.snapshot.networks if n.bridge} | {"lo"}))
 
 
 @rule("ND501", "ip-forwarding-disabled", Hop.FORWARDING, needs=(Fact.FORWARDING,),
@@ -128,8 +129,14 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     Evidence: the chain, the rule's position and text, the chain's policy, and which of Docker's
     chains or rules are missing; for another nftables table (firewalld's, /etc/nftables.conf's),
     its base chain on the forward hook that drops the traffic, by a rule or by its policy.
+    With Docker's nftables backend (Docker 29), its table `ip docker-bridges` is walked as Docker's
+    rules, and iptables' FORWARD chain as one more base chain every packet passes: a rule there,
+    or a DROP policy (left by Docker's iptables backend or the host's firewall), drops what
+    Docker's rules accept.
     Fix: delete or narrow the rule (`iptables -D DOCKER-USER <the rule>`), or restore Docker's chains by
-    restarting dockerd after the firewall (`systemctl restart docker`); in another nftables table,
+    restarting dockerd after the firewall (`systemctl restart docker`); with the nftables
+    backend, never a restart for iptables: `iptables -P FORWARD ACCEPT`, or accept the bridge's
+    traffic in iptables' FORWARD chain; in another nftables table,
     accept the bridge's traffic there (`nft insert rule inet filter forward oifname "docker0"
     accept`) or put the bridge in firewalld's docker zone.
     Exceptions: rules that match other ports, addresses, interfaces or protocols; a rule whose
@@ -150,6 +157,11 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
                         ["dockerd: iptables = false", "dockerd: userland-proxy = false"],
                         ['remove "iptables": false from /etc/docker/daemon.json (or --iptables=false), '
                          "then restart dockerd"])
+        return
+    if ctx.engine.firewall_backend.startswith("nftables"):
+        found = _under_nftables(ctx, fw, _packet(ctx, b), target)
+        if found is not None:
+            yield found
         return
     chains = {c.name: c for c in fw.chains if c.table == "filter"}
     if "DOCKER-USER" in chains:
@@ -183,6 +195,44 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     found = nft_blocks(fw, "forward", packet, f"the traffic to {target}", packet.out_interface or "")
     if found is not None:
         yield found
+
+
+def _under_nftables(ctx: Context, fw: Firewall, p: Packet, target: str) -> Found | None:
+    """With Docker's nftables backend (Docker 29): iptables' FORWARD chain, which every forwarded
+    packet still passes (a rule, or a DROP policy left by Docker's iptables backend or the host's
+    firewall); Docker's own table (its accept for the published port missing); the other tables."""
+    bridge = p.out_interface or "docker0"
+    chains = {c.name: c for c in fw.chains if c.table == "filter"}
+    forward = chains.get("FORWARD")
+    if forward is not None:
+        d = walk(chains, "FORWARD", p)
+        if d.certain and d.target in BLOCKING and d.rule is not None:
+            return Found(f"an iptables {d.chain} rule drops the traffic to {target}, beside Docker's nftables rules",
+                         [f"rule {d.position} of {d.chain}: -A {d.chain} {d.rule.text}",
+                          "the engine's firewall backend is nftables, yet every forwarded packet still passes "
+                          "iptables' FORWARD chain: a drop there is final"],
+                         [f"iptables -D {d.chain} {d.rule.text}"])
+        if d.certain and d.target in ("", "RETURN") and forward.policy == "DROP":
+            return Found(f"iptables' FORWARD policy is DROP: it drops the traffic to {target} that Docker's nftables "
+                         "rules accept",
+                         ["filter/FORWARD policy: DROP, and no iptables rule accepts the traffic",
+                          "the engine's firewall backend is nftables: Docker writes no iptables rules, and restarting "
+                          "it does not add any; every forwarded packet still passes iptables' FORWARD chain",
+                          "a DROP policy is what Docker's iptables backend left behind, or the host's firewall set"],
+                         ["iptables -P FORWARD ACCEPT  (Docker's nftables rules do the filtering)",
+                          f"or accept Docker's traffic there: iptables -I FORWARD -o {bridge} -j ACCEPT; "
+                          f"iptables -I FORWARD -i {bridge} -j ACCEPT"])
+    base = next((c for c in fw.docker_nft_chains if c.hook == "forward"), None)
+    if base is not None:
+        docker = {c.name: c for c in fw.docker_nft_chains if c.table == base.table}
+        d = walk(docker, base.name, p)
+        if d.certain and d.target in BLOCKING and d.rule is not None:
+            return Found(f"Docker's own nftables rules drop the traffic to {target}: its accept for the published "
+                         "port is missing",
+                         [f"table {base.table}, chain {d.chain}: rule {d.position}: {d.rule.text}",
+                          f"no rule of {d.chain} accepts {p.destination}:{p.dport}/{p.protocol}"],
+                         ["systemctl restart docker  (dockerd rewrites its nftables table)"])
+    return nft_blocks(fw, "forward", p, f"the traffic to {target}", bridge)
 
 
 def nft_blocks(fw: Firewall, hook: str, p: Packet, what: str, bridge: str) -> Found | None:
@@ -225,6 +275,23 @@ def _jumps_to_docker(chain: Chain) -> bool:
 DROPPED = (ReachResult.TIMEOUT, ReachResult.ICMP_UNREACHABLE, ReachResult.RESET)
 
 
+def _raw_drop(fw: Firewall, p: Packet) -> Decision | None:
+    """The rule that certainly drops the packet before routing: iptables' raw PREROUTING, or the
+    prerouting base chains of Docker's nftables table, raw priority first; None otherwise."""
+    raw = {c.name: c for c in fw.chains if c.table == "raw"}
+    d = walk(raw, "PREROUTING", p)
+    if d.certain and d.target in BLOCKING:
+        return d
+    docker = {c.name: c for c in fw.docker_nft_chains}
+    for base in sorted((c for c in fw.docker_nft_chains if c.hook == "prerouting"), key=lambda c: c.priority):
+        d = walk(docker, base.name, p)
+        if d.certain and d.target in BLOCKING:
+            return d
+        if not d.certain:
+            return None
+    return None
+
+
 @rule("ND504", "direct-routing-blocked", Hop.FORWARDING, needs=(Fact.FIREWALL_RULES,), direction=Direction.FROM_HOST)
 def direct_routing_blocked(ctx: Context) -> Iterator[Found]:
     """The Docker host drops what other machines send straight to the container's address (Docker 28 and later).
@@ -232,7 +299,8 @@ def direct_routing_blocked(ctx: Context) -> Iterator[Found]:
     Detects: an attempt to the container's own address from a client that is not the Docker host
     and routes that address through it, which got no answer, while the Docker host's raw
     PREROUTING chain has Docker's DROP rule for the address (`-d 172.18.0.2/32 ! -i br-... -j
-    DROP`: per published port in 28.0 and 28.1, per address from 28.2).
+    DROP`: per published port in 28.0 and 28.1, per address from 28.2), or, with the nftables
+    backend, its table's raw-PREROUTING chain (`ip daddr 172.18.0.2 iifname != "br-..." drop`).
     Why it breaks: since Docker 28 a container is reached from other machines through its
     published ports on the host's addresses only; packets addressed to the container itself are
     dropped in the raw table, before routing, unless they come in from the container's own bridge.
@@ -259,14 +327,15 @@ def direct_routing_blocked(ctx: Context) -> Iterator[Found]:
     route = route_for(client.routes, a.address) if client is not None and client.outcome.ok else None
     if route is None or route.gateway != ctx.host_address:
         return
-    raw = {c.name: c for c in fw.chains if c.table == "raw"}
     bridges = frozenset({n.bridge for n in ctx.snapshot.networks if n.bridge} | {"lo"})
-    d = walk(raw, "PREROUTING", Packet(str(ctx.protocol), a.address, port, not_in_interfaces=bridges))
-    if not (d.certain and d.target in BLOCKING and d.rule is not None):
+    d = _raw_drop(fw, Packet(str(ctx.protocol), a.address, port, not_in_interfaces=bridges))
+    if d is None or d.rule is None:
         return
     net = next((ctx.network(e.network) for e in ctx.target.endpoints if e.ipv4 == a.address), None)
+    where = f"raw/{d.chain} on the Docker host: -A {d.chain}" if d.chain == "PREROUTING" else \
+        f"Docker's nftables chain {d.chain} on the Docker host:"
     evidence = [f"the client's route to {a.address}: {route.destination} via {route.gateway} (the Docker host)",
-                f"rule {d.position} of raw/{d.chain} on the Docker host: -A {d.chain} {d.rule.text}",
+                f"rule {d.position} of {where} {d.rule.text}",
                 "Docker 28 and later drop packets other machines address to a container, before routing"]
     evidence += reach_evidence(ctx, a.address, port)
     works = [hostport(ctx.public_address(b), b.host_port) for b in ctx.published(ctx.port)
