@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from netdiag.diagnosis import Attempt
 from netdiag.facts import Container, Engine, Listeners, Network, Outcome, PortBinding, Reach, Snapshot, Socket
 from netdiag.memo import per_snapshot
-from netdiag.vocab import ROUTES_CONTAINER_IPS, Location, Origin, ProbeKind, Protocol, ReachResult
+from netdiag.vocab import ROUTES_CONTAINER_IPS, GatewayMode, Location, Origin, ProbeKind, Protocol, ReachResult
 
 WILDCARDS = ("", "0.0.0.0", "::")
 
@@ -77,9 +77,19 @@ class Context:
 
     @property
     def reaches_container_ips(self) -> bool:
-        """The client reaches container addresses directly: it is the Docker host, or a Mac whose
-        OrbStack routes them to it."""
+        """The client reaches the target's addresses directly: it is the Docker host, or a Mac whose
+        OrbStack routes them to it; not on networks in isolated gateway mode, which give the host
+        no address on their bridge."""
+        nets = self.networks_of(self.target)
+        if nets and all(n.gateway_mode == GatewayMode.ISOLATED for n in nets):
+            return False
         return self.local or self.engine.vm_kind in ROUTES_CONTAINER_IPS
+
+    def routed_network(self, container: Container | None = None) -> Network | None:
+        """The container's network in routed gateway mode, if any: its ports are opened on the
+        container's own address, with no host port."""
+        return next((n for n in self.networks_of(container or self.target) if n.gateway_mode == GatewayMode.ROUTED),
+                    None)
 
     @property
     def from_container(self) -> bool:

@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from netdiag.vocab import (
+    GATEWAY_MODE_OPTION,
     ContainerStatus,
     DnsResult,
+    GatewayMode,
     HostRole,
     Location,
     NetMode,
@@ -140,6 +142,15 @@ class Network:
     ipv6: bool = False
     bridge: str = ""  # the Linux bridge device on the Docker host (docker0, br-<id>)
     options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def gateway_mode(self) -> GatewayMode | None:
+        """The bridge's IPv4 gateway mode (nat when the option is absent); None for a value netdiag
+        does not know, about which it then claims nothing mode-specific."""
+        try:
+            return GatewayMode(self.options.get(GATEWAY_MODE_OPTION) or "nat")
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,19 @@ FORWARDS_TO_LOCALHOST = frozenset({VmKind.DOCKER_DESKTOP, VmKind.COLIMA, VmKind.
                                    VmKind.ORBSTACK})
 
 
+class GatewayMode(Vocab):
+    """How a bridge network's IPv4 gateway lets other machines in (Docker 27+, the network option
+    com.docker.network.bridge.gateway_mode_ipv4)."""
+
+    NAT = "nat"  # the default: published ports are DNATed from the host; only they are let in
+    NAT_UNPROTECTED = "nat-unprotected"  # DNAT, but every container port is open to direct routing
+    ROUTED = "routed"  # no NAT: published ports are opened on the container's own address
+    ISOLATED = "isolated"  # no address on the host's bridge: the host does not reach the containers
+
+
+GATEWAY_MODE_OPTION = "com.docker.network.bridge.gateway_mode_ipv4"
+
+
 class HostRole(Vocab):
     CLIENT = "client"  # the machine netdiag runs on
     DOCKER_HOST = "docker-host"  # the machine dockerd runs on, when it is another one

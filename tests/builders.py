@@ -166,3 +166,17 @@ def from_the_laptop(rules: str, version: str, *reach, network: Network = BRIDGE1
     snap = b2d(C1, reach=reach, client=ROUTED_LAPTOP, networks=(BRIDGE, network))
     return dataclasses.replace(snap, engine=dataclasses.replace(B2D_ENGINE, server_version=version),
                                firewall=moby_firewall(rules))
+
+
+def with_mode(mode: str) -> Network:
+    return dataclasses.replace(BRIDGE1, options={"com.docker.network.bridge.gateway_mode_ipv4": mode})
+
+
+# routed: -p 8080:80 opens 80 on the container's address; no host port is bound (no DNAT, no proxy)
+C1_ROUTED = dataclasses.replace(C1, published=())
+
+
+def routed(*reach, client=ROUTED_LAPTOP):
+    snap = b2d(C1_ROUTED, reach=reach, client=client, networks=(BRIDGE, with_mode("routed")))
+    return dataclasses.replace(snap, engine=dataclasses.replace(snap.engine, server_version="28.2.2"),
+                               firewall=moby_firewall("docker-28.2-usernet-portmap-routed.rules"))

@@ -14,7 +14,8 @@ from netdiag.parsers.iptables import parse_iptables_save
 from netdiag.vocab import ReachResult, Verdict
 from netdiag.why import explain
 from netdiag.facts import Outcome
-from tests.builders import BRIDGE, BRIDGE1, C1, MOBY, ROUTED_LAPTOP, b2d, from_the_laptop, local, moby_firewall, tcp
+from tests.builders import (BRIDGE, BRIDGE1, C1, LAPTOP, MOBY, ROUTED_LAPTOP, b2d, from_the_laptop, local,
+                            moby_firewall, routed, tcp, with_mode)
 
 
 @pytest.mark.parametrize("rules, version", [("docker-28.2-usernet-portmap.rules", "28.2.2"),
@@ -152,3 +153,43 @@ def test_docker29_direct_routing_dropped_by_its_raw_prerouting_chain():
     assert [c.code for c in d.causes] == ["direct-routing-blocked"]
     assert any(e.startswith("rule 1 of Docker's nftables chain raw-PREROUTING on the Docker host: ip daddr 192.0.2.2 "
                             "iifname != bridge1") for e in d.causes[0].evidence), d.causes[0].evidence
+
+
+# --- gateway modes --------------------------------------------------------------------------------
+
+def test_routed_network_reached_at_the_container_address_is_healthy():
+    d = explain(routed(tcp("192.0.2.2", 80, ReachResult.ANSWERED, banner="HTTP/1.1 200")), AttemptSpec(C1.id))
+    assert d.tried == "192.0.2.2:80" and d.verdict == Verdict.REACHABLE and not d.causes, d
+
+
+def test_routed_network_without_a_route_gets_the_route_as_its_fix():
+    d = explain(routed(tcp("192.0.2.2", 80, ReachResult.TIMEOUT, detail="no answer"), client=LAPTOP),
+                AttemptSpec(C1.id))
+    assert [c.code for c in d.causes] == ["ip-not-routable"]
+    c = d.causes[0]
+    assert c.fix[0].startswith("route the subnet via the Docker host: ip route add 192.0.2.0/24 via 192.168.59.103")
+    assert "port-not-published" not in [x.code for x in d.causes]
+    assert not any("not enough since Docker 28" in e for e in c.evidence)
+
+
+def test_nat_unprotected_is_no_missing_accept_rule():
+    """nat-unprotected lets every port in without Docker's per-port ACCEPT: a silent attempt is
+    not blamed on a missing one (the fix would be a useless restart)."""
+    rules = (MOBY / "docker-28.2-usernet-portmap.rules").read_text().replace(":FORWARD ACCEPT", ":FORWARD DROP").replace(
+        "-A DOCKER -d 192.0.2.2/32 ! -i bridge1 -o bridge1 -p tcp -m tcp --dport 80 -j ACCEPT\n", "")
+    snap = b2d(C1, reach=(tcp("192.168.59.103", 8080, ReachResult.TIMEOUT, detail="no answer"),),
+               networks=(BRIDGE, with_mode("nat-unprotected")))
+    snap = dataclasses.replace(snap, firewall=dataclasses.replace(moby_firewall("docker-28.2-usernet-portmap.rules"),
+                                                                  chains=tuple(parse_iptables_save(rules))))
+    assert "firewall-blocks" not in [c.code for c in explain(snap, AttemptSpec(C1.id)).causes]
+    nat = dataclasses.replace(snap, networks=(BRIDGE, BRIDGE1))
+    c = next(c for c in explain(nat, AttemptSpec(C1.id)).causes if c.code == "firewall-blocks")
+    assert c.summary.startswith("Docker's ACCEPT rule for 80/tcp is missing")
+
+
+def test_isolated_network_the_host_does_not_reach_the_container():
+    unpublished = dataclasses.replace(C1, published=(), requested=())
+    snap = local(unpublished, networks=(BRIDGE, with_mode("isolated")))
+    d = explain(snap, AttemptSpec(C1.id, 80))
+    assert not any("this machine reaches it" in n for n in d.notes), d.notes
+    assert d.verdict != Verdict.REACHABLE

@@ -31,11 +31,22 @@ def attempt_target(ctx: Context) -> Target | None:
     b = ctx.preferred_binding()
     if b is not None and b.host_port and not (is_loopback(b.host_ip) and not ctx.local):
         return ctx.public_address(b), b.host_port
+    routed = _routed_address(ctx)
+    if routed:
+        return routed, port
     if ctx.target.mode == NetMode.HOST:
         return ctx.host_address, port
     if ctx.reaches_container_ips and ctx.ipv4():
         return ctx.ipv4()[0], port
     return None
+
+
+def _routed_address(ctx: Context) -> str:
+    """The target's address on a network in routed gateway mode, where its ports are reached
+    without a host port; "" when it has none."""
+    net = ctx.routed_network()
+    return next((ep.ipv4 for ep in ctx.target.endpoints if net is not None and ep.network == net.name and ep.ipv4),
+                "")
 
 
 def candidates(ctx: Context) -> list[Target]:
@@ -53,6 +64,8 @@ def candidates(ctx: Context) -> list[Target]:
         out.append((ctx.public_address(b), b.host_port))
     if ctx.reaches_container_ips:
         out += [(ip, port) for ip in ctx.ipv4()]
+    elif _routed_address(ctx):
+        out.append((_routed_address(ctx), port))
     if ctx.target.mode == NetMode.HOST:
         out.append((ctx.host_address, port))
     return out

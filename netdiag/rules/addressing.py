@@ -19,6 +19,7 @@ from netdiag.vocab import (
     AddressKind,
     Direction,
     Fact,
+    GatewayMode,
     Hop,
     HostRole,
     Location,
@@ -210,49 +211,64 @@ def ip_not_routable(ctx: Context) -> Iterator[Found]:
     reaches published container ports too (Docker 28 and later drop such traffic, so that route
     is not offered there).
     Exceptions: the Docker host itself, a client with a route via the Docker host, and a Mac whose
-    OrbStack routes container addresses to it.
+    OrbStack routes container addresses to it. On a network in routed gateway mode the route via
+    the Docker host is the way in, whatever Docker's version, and comes first in the fix.
     """
     a = ctx.attempt
-    if a.kind != AddressKind.CONTAINER_IP or ctx.reaches_container_ips:
+    if ctx.reaches_container_ips:
+        return
+    if a.kind == AddressKind.CONTAINER_IP:
+        address, port = a.address, a.port or ctx.port
+    elif a.kind == AddressKind.DEFAULT and ctx.routed_network() is not None and not ctx.published():
+        net = ctx.routed_network()  # no host port: the way in is the container's own address
+        address = next((ep.ipv4 for ep in ctx.target.endpoints if net is not None and ep.network == net.name), "")
+        port = ctx.port
+    else:
         return
     client = ctx.snapshot.client
     routes_known = client is not None and client.outcome.ok
-    route = route_for(client.routes, a.address) if client is not None and routes_known else None
+    route = route_for(client.routes, address) if client is not None and routes_known else None
     if route is not None and route.gateway and route.gateway == ctx.host_address:
         return
-    if (a.port or ctx.port) and ctx.answered(a.address, a.port or ctx.port or 0):
+    if not address or port and ctx.answered(address, port):
         return
-    icmp = ctx.reach(a.address, None, ProbeKind.ICMP)
-    ep = next((e for e in ctx.target.endpoints if e.ipv4 == a.address), None)
+    icmp = ctx.reach(address, None, ProbeKind.ICMP)
+    ep = next((e for e in ctx.target.endpoints if e.ipv4 == address), None)
     net = ctx.network(ep.network) if ep else None
     evidence = [where_daemon_runs(ctx.engine)]
     if net is not None:
-        evidence.append(f"{a.address} is on network {net.name} ({', '.join(net.subnets)}"
+        evidence.append(f"{address} is on network {net.name} ({', '.join(net.subnets)}"
                         f"{', bridge ' + net.bridge if net.bridge else ''}) inside the Docker host")
     if not routes_known:
         why = client.outcome.reason if client else "not collected"
         evidence.append(f"the client's routes could not be read: {why}")
     elif route is None:
-        evidence.append(f"the client has no route to {a.address}")
+        evidence.append(f"the client has no route to {address}")
     elif route.gateway:
-        evidence.append(f"the client's route to {a.address}: {route.destination} via {route.gateway} dev {route.device}"
+        evidence.append(f"the client's route to {address}: {route.destination} via {route.gateway} dev {route.device}"
                         + (" (its default gateway)" if route.destination in ("0.0.0.0/0", "::/0") else ""))
     else:
-        evidence.append(f"the client's route to {a.address}: {route.destination} dev {route.device}, "
+        evidence.append(f"the client's route to {address}: {route.destination} dev {route.device}, "
                         "not via the Docker host")
-    evidence += reach_evidence(ctx, a.address, a.port)
+    evidence += reach_evidence(ctx, address, port)
     works = working_addresses(ctx)
     fix = [f"use {w}" for w in works]
-    if not works:
+    routed = net if net is not None and net.gateway_mode == GatewayMode.ROUTED else None
+    if routed is not None and routed.subnets and ctx.host_address:
+        fix.insert(0, f"route the subnet via the Docker host: ip route add {routed.subnets[0]} via {ctx.host_address}"
+                      f"  ({routed.name} is in routed gateway mode: its containers are reached at their own addresses)")
+    elif not works:
         fix.append(f"publish the port: docker run -p {ctx.port or 80}:{ctx.port or 80} ..., then use "
                    f"{ctx.host_address}:{ctx.port or 80}")
-    if ctx.host_address and net is not None and net.subnets and docker_major(ctx.engine) < 28:
+    if routed is not None:
+        evidence.append(f"{routed.name} is in routed gateway mode: no host port, the client routes to the container")
+    elif ctx.host_address and net is not None and net.subnets and docker_major(ctx.engine) < 28:
         fix.append(f"or route the subnet via the Docker host (reaches published container ports only): "
                    f"ip route add {net.subnets[0]} via {ctx.host_address}")
     elif ctx.host_address and net is not None and net.subnets:
         evidence.append(f"Docker {ctx.engine.server_version} drops traffic sent straight to container addresses "
                         "from other hosts: a route to the subnet is not enough since Docker 28")
-    summary = f"{a.address} is on a bridge inside the Docker host ({ctx.host_address}): the client has no route to it"
+    summary = f"{address} is on a bridge inside the Docker host ({ctx.host_address}): the client has no route to it"
     if icmp is not None and icmp.result == ReachResult.ICMP_UNREACHABLE and icmp.responder:
         summary += f" ({icmp.responder} answered {icmp.detail})"
     yield Found(summary, evidence, fix)

@@ -11,7 +11,7 @@ from netdiag.netfilter import BLOCKING, Decision, Packet, nft_drop, walk
 from netdiag.parsers.routes import route_for
 from netdiag.rules import Found, rule
 from netdiag.rules.addressing import reach_evidence
-from netdiag.vocab import AddressKind, Direction, Fact, Hop, ProbeKind, ReachResult
+from netdiag.vocab import AddressKind, Direction, Fact, GatewayMode, Hop, ProbeKind, ReachResult
 
 DOCKER_CHAINS = ("DOCKER-USER", "DOCKER-FORWARD", "DOCKER-ISOLATION-STAGE-1", "DOCKER")
 
@@ -184,7 +184,8 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
         return
     docker = chains.get("DOCKER")
     accepted = _docker_accepts(ctx.snapshot)
-    if forward is not None and forward.policy == "DROP" and docker is not None and ips and not any(
+    per_port = all(n.gateway_mode in (GatewayMode.NAT, GatewayMode.ROUTED) for n in ctx.networks_of(ctx.target))
+    if forward is not None and forward.policy == "DROP" and docker is not None and ips and per_port and not any(
             (ip, str(ctx.port)) in accepted for ip in ips):
         yield Found(f"Docker's ACCEPT rule for {ctx.port}/{ctx.protocol} is missing: {target} is dropped in FORWARD",
                     ["filter/FORWARD policy: DROP",

@@ -130,7 +130,8 @@ def port_not_published(ctx: Context) -> Iterator[Found]:
     Fix: run the container again with `-p HOST:CONTAINER` before the image name.
     Exceptions: container-to-container traffic needs no publishing; on the Docker host itself,
     and from a Mac whose OrbStack routes container addresses to it, the container's IP reaches
-    the port (netdiag says so in `notes`); a container address that answered.
+    the port (netdiag says so in `notes`); a container address that answered; a network in
+    routed gateway mode, where `-p` opens the port on the container's address with no host port.
     """
     a = ctx.attempt
     if ctx.port is None or ctx.target.mode in (NetMode.HOST, NetMode.NONE):
@@ -140,6 +141,8 @@ def port_not_published(ctx: Context) -> Iterator[Found]:
         return
     if ctx.published() or not ctx.target.state.running and ctx.requested():
         return
+    if ctx.routed_network() is not None and ctx.requested():
+        return  # a routed network opens -p ports on the container's own address, with no host port
     on_the_host = a.kind in (AddressKind.UNSPECIFIED, AddressKind.LOOPBACK, AddressKind.DOCKER_HOST)
     needs_mapping = on_the_host or (a.kind in (AddressKind.DEFAULT, AddressKind.CONTAINER_IP)
                                     and not ctx.reaches_container_ips)

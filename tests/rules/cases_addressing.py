@@ -259,3 +259,14 @@ def _():
             lambda c: not any("ip route add" in f for f in c.fix) and c.fix[0] == "use 192.168.59.103:32768"
             and "Docker 28.2.2 drops traffic sent straight to container addresses from other hosts: a route to "
                 "the subnet is not enough since Docker 28" in c.evidence)
+
+
+@fires("ND302", "routed-gateway-mode-without-a-route")
+def _():
+    """A network in routed gateway mode is reached at the container's own address: the route
+    through the Docker host is the fix, whatever Docker's version."""
+    from tests.builders import routed
+
+    return (routed(tcp("192.0.2.2", 80, ReachResult.TIMEOUT), client=LAPTOP), args(),
+            lambda c: c.fix[0].startswith("route the subnet via the Docker host: ip route add 192.0.2.0/24 via "
+                                          "192.168.59.103"))

@@ -142,3 +142,10 @@ def _():
             lambda c: "host port 8080 is held by the container engine's rootlessport (pid 913) on 0.0.0.0:8080, for "
                       "a container this daemon does not list" in c.evidence
             and not any(f.startswith("stop ") for f in c.fix))
+
+
+@quiet("ND202", "routed-gateway-mode-has-no-host-port")
+def _():
+    from tests.builders import routed
+
+    return routed(tcp("192.0.2.2", 80, ReachResult.TIMEOUT)), args()
