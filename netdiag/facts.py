@@ -25,6 +25,7 @@ from netdiag.vocab import (
     GATEWAY_MODE_OPTION,
     ContainerStatus,
     DnsResult,
+    EngineProduct,
     GatewayMode,
     HostRole,
     Location,
@@ -87,6 +88,7 @@ class Engine:
     ipv6: bool | None = None
     security_options: tuple[str, ...] = ()
     firewall_backend: str = ""  # what `docker info` reports (API 1.49+): iptables, nftables; "" when it does not
+    product: EngineProduct = EngineProduct.DOCKER  # Podman's service answers the same API
 
     @property
     def rootless(self) -> bool:

@@ -78,7 +78,7 @@ class Live:
     def networks(self):
         from netdiag.probes.objects import probe_networks
 
-        return probe_networks(self.api)
+        return probe_networks(self.api, self.engine.product)
 
     def containers(self, ids=None):
         from netdiag.probes.objects import probe_containers

@@ -34,15 +34,28 @@ class Packet:
     # interfaces the packet certainly does not come in by, when which one it does is not known
     # (from another machine: not a Docker bridge, not loopback)
     not_in_interfaces: frozenset[str] = frozenset()
+    # networks its source is certainly outside of, when the source is not known (from another
+    # machine: not a container's address)
+    not_from: frozenset[str] = frozenset()
 
 
-def _address(m: Match, value: str | None) -> bool | None:
+def _address(m: Match, value: str | None, outside: frozenset[str] = frozenset()) -> bool | None:
     if value is None:
-        return None
+        return False if _within_any(m.value, outside) else None
     try:
         return ipaddress.ip_address(value) in ipaddress.ip_network(m.value, strict=False)
     except ValueError:
         return None
+
+
+def _within_any(prefix: str, networks: frozenset[str]) -> bool:
+    """Whether the rule's address or network lies wholly inside one of `networks`."""
+    try:
+        net = ipaddress.ip_network(prefix, strict=False)
+        return any(net.version == ipaddress.ip_network(n, strict=False).version
+                   and net.subnet_of(ipaddress.ip_network(n, strict=False)) for n in networks)  # type: ignore[arg-type]
+    except ValueError:
+        return False
 
 
 def _interface(m: Match, value: str | None, not_these: frozenset[str] = frozenset()) -> bool | None:
@@ -78,7 +91,7 @@ def matches(rule: FirewallRule, p: Packet) -> bool | None:
     checks: list[bool | None] = []
     fields: tuple[tuple[Match | None, Callable[[Match], bool | None]], ...] = (
             (rule.protocol, lambda m: _protocol(m, p.protocol)),
-            (rule.source, lambda m: _address(m, p.source)),
+            (rule.source, lambda m: _address(m, p.source, p.not_from)),
             (rule.destination, lambda m: _address(m, p.destination)),
             (rule.in_interface, lambda m: _interface(m, p.in_interface, p.not_in_interfaces)),
             (rule.out_interface, lambda m: _interface(m, p.out_interface)),

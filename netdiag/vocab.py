@@ -66,6 +66,13 @@ FORWARDS_TO_LOCALHOST = frozenset({VmKind.DOCKER_DESKTOP, VmKind.COLIMA, VmKind.
                                    VmKind.ORBSTACK})
 
 
+class EngineProduct(Vocab):
+    """Which engine answers the Docker API: Docker's dockerd, or Podman's Docker-compatible service."""
+
+    DOCKER = "docker"
+    PODMAN = "podman"
+
+
 class GatewayMode(Vocab):
     """How a bridge network's IPv4 gateway lets other machines in (Docker 27+, the network option
     com.docker.network.bridge.gateway_mode_ipv4)."""

@@ -166,6 +166,12 @@ def test_internal_network(clean):
     c = cause(d, "internal-network")
     assert "network ndt-net-int (10.215.0.0/24): internal" in c["evidence"]
     assert "docker network connect bridge ndt-int, and publish the port with -p" in c["fix"]
+    lab.run("ndt-int2", "--network", "ndt-net-int", cmd=HTTPD)
+    lab.wait_listening("ndt-int2", 80)
+    ip = lab.docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", "ndt-int2")
+    d = why("ndt-int2", "--port", "80", expect=0)  # no -p asked for: the host's own way in works
+    assert f"80/tcp is not published: this machine reaches it at {ip}:80; other machines cannot, ndt-int2 being " \
+           "only on internal networks (ndt-net-int)" in d["notes"]
 
 
 def test_host_network_mode_ignores_p(clean):

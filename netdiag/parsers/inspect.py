@@ -63,6 +63,25 @@ def network_from_inspect(net: dict[str, Any]) -> Network:
     )
 
 
+def network_from_libpod(net: dict[str, Any]) -> Network:
+    """A network as Podman's own API lists it (/libpod/networks/json): its real name (`podman`,
+    which the compat listing calls `bridge`) and its bridge device (podman0, podman1...), which
+    the compat listing leaves out."""
+    subnets = [s for s in net.get("subnets") or () if isinstance(s, dict)]
+    return Network(
+        id=str(net.get("id", "")),
+        name=str(net.get("name", "")),
+        driver=str(net.get("driver", "")),
+        scope="local",
+        internal=bool(net.get("internal")),
+        subnets=tuple(str(s["subnet"]) for s in subnets if s.get("subnet")),
+        gateways=tuple(str(s["gateway"]) for s in subnets if s.get("gateway")),
+        ipv6=bool(net.get("ipv6_enabled")),
+        bridge=str(net.get("network_interface", "")) if net.get("driver") == "bridge" else "",
+        options={str(k): str(v) for k, v in (net.get("options") or {}).items()},
+    )
+
+
 def container_from_inspect(c: dict[str, Any]) -> Container:
     state = c.get("State") or {}
     config = c.get("Config") or {}

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from netdiag.engine_api import DaemonEndpoint
 from netdiag.facts import Engine, Outcome
-from netdiag.vocab import Location, VmKind
+from netdiag.vocab import EngineProduct, Location, VmKind
 
 VM_PRODUCTS = (
     # (substring of docker info's OperatingSystem / Name / KernelVersion, vm kind), products first:
@@ -173,7 +173,14 @@ def engine_from_info(endpoint: DaemonEndpoint, info: dict, version: dict, local_
         daemon_name=str(info.get("Name", "")),
         security_options=tuple(info.get("SecurityOptions") or ()),
         firewall_backend=firewall_backend(info),
+        product=engine_product(version),
     )
+
+
+def engine_product(version: dict) -> EngineProduct:
+    """Podman when `docker version`'s components name its engine ("Podman Engine"), else Docker."""
+    names = [str(c.get("Name", "")) for c in version.get("Components") or () if isinstance(c, dict)]
+    return EngineProduct.PODMAN if any(n.lower().startswith("podman") for n in names) else EngineProduct.DOCKER
 
 
 def firewall_backend(info: dict) -> str:

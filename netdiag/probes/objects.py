@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from netdiag.facts import Container, Network
-from netdiag.parsers.inspect import container_from_inspect, network_from_inspect
+from netdiag.parsers.inspect import container_from_inspect, network_from_inspect, network_from_libpod
+from netdiag.vocab import EngineProduct
+
+# Podman's own API, beside its Docker-compatible one: a version it accepts (4.0 and later)
+LIBPOD_NETWORKS = "/v4.0.0/libpod/networks/json"
 
 
-def probe_networks(api) -> tuple[Network, ...]:
-    """Every network with its subnets, gateways, driver, internal flag and bridge device."""
+def probe_networks(api, product: EngineProduct = EngineProduct.DOCKER) -> tuple[Network, ...]:
+    """Every network with its subnets, gateways, driver, internal flag and bridge device; from
+    Podman, its own listing, which names the networks as its containers do and gives the bridges."""
+    if product == EngineProduct.PODMAN:
+        response = api.get(api.base_url + LIBPOD_NETWORKS)
+        response.raise_for_status()
+        return tuple(sorted((network_from_libpod(n) for n in response.json() if isinstance(n, dict)),
+                            key=lambda n: n.name))
     nets = []
     for summary in api.networks():
         try:

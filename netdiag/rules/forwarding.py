@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from netdiag.context import Context, hostport, is_loopback
@@ -11,7 +12,7 @@ from netdiag.netfilter import BLOCKING, Decision, Packet, nft_drop, walk
 from netdiag.parsers.routes import route_for
 from netdiag.rules import Found, rule
 from netdiag.rules.addressing import reach_evidence
-from netdiag.vocab import AddressKind, Direction, Fact, GatewayMode, Hop, ProbeKind, ReachResult
+from netdiag.vocab import AddressKind, Direction, EngineProduct, Fact, GatewayMode, Hop, ProbeKind, ReachResult
 
 DOCKER_CHAINS = ("DOCKER-USER", "DOCKER-FORWARD", "DOCKER-ISOLATION-STAGE-1", "DOCKER")
 
@@ -35,7 +36,21 @@ def _packet(ctx: Context, b: PortBinding) -> Packet:
                   out_interface=net.bridge if net is not None and net.bridge else None,
                   orig_destination=b.host_ip if b.host_ip not in ("", "0.0.0.0", "::") else None,
                   orig_dport=b.host_port,
-                  not_in_interfaces=frozenset({n.bridge for n in ctx.snapshot.networks if n.bridge} | {"lo"}))
+                  not_in_interfaces=container_side_interfaces(ctx),
+                  not_from=frozenset(sub for n in ctx.snapshot.networks for sub in n.subnets if ":" not in sub))
+
+
+# the bridges and veths container engines make: traffic from another machine never comes in by them
+ENGINE_DEVICES = re.compile(r"^(docker\d+|br-[0-9a-f]{12}|podman\d+|cni-podman\d+|veth[0-9a-z]+)$")
+
+
+def container_side_interfaces(ctx: Context) -> frozenset[str]:
+    """Interfaces a packet from another machine does not come in by: loopback, the bridges of the
+    engine's networks, and the engine devices of the Docker host (another engine's too: Docker's
+    docker0 beside Podman's podman0)."""
+    host = ctx.snapshot.client if ctx.local else ctx.snapshot.docker_host
+    devices = {i.name for i in host.interfaces if ENGINE_DEVICES.match(i.name)} if host is not None else set()
+    return frozenset({n.bridge for n in ctx.snapshot.networks if n.bridge} | devices | {"lo"})
 
 
 @rule("ND501", "ip-forwarding-disabled", Hop.FORWARDING, needs=(Fact.FORWARDING,),
@@ -136,7 +151,10 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     Fix: delete or narrow the rule (`iptables -D DOCKER-USER <the rule>`), or restore Docker's chains by
     restarting dockerd after the firewall (`systemctl restart docker`); with the nftables
     backend, never a restart for iptables: `iptables -P FORWARD ACCEPT`, or accept the bridge's
-    traffic in iptables' FORWARD chain; in another nftables table,
+    traffic in iptables' FORWARD chain. With Podman, whose rules (NETAVARK_*) sit beside
+    Docker's when both run on a host, FORWARD is walked whole the same way: a DROP policy that
+    dockerd set drops new connections to Podman's published ports, and the fix accepts them in
+    DOCKER-USER; in another nftables table,
     accept the bridge's traffic there (`nft insert rule inet filter forward oifname "docker0"
     accept`) or put the bridge in firewalld's docker zone.
     Exceptions: rules that match other ports, addresses, interfaces or protocols; a rule whose
@@ -158,8 +176,8 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
                         ['remove "iptables": false from /etc/docker/daemon.json (or --iptables=false), '
                          "then restart dockerd"])
         return
-    if ctx.engine.firewall_backend.startswith("nftables"):
-        found = _under_nftables(ctx, fw, _packet(ctx, b), target)
+    if ctx.engine.firewall_backend.startswith("nftables") or ctx.engine.product == EngineProduct.PODMAN:
+        found = _walked_whole(ctx, fw, _packet(ctx, b), target)
         if found is not None:
             yield found
         return
@@ -198,28 +216,35 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
         yield found
 
 
-def _under_nftables(ctx: Context, fw: Firewall, p: Packet, target: str) -> Found | None:
-    """With Docker's nftables backend (Docker 29): iptables' FORWARD chain, which every forwarded
-    packet still passes (a rule, or a DROP policy left by Docker's iptables backend or the host's
-    firewall); Docker's own table (its accept for the published port missing); the other tables."""
+def _walked_whole(ctx: Context, fw: Firewall, p: Packet, target: str) -> Found | None:
+    """Where Docker's iptables chains are not what lets the traffic in (Docker 29's nftables
+    backend, Podman): iptables' FORWARD chain walked whole, as one more base chain every forwarded
+    packet passes (a rule, or its DROP policy); Docker's own nftables table (its accept for the
+    published port missing); the other nftables tables."""
     bridge = p.out_interface or "docker0"
+    podman = ctx.engine.product == EngineProduct.PODMAN
+    why = ("Podman's own rules (NETAVARK_FORWARD) accept replies and its containers' outgoing traffic, not new "
+           "connections to a published port" if podman else
+           "the engine's firewall backend is nftables: Docker writes no iptables rules, and restarting it does not "
+           "add any; every forwarded packet still passes iptables' FORWARD chain")
     chains = {c.name: c for c in fw.chains if c.table == "filter"}
     forward = chains.get("FORWARD")
     if forward is not None:
         d = walk(chains, "FORWARD", p)
         if d.certain and d.target in BLOCKING and d.rule is not None:
-            return Found(f"an iptables {d.chain} rule drops the traffic to {target}, beside Docker's nftables rules",
-                         [f"rule {d.position} of {d.chain}: -A {d.chain} {d.rule.text}",
-                          "the engine's firewall backend is nftables, yet every forwarded packet still passes "
-                          "iptables' FORWARD chain: a drop there is final"],
+            return Found(f"an iptables {d.chain} rule drops the traffic to {target}",
+                         [f"rule {d.position} of {d.chain}: -A {d.chain} {d.rule.text}", why],
                          [f"iptables -D {d.chain} {d.rule.text}"])
         if d.certain and d.target in ("", "RETURN") and forward.policy == "DROP":
-            return Found(f"iptables' FORWARD policy is DROP: it drops the traffic to {target} that Docker's nftables "
-                         "rules accept",
-                         ["filter/FORWARD policy: DROP, and no iptables rule accepts the traffic",
-                          "the engine's firewall backend is nftables: Docker writes no iptables rules, and restarting "
-                          "it does not add any; every forwarded packet still passes iptables' FORWARD chain",
+            first = f"iptables -I DOCKER-USER -o {bridge} -d {p.destination} -p {p.protocol} --dport {p.dport} " \
+                    "-j ACCEPT  (Docker keeps DOCKER-USER first in FORWARD)" if "DOCKER-USER" in chains else \
+                    f"iptables -I FORWARD -o {bridge} -d {p.destination} -p {p.protocol} --dport {p.dport} -j ACCEPT"
+            return Found(f"iptables' FORWARD policy is DROP and no rule accepts the traffic to {target}",
+                         ["filter/FORWARD policy: DROP, and no rule of FORWARD or the chains it jumps to accepts "
+                          f"{p.destination}:{p.dport}/{p.protocol} out of {bridge}", why,
+                          "dockerd sets that policy when it runs on the same host" if podman else
                           "a DROP policy is what Docker's iptables backend left behind, or the host's firewall set"],
+                         [first] if podman else
                          ["iptables -P FORWARD ACCEPT  (Docker's nftables rules do the filtering)",
                           f"or accept Docker's traffic there: iptables -I FORWARD -o {bridge} -j ACCEPT; "
                           f"iptables -I FORWARD -i {bridge} -j ACCEPT"])
@@ -328,8 +353,7 @@ def direct_routing_blocked(ctx: Context) -> Iterator[Found]:
     route = route_for(client.routes, a.address) if client is not None and client.outcome.ok else None
     if route is None or route.gateway != ctx.host_address:
         return
-    bridges = frozenset({n.bridge for n in ctx.snapshot.networks if n.bridge} | {"lo"})
-    d = _raw_drop(fw, Packet(str(ctx.protocol), a.address, port, not_in_interfaces=bridges))
+    d = _raw_drop(fw, Packet(str(ctx.protocol), a.address, port, not_in_interfaces=container_side_interfaces(ctx)))
     if d is None or d.rule is None:
         return
     net = next((ctx.network(e.network) for e in ctx.target.endpoints if e.ipv4 == a.address), None)

@@ -136,7 +136,7 @@ def _app_ports_in_host_mode(ctx: Context, ignored: list[PortBinding], listening:
 
 
 @rule("ND104", "internal-network", Hop.NETWORK, per_port=False, needs=(Fact.NETWORKS,),
-      direction=Direction.FROM_HOST)
+      direction=Direction.FROM_HOST, holds_when_answered=True)
 def internal_network(ctx: Context) -> Iterator[Found]:
     """The container's only networks are internal: nothing is published, nothing leaves.
 
@@ -146,15 +146,17 @@ def internal_network(ctx: Context) -> Iterator[Found]:
     Evidence: each network with its internal flag and subnet.
     Fix: attach a non-internal network as well: `docker network connect bridge NAME` (then
     publish with -p), or recreate the network without `--internal`.
-    Exceptions: containers that also have a non-internal network; the Docker host's own attempt
-    to the container's address, which an internal network lets through (netdiag notes that other
-    machines cannot follow it).
+    Exceptions: containers that also have a non-internal network; a container that asked for no
+    -p, reached by the Docker host's own attempt to its address, which an internal network lets
+    through (netdiag notes that other machines cannot follow it). Asked-for ports that were never
+    published stay a cause however the host itself reaches the container.
     """
     nets = ctx.networks_of(ctx.target)
     if not nets or not all(n.internal for n in nets):
         return
-    if ctx.reaches_container_ips and ctx.port and any(ctx.answered(ip, ctx.port) for ip in ctx.ipv4()):
-        return
+    if not ctx.target.requested and ctx.reaches_container_ips and ctx.port and any(
+            ctx.answered(ip, ctx.port) for ip in ctx.ipv4()):
+        return  # nothing was asked to be published, and this machine's own way in works
     name = ctx.target.name
     evidence = [f"network {n.name} ({', '.join(n.subnets) or 'no subnet'}): internal" for n in nets]
     if ctx.target.requested:

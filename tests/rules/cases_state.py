@@ -117,6 +117,15 @@ def _():
             and c.fix[1] == "or recreate backend without --internal")
 
 
+@quiet("ND104", "no-p-and-the-host-reaches-it")
+def _():
+    """Nothing asked to be published, and the Docker host's own attempt to the address answers:
+    a note says other machines cannot follow."""
+    target = web(endpoints=(Endpoint("backend", "n-int", "172.20.0.2", 16),), published=(), requested=())
+    return (local(target, networks=(BRIDGE, INTERNAL), reach=(tcp("172.20.0.2", 80, ReachResult.ANSWERED),)), args(),
+            lambda d: any("other machines cannot, web being only on internal networks (backend)" in n for n in d.notes))
+
+
 @quiet("ND104", "internal-and-bridge")
 def _():
     eps = (Endpoint("backend", "n-int", "172.20.0.2", 16), Endpoint("bridge", "n-bridge", "172.17.0.29", 16))
