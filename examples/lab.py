@@ -35,6 +35,7 @@ drops the ICMP "fragmentation needed" it should send (an MTU black hole):
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -129,6 +130,7 @@ def cleanup() -> None:
     stop_forwarder()
     remove_internet()
     remove_second_host()
+    remove_podman()
 
 
 FORWARDER_PIDFILE = "/run/netdiag-test-socat.pid"
@@ -443,6 +445,95 @@ def remove_second_host() -> None:
     subprocess.run(["umount", "-R", f"{HOST2_DIR}/exec"], capture_output=True)
     subprocess.run(["umount", "-R", f"{HOST2_DIR}/data"], capture_output=True)
     shutil.rmtree(HOST2_DIR, ignore_errors=True)
+
+
+PODMAN_DIR = "/run/netdiag-test-podman"
+PODMAN_SOCK = f"unix://{PODMAN_DIR}/podman.sock"  # Podman's Docker-compatible API, rootful
+PODMAN_CONF = f"{PODMAN_DIR}/containers.conf"
+PODMAN_IMAGE = f"localhost/{IMAGE}"  # how Podman names an image loaded from `docker save`
+# this sandbox's hard limits refuse Podman's default container ulimits, and crun its cgroups:
+# runc, with ulimits under the limits (LAB.md)
+PODMAN_CONF_TEXT = """[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+
+[engine]
+runtime = "runc"
+"""
+
+
+def podman_env(**extra: str) -> dict:
+    """What a client of the lab's Podman sets: its socket as DOCKER_HOST."""
+    return {"DOCKER_HOST": PODMAN_SOCK, **extra}
+
+
+def podman(*args: str, check: bool = True) -> str:
+    """The podman CLI with the lab's containers.conf."""
+    return sh("podman", *args, check=check, env=dict(os.environ, CONTAINERS_CONF=PODMAN_CONF)).stdout.strip()
+
+
+def make_podman(images: tuple[str, ...] = (IMAGE,)) -> None:
+    """Podman's Docker-compatible API on its own socket (`podman system service`), the lab's
+    images loaded from Docker (no registry)."""
+    if shutil.which("podman") is None:
+        raise RuntimeError("podman is not installed: run scripts/setup.sh")
+    os.makedirs(PODMAN_DIR, exist_ok=True)
+    with open(PODMAN_CONF, "w") as f:
+        f.write(PODMAN_CONF_TEXT)
+    for image in images:
+        if sh("podman", "image", "exists", f"localhost/{image}", check=False,
+              env=dict(os.environ, CONTAINERS_CONF=PODMAN_CONF)).returncode == 0:
+            continue
+        saved = subprocess.run(["docker", "save", image], capture_output=True, check=True).stdout
+        subprocess.run(["podman", "load", "-q"], input=saved, capture_output=True, check=True,
+                       env=dict(os.environ, CONTAINERS_CONF=PODMAN_CONF))
+    with open(f"{PODMAN_DIR}/service.log", "w") as log:
+        service = subprocess.Popen(["podman", "system", "service", "--time=0", PODMAN_SOCK], stdout=log,
+                                   stderr=subprocess.STDOUT, env=dict(os.environ, CONTAINERS_CONF=PODMAN_CONF),
+                                   start_new_session=True)
+    with open(f"{PODMAN_DIR}/service.pid", "w") as f:
+        f.write(str(service.pid))
+    for _ in range(100):
+        probe = subprocess.run(["curl", "-s", "--unix-socket", PODMAN_SOCK[len("unix://"):], "http://d/_ping"],
+                               capture_output=True, text=True)
+        if probe.stdout.strip() == "OK":
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"podman system service did not answer on {PODMAN_SOCK}")
+
+
+def remove_podman() -> None:
+    """Remove the lab's Podman containers and networks, stop its service, and take away the
+    NETAVARK chains a removed network can leave behind."""
+    if shutil.which("podman") is None or not os.path.isdir(PODMAN_DIR):
+        return
+    ids = podman("ps", "-aq", "--filter", f"label={LABEL}", check=False).split()
+    if ids:
+        podman("rm", "-f", "-t", "0", *ids, check=False)
+    nets = podman("network", "ls", "-q", "--filter", f"label={LABEL}", check=False).split()
+    if nets:
+        podman("network", "rm", "-f", *nets, check=False)
+    try:
+        with open(f"{PODMAN_DIR}/service.pid") as f:
+            os.kill(int(f.read().strip()), signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
+    if not podman("ps", "-q", check=False):  # nothing of Podman's runs: none of its chains is in use
+        _remove_netavark_chains()
+    shutil.rmtree(PODMAN_DIR, ignore_errors=True)
+
+
+def _remove_netavark_chains() -> None:
+    """Delete netavark's iptables chains and the rules that jump to them (filter and nat)."""
+    for table in ("filter", "nat"):
+        rules = sh("iptables", "-t", table, "-S", check=False).stdout.splitlines()
+        for rule in rules:
+            if rule.startswith("-A ") and "NETAVARK" in rule and not rule.split()[1].startswith("NETAVARK"):
+                sh("iptables", "-t", table, "-D", *shlex.split(rule)[1:], check=False)
+        chains = [r.split()[1] for r in rules if r.startswith("-N NETAVARK")]
+        for chain in chains:
+            sh("iptables", "-t", table, "-F", chain, check=False)
+        for chain in chains:
+            sh("iptables", "-t", table, "-X", chain, check=False)
 
 
 def laptop(*argv: str, check: bool = True, env_extra: dict | None = None, timeout: float = 60):

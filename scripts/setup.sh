@@ -32,14 +32,19 @@ install_packages() {
   command -v docker-compose >/dev/null || missing+=(docker-compose)  # Compose projects in the tests
   # the report's screenshot test renders HTML in headless Chromium (scripts/test asks for it)
   if [ -n "${NETDIAG_WITH_CHROMIUM:-}" ]; then command -v chromium >/dev/null || missing+=(chromium); fi
-  if [ ${#missing[@]} -gt 0 ]; then
-    say "installing ${missing[*]}"
+  # Podman's Docker-compatible API for the Podman test group: without its recommends (buildah,
+  # fuse-overlayfs...), with netavark, its network backend (runc comes with docker.io)
+  local podman=()
+  command -v podman >/dev/null || podman=(podman netavark aardvark-dns)
+  if [ ${#missing[@]} -gt 0 ] || [ ${#podman[@]} -gt 0 ]; then
+    say "installing ${missing[*]} ${podman[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # no package may start a service here (openssh-server would start sshd on port 22)
     local policy=/usr/sbin/policy-rc.d made_policy=""
     if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; made_policy=1; fi
-    apt-get install -y -qq "${missing[@]}" >/dev/null
+    if [ ${#missing[@]} -gt 0 ]; then apt-get install -y -qq "${missing[@]}" >/dev/null; fi
+    if [ ${#podman[@]} -gt 0 ]; then apt-get install -y -qq --no-install-recommends "${podman[@]}" >/dev/null; fi
     if [ -n "$made_policy" ]; then rm -f "$policy"; fi
   fi
 }

@@ -78,3 +78,25 @@ def second_host(engine):
         yield lab
     finally:
         lab.remove_second_host()
+
+
+@pytest.fixture(scope="session")
+def podman(engine):
+    """Podman's Docker-compatible API on its own socket beside dockerd (examples/lab.py)."""
+    try:
+        lab.make_podman()
+        yield lab
+    finally:
+        lab.remove_podman()
+
+
+@pytest.fixture
+def podman_clean(podman):
+    """Remove the Podman containers and networks a test made, even when it fails."""
+    yield
+    ids = lab.podman("ps", "-aq", "--filter", f"label={lab.LABEL}", check=False).split()
+    if ids:
+        lab.podman("rm", "-f", "-t", "0", *ids, check=False)
+    nets = lab.podman("network", "ls", "-q", "--filter", f"label={lab.LABEL}", check=False).split()
+    if nets:
+        lab.podman("network", "rm", "-f", *nets, check=False)
