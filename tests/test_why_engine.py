@@ -609,3 +609,16 @@ def test_netdiag_inside_a_container_of_the_daemon(clean):
     d = json.loads(p.stdout)
     assert p.returncode == 0 and d["works"] == [f"172.17.0.1:{host_port_of('ndt-svc')}"], d
     assert {s["hop"]: s["status"] for s in d["path"]}["forwarding"] == "unknown"
+
+
+# --- IPv6 -----------------------------------------------------------------------------------------
+
+def test_a_port_published_on_the_ipv6_wildcard_only_is_tried_on_ipv6_loopback(clean):
+    """-p [::]::80: docker-proxy listens on [::] only, so 127.0.0.1 gets nothing while [::1]
+    answers; IPv4's iptables do not see that traffic and claim nothing of it."""
+    lab.run("ndt-v6", "-p", "[::]::80", cmd=HTTPD)
+    lab.wait_listening("ndt-v6", 80)
+    hp = int(lab.docker("port", "ndt-v6", "80").splitlines()[0].rsplit(":", 1)[1])
+    d = why("ndt-v6", expect=0)
+    assert d["verdict"] == "reachable" and not d["causes"]
+    assert d["target"]["to"] == f"[::1]:{hp}" and d["works"][0] == f"[::1]:{hp}", d

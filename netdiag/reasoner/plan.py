@@ -57,7 +57,7 @@ def candidates(ctx: Context) -> list[Target]:
         return [(ep.ipv4, port) for ep in ctx.target.endpoints if ep.ipv4 and ep.network in src_nets]
     out = []
     for b in ctx.published():
-        if ":" in (b.host_ip or "") or not b.host_port:
+        if ":" in ctx.public_address(b) and not ctx.local or not b.host_port:
             continue
         if is_loopback(b.host_ip) and not ctx.local:
             continue

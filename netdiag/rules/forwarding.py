@@ -18,8 +18,10 @@ DOCKER_CHAINS = ("DOCKER-USER", "DOCKER-FORWARD", "DOCKER-ISOLATION-STAGE-1", "D
 
 
 def _forwarded_bindings(ctx: Context) -> list[PortBinding]:
-    """Published bindings that other machines use: their traffic is forwarded to the container."""
-    return [b for b in ctx.published() if not is_loopback(b.host_ip)]
+    """Published IPv4 bindings that other machines use: their traffic is forwarded to the
+    container, through the IPv4 sysctls and iptables read here (an IPv6-only binding, `[::]`,
+    goes through ip6tables and IPv6 forwarding, which these rules do not claim)."""
+    return [b for b in ctx.published() if not is_loopback(b.host_ip) and ":" not in b.host_ip]
 
 
 def _applies(ctx: Context) -> bool:

@@ -320,3 +320,13 @@ def _():
 def _():
     snap, c1 = direct(ReachResult.TIMEOUT, Firewall(Outcome.unavailable("the Docker daemon runs on another host")))
     return snap, args(to="192.0.2.2:80", target=c1)
+
+
+@quiet("ND502", "a-binding-on-the-ipv6-wildcard-only")
+def _():
+    """-p [::]:8080:80 is IPv6 traffic: iptables (IPv4) never sees it, so its FORWARD policy and
+    Docker's missing IPv4 ACCEPT claim nothing; tried at [::1] on the Docker host."""
+    w = web(published=(PortBinding(80, Protocol.TCP, "::", 8080),))
+    fw = firewall(chains=tuple(c for c in BASE if c.name != "DOCKER") + (chain("filter", "DOCKER", ""),))
+    return local(w, fw=fw, reach=(tcp("::1", 8080, ReachResult.ANSWERED, banner="HTTP/1.1 200 OK"),)), args(), \
+        lambda d: d.works[0] == "[::1]:8080"
