@@ -7,6 +7,7 @@ from tabulate import tabulate
 from netdiag.context import hostport
 from netdiag.facts import Engine, Firewall, Listeners, Outcome
 from netdiag.views import AddressView, ListenerReport, PingReport, PortView, SubnetReport
+from netdiag.vocab import EngineProduct
 
 
 def _table(rows, headers) -> str:
@@ -30,7 +31,9 @@ def engine_text(e: Engine) -> str:
         ("daemon runs on", place),
         ("endpoint", f"{e.endpoint} (from {e.chosen_by}{' ' + e.context if e.context else ''})"),
         ("published ports reached at", e.host_address),
-        ("engine", f"{e.server_version} (API {e.api_version})"),
+        ("engine", ("Podman " if e.product == EngineProduct.PODMAN else "")
+         + f"{e.server_version} (API {e.api_version})"
+         + (f", firewall backend {e.firewall_backend}" if e.firewall_backend else "")),
         ("daemon host", f"{e.daemon_name}: {e.operating_system}, kernel {e.kernel_version}"),
         ("iptables", _yes(e.iptables)),
         ("userland proxy", _yes(e.userland_proxy)),
