@@ -6,8 +6,9 @@ import ipaddress
 from dataclasses import dataclass
 
 from netdiag.diagnosis import Attempt
-from netdiag.facts import Container, Engine, Listeners, Network, Outcome, PortBinding, Reach, Snapshot, Socket
+from netdiag.facts import Container, Engine, Listeners, Network, Outcome, PortBinding, Reach, Route, Snapshot, Socket
 from netdiag.memo import per_snapshot
+from netdiag.parsers.routes import route_for
 from netdiag.vocab import ROUTES_CONTAINER_IPS, GatewayMode, Location, Origin, ProbeKind, Protocol, ReachResult
 
 WILDCARDS = ("", "0.0.0.0", "::")
@@ -166,6 +167,20 @@ class Context:
         if binding.host_ip in WILDCARDS:
             return self.host_address
         return binding.host_ip
+
+    def client_route(self, address: str) -> tuple[Route | None, str]:
+        """(the client's route to `address`, the policy table it came from or ""): the kernel's
+        own choice (RTM_GETROUTE) when it was asked and a policy rule sent the address to another
+        table than main (a VPN's table 52), else the main table's longest match."""
+        client = self.snapshot.client
+        main = route_for(client.routes, address) if client is not None and client.outcome.ok else None
+        k = next((k for k in self.snapshot.kernel_routes if k.address == address and k.origin.is_host
+                  and not k.source and k.outcome.ok), None)
+        if k is None or k.table in ("", "main"):
+            return main, ""
+        if k.error or k.kind in ("unreachable", "blackhole", "prohibit"):
+            return None, k.table
+        return Route(f"{address}/32", k.gateway, k.device), k.table
 
     # --- observations -----------------------------------------------------------------------
     def reach(self, address: str, port: int | None = None, kind: ProbeKind = ProbeKind.TCP) -> Reach | None:

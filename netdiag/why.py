@@ -80,6 +80,7 @@ def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve, api=
     from netdiag.probes.attempts import PROBE_TIMEOUT, SETTLED_WAIT, Deadline, run_attempts
 
     timeout = PROBE_TIMEOUT if timeout is None else timeout
+    snapshot = _with_client_kernel_routes(snapshot, specs, resolve)
     plan = []
     deadlines = {}
     for spec in specs:
@@ -92,6 +93,26 @@ def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve, api=
                 if address in settled else Deadline(timeout)
     exec_api = api if snapshot.engine.location != Location.LOCAL else None
     return dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + run_attempts(plan, exec_api, deadlines, early))
+
+
+def _with_client_kernel_routes(snapshot: Snapshot, specs: list[AttemptSpec], resolve) -> Snapshot:
+    """The kernel's own route choice (RTM_GETROUTE) on this machine for the container addresses
+    an attempt from it may go to, when the daemon is elsewhere: a policy rule (a VPN's table 52,
+    wg-quick) can send them where the main table does not."""
+    import sys
+
+    from netdiag.probes.outward import probe_kernel_route
+
+    if snapshot.engine.location == Location.LOCAL or not sys.platform.startswith("linux"):
+        return snapshot
+    asked = {k.address for k in snapshot.kernel_routes if k.origin.is_host and not k.source}
+    addresses = []
+    for spec in specs:
+        if spec.container and spec.origin.is_host:
+            base = _context(snapshot, spec, resolve)
+            addresses += [ip for c in snapshot.containers for ip in base.ipv4(c) if ip not in asked]
+    routes = tuple(probe_kernel_route(a) for a in dict.fromkeys(addresses))
+    return dataclasses.replace(snapshot, kernel_routes=tuple(snapshot.kernel_routes) + routes) if routes else snapshot
 
 
 def live_snapshot(refs: list[str], origin: Origin | str = "host", holders: bool | None = None,

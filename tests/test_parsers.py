@@ -373,3 +373,21 @@ def test_ss_names_who_holds_each_port():
         ("tcp", 6, "::", 18080, 16915, "docker-proxy"),
         ("udp", 4, "127.0.0.53", 53, 512, "systemd-resolve"),
     ]
+
+
+def test_route_lookup_asks_for_the_table_the_kernel_used():
+    """Without RTM_F_LOOKUP_TABLE the kernel answers "main" even when a policy rule chose another
+    table (a VPN's 52): netdiag asks as `ip route get` does, and reads RTA_TABLE."""
+    import struct
+
+    from netdiag.parsers import rtnetlink
+
+    req = rtnetlink.request("172.17.0.2", 9)
+    flags = rtnetlink.RTMSG.unpack_from(req, rtnetlink.NLMSG.size)[-1]
+    assert flags & rtnetlink.RTM_F_LOOKUP_TABLE
+    attrs = (rtnetlink._attr(rtnetlink.RTA_TABLE, struct.pack("=I", 52))
+             + rtnetlink._attr(rtnetlink.RTA_GATEWAY, bytes([192, 168, 59, 103])))
+    body = rtnetlink.RTMSG.pack(2, 32, 0, 0, 52, 0, 0, 1, 0) + attrs
+    reply = rtnetlink.NLMSG.pack(rtnetlink.NLMSG.size + len(body), rtnetlink.RTM_NEWROUTE, 0, 9, 0) + body
+    got = rtnetlink.parse(reply, 9)
+    assert (got["table"], got["gateway"]) == ("52", "192.168.59.103")

@@ -622,3 +622,25 @@ def test_a_port_published_on_the_ipv6_wildcard_only_is_tried_on_ipv6_loopback(cl
     d = why("ndt-v6", expect=0)
     assert d["verdict"] == "reachable" and not d["causes"]
     assert d["target"]["to"] == f"[::1]:{hp}" and d["works"][0] == f"[::1]:{hp}", d
+
+
+def test_a_policy_route_through_the_docker_host_is_the_kernels_choice(clean, laptop):
+    """The laptop's main table sends 172.17.0.0/16 to its ISP, a policy rule (as a VPN client's
+    table 52 does) sends it through the Docker host: the kernel's own choice is what counts, so
+    the attempt is waited for, not cut short as settled by the main table's default route."""
+    lab.run("ndt-pol", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-pol", 80)
+    ip = lab.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "ndt-pol")
+    subnet = lab.docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "bridge")
+    lap = ("ip", "netns", "exec", lab.LAPTOP)
+    try:
+        lab.sh(*lap, "ip", "route", "add", subnet, "via", lab.VM_IP, "table", "52")
+        lab.sh(*lap, "ip", "rule", "add", "to", subnet, "table", "52", "pref", "100")
+        assert laptop_gets(ip, 80).startswith("HTTP/1")
+        d = why("ndt-pol", "--to", f"{ip}:80", laptop=True, expect=0)
+    finally:
+        lab.sh(*lap, "ip", "rule", "del", "to", subnet, "table", "52", "pref", "100", check=False)
+        lab.sh(*lap, "ip", "route", "del", subnet, "via", lab.VM_IP, "table", "52", check=False)
+    assert d["verdict"] == "reachable" and f"{ip}:80" in d["works"], d
+    client = next(s for s in d["path"] if s["hop"] == "client")
+    assert client["detail"] == f"route to {ip}: policy table 52 via {lab.VM_IP} dev ndt-lap0", client

@@ -16,6 +16,7 @@ NLMSG = struct.Struct("=IHHII")  # len, type, flags, seq, pid
 RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, protocol, scope, type, flags
 RTA = struct.Struct("=HH")
 RTM_NEWROUTE, RTM_GETROUTE, NLMSG_ERROR = 24, 26, 2
+RTM_F_LOOKUP_TABLE = 0x1000  # report the table the lookup used (a policy rule's), as `ip route get` asks
 NLM_F_REQUEST = 1
 RTA_DST, RTA_SRC, RTA_IIF, RTA_OIF, RTA_GATEWAY, RTA_PREFSRC, RTA_TABLE = 1, 2, 3, 4, 5, 7, 15
 RT_TABLES = {254: "main", 255: "local", 253: "default"}
@@ -35,7 +36,7 @@ def request(destination: str, seq: int, source: str = "", iif: int = 0) -> bytes
         attrs += _attr(RTA_SRC, socket.inet_aton(source))
     if iif:
         attrs += _attr(RTA_IIF, struct.pack("=i", iif))
-    body = RTMSG.pack(socket.AF_INET, 32, 32 if source else 0, 0, 0, 0, 0, 0, 0) + attrs
+    body = RTMSG.pack(socket.AF_INET, 32, 32 if source else 0, 0, 0, 0, 0, 0, RTM_F_LOOKUP_TABLE) + attrs
     return NLMSG.pack(NLMSG.size + len(body), RTM_GETROUTE, NLM_F_REQUEST, seq, 0) + body
 
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from netdiag.context import Context, hostport, socket_label, where_daemon_runs
 from netdiag.diagnosis import Finding, PathStep
 from netdiag.facts import CUT_SHORT
-from netdiag.parsers.routes import route_for
 from netdiag.reasoner.apply import Skip
 from netdiag.reasoner.plan import Target, attempt_target
 from netdiag.vocab import AddressKind, Hop, HopStatus, NetMode, ReachResult, path_of
@@ -35,10 +34,11 @@ def _client(ctx: Context, t: Target | None) -> Seen:
             return OK, f"{t[0]} is the client itself"
     except ValueError:
         pass
-    r = route_for(client.routes, t[0])
+    r, table = ctx.client_route(t[0])
     if r is None:
-        return OK, f"no route to {t[0]}"
-    return OK, f"route to {t[0]}: {r.destination}" + (f" via {r.gateway}" if r.gateway else "") + f" dev {r.device}"
+        return OK, f"no route to {t[0]}" + (f" (policy table {table})" if table else "")
+    return OK, (f"route to {t[0]}: " + (f"policy table {table}" if table else r.destination)
+                + (f" via {r.gateway}" if r.gateway else "") + f" dev {r.device}")
 
 
 def _host_binding(ctx: Context, t: Target | None) -> Seen:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 from netdiag.context import Context, is_loopback
-from netdiag.parsers.routes import route_for
 from netdiag.vocab import AddressKind, NetMode, ProbeKind
 
 Target = tuple[str, int]
@@ -98,7 +97,7 @@ def settled_by_routes(base: Context) -> dict[str, str]:
     out = {}
     for c in base.snapshot.containers:
         for address in base.ipv4(c):
-            route = route_for(client.routes, address)
+            route, _ = base.client_route(address)
             if route is None:
                 out[address] = f"the client has no route to {address}"
             elif route.gateway and route.gateway != base.host_address and route.destination in ("0.0.0.0/0", "::/0"):

@@ -227,7 +227,7 @@ def ip_not_routable(ctx: Context) -> Iterator[Found]:
         return
     client = ctx.snapshot.client
     routes_known = client is not None and client.outcome.ok
-    route = route_for(client.routes, address) if client is not None and routes_known else None
+    route, table = ctx.client_route(address) if routes_known else (None, "")
     if route is not None and route.gateway and route.gateway == ctx.host_address:
         return
     if not address or port and ctx.answered(address, port):
@@ -244,6 +244,9 @@ def ip_not_routable(ctx: Context) -> Iterator[Found]:
         evidence.append(f"the client's routes could not be read: {why}")
     elif route is None:
         evidence.append(f"the client has no route to {address}")
+    elif table:
+        evidence.append(f"the client's route to {address}: via {route.gateway or 'on-link'} dev {route.device}, "
+                        f"from policy table {table} (the kernel's own choice), not via the Docker host")
     elif route.gateway:
         evidence.append(f"the client's route to {address}: {route.destination} via {route.gateway} dev {route.device}"
                         + (" (its default gateway)" if route.destination in ("0.0.0.0/0", "::/0") else ""))

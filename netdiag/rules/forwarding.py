@@ -9,7 +9,6 @@ from netdiag.context import Context, hostport, is_loopback
 from netdiag.facts import Chain, Firewall, PortBinding, Snapshot
 from netdiag.memo import per_snapshot
 from netdiag.netfilter import BLOCKING, Decision, Packet, nft_drop, walk
-from netdiag.parsers.routes import route_for
 from netdiag.rules import Found, rule
 from netdiag.rules.addressing import reach_evidence
 from netdiag.vocab import AddressKind, Direction, EngineProduct, Fact, GatewayMode, Hop, ProbeKind, ReachResult
@@ -351,8 +350,7 @@ def direct_routing_blocked(ctx: Context) -> Iterator[Found]:
     port = a.port or ctx.port
     if not port or ctx.answered(a.address, port):
         return
-    client = ctx.snapshot.client
-    route = route_for(client.routes, a.address) if client is not None and client.outcome.ok else None
+    route, _ = ctx.client_route(a.address)
     if route is None or route.gateway != ctx.host_address:
         return
     d = _raw_drop(fw, Packet(str(ctx.protocol), a.address, port, not_in_interfaces=container_side_interfaces(ctx)))

@@ -270,3 +270,17 @@ def _():
     return (routed(tcp("192.0.2.2", 80, ReachResult.TIMEOUT), client=LAPTOP), args(),
             lambda c: c.fix[0].startswith("route the subnet via the Docker host: ip route add 192.0.2.0/24 via "
                                           "192.168.59.103"))
+
+
+@fires("ND302", "a-policy-table-takes-it-elsewhere")
+def _():
+    """The main table would send the address via the Docker host, but the kernel's own choice
+    (a policy rule, a VPN's table 52) sends it into the tunnel."""
+    from netdiag.facts import KernelRoute, Route
+
+    laptop = dataclasses.replace(LAPTOP, routes=LAPTOP.routes + (Route("172.17.0.0/16", "192.168.59.103", "vboxnet0"),))
+    snap = b2d(reach=(tcp("172.17.0.29", 80, ReachResult.TIMEOUT),), client=laptop)
+    kernel = KernelRoute(Outcome(method="RTM_GETROUTE"), "172.17.0.29", device="tailscale0", table="52")
+    return (dataclasses.replace(snap, kernel_routes=(kernel,)), args(to="172.17.0.29:80"),
+            lambda c: "the client's route to 172.17.0.29: via on-link dev tailscale0, from policy table 52 (the "
+                      "kernel's own choice), not via the Docker host" in c.evidence)
