@@ -234,13 +234,19 @@ def subnets_cmd(as_json):
 
     live = Live()
     nets = live.networks()
+    containers = live.containers()
+    kernel: tuple = ()
+    if sys.platform.startswith("linux"):  # the kernel's own route choice, policy rules and all
+        from netdiag.probes.outward import probe_kernel_route
+
+        kernel = tuple(probe_kernel_route(ep.ipv4) for c in containers for ep in c.endpoints if ep.ipv4)
     report = SubnetReport(
         networks=nets,
         client=live.client,
         docker_host=live.docker_host(),
         overlaps=tuple(overlaps(nets, live.client, live.engine.host_address,
                                 live.engine.location == Location.CONTAINER)),
-        routes=tuple(routes_to_containers(live.containers(), live.client)),
+        routes=tuple(routes_to_containers(containers, live.client, kernel)),
     )
     _print("subnets", report, as_json, subnets_text)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from netdiag.addr import interface_network, network
-from netdiag.facts import Container, HostNet, Network, Route
+from netdiag.facts import Container, HostNet, KernelRoute, Network, Route
 from netdiag.parsers.routes import route_for
 from netdiag.vocab import HostRole
 
@@ -92,12 +92,20 @@ def overlaps(networks: tuple[Network, ...], host: HostNet, docker_host_address: 
     return found
 
 
-def routes_to_containers(containers: tuple[Container, ...], host: HostNet) -> list[RouteChoice]:
-    """For each container address: the route `host` would send a packet to it by."""
+def routes_to_containers(containers: tuple[Container, ...], host: HostNet,
+                         kernel: tuple[KernelRoute, ...] = ()) -> list[RouteChoice]:
+    """For each container address: the route `host` would send a packet to it by; the kernel's
+    own choice (RTM_GETROUTE) where it was asked and a policy table, not main, answered."""
+    chosen = {k.address: k for k in kernel if k.outcome.ok and not k.source and k.table not in ("", "main")}
     out = []
     for c in containers:
         for ep in c.endpoints:
             if not ep.ipv4:
+                continue
+            k = chosen.get(ep.ipv4)
+            if k is not None:
+                out.append(RouteChoice(c.name, ep.network, ep.ipv4, host.role, f"policy table {k.table}",
+                                       k.gateway, k.device, False))
                 continue
             r: Route | None = route_for(host.routes, ep.ipv4)
             if r is None:

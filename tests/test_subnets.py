@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from netdiag.facts import Container, Endpoint, HostNet, Interface, Network, Outcome, Route
 from netdiag.subnets import Overlap, overlaps, routes_to_containers
 
@@ -62,3 +64,18 @@ def test_a_containers_own_interface_is_no_overlap_when_netdiag_runs_inside_it():
                      (Route("0.0.0.0/0", "172.17.0.1", "eth0"), Route("172.17.0.0/16", "", "eth0")))
     assert [o.kind for o in overlaps((bridge,), inside)] == ["interface"]  # as seen from a machine
     assert overlaps((bridge,), inside, in_container=True) == []
+
+
+def test_the_kernels_choice_from_a_policy_table_wins_over_the_main_table():
+    """A VPN client's rule sends the address to its table 52: `netdiag subnets` shows that, not
+    the main table's default route."""
+    from netdiag.facts import KernelRoute, Outcome
+
+    c = Container("x" * 64, "web", endpoints=(Endpoint("bridge", ipv4="172.17.0.29", prefix_len=16),))
+    h = host(routes=[Route("0.0.0.0/0", "10.0.1.1", "en0")])
+    vpn = KernelRoute(Outcome(method="RTM_GETROUTE"), "172.17.0.29", device="tailscale0", table="52")
+    (rc,) = routes_to_containers((c,), h, (vpn,))
+    assert (rc.destination, rc.device, rc.via_default) == ("policy table 52", "tailscale0", False)
+    main = dataclasses.replace(vpn, table="main", device="en0")
+    (rc2,) = routes_to_containers((c,), h, (main,))
+    assert rc2.via_default and rc2.gateway == "10.0.1.1"
