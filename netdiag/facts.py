@@ -89,6 +89,7 @@ class Engine:
     security_options: tuple[str, ...] = ()
     firewall_backend: str = ""  # what `docker info` reports (API 1.49+): iptables, nftables; "" when it does not
     product: EngineProduct = EngineProduct.DOCKER  # Podman's service answers the same API
+    ipv4_forwarding: bool | None = None  # docker info's IPv4Forwarding: the daemon host's ip_forward, read live
 
     @property
     def rootless(self) -> bool:

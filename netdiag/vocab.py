@@ -137,6 +137,7 @@ class Fact(Vocab):
     NETWORKS = "networks"
     LISTENERS = "listeners"
     FORWARDING = "forwarding"
+    DAEMON_FORWARDING = "daemon-forwarding"  # IPv4 forwarding as `docker info` reports it, wherever the daemon is
     FIREWALL_RULES = "firewall-rules"
     PORT_HOLDERS = "port-holders"
     ROUTER_ANSWER = "router-answer"

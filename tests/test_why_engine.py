@@ -287,10 +287,11 @@ def test_nothing_listening_locally_through_the_proxy(clean):
 
 # --- the Docker host's forwarding and firewall ----------------------------------------------------
 
-def broken_for_the_laptop(name: str, restored, *commands: tuple[str, ...]) -> dict:
+def broken_for_the_laptop(name: str, restored, *commands: tuple[str, ...], seen_from_the_laptop=None) -> dict:
     """A published container that answers the laptop, then the host changed by `commands` (undone by
     `restored`, even on failure): the laptop must really lose it, and netdiag on the host says why.
-    From the laptop, which cannot read the host's firewall, netdiag says where it stops."""
+    From the laptop, which cannot read the host's firewall, netdiag says where it stops (or, given
+    `seen_from_the_laptop`, that check of its diagnosis)."""
     lab.run(name, "-p", "80", cmd=HTTPD)
     lab.wait_listening(name, 80)
     hp = host_port_of(name)
@@ -300,7 +301,7 @@ def broken_for_the_laptop(name: str, restored, *commands: tuple[str, ...]) -> di
             lab.sh(*argv)
         assert not laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
         from_laptop = why(name, laptop=True, expect=1)
-        assert_dropped_on_the_host(from_laptop, name, hp)
+        (seen_from_the_laptop or assert_dropped_on_the_host)(from_laptop, name, hp)
         return why(name, expect=1)
 
 
@@ -341,9 +342,16 @@ def test_forwarding_off_on_the_interface_the_laptop_comes_in_by(clean, laptop):
     assert on_host["works"], on_host  # the Docker host itself still reaches it
 
 
+def named_by_docker_info(d: dict, name: str, hp: int) -> None:
+    """From the laptop, without the host's sysctls: docker info's IPv4Forwarding names it."""
+    assert codes(d) == ["ip-forwarding-disabled"], d["causes"]
+    assert "docker info: IPv4Forwarding false (the Docker host's net.ipv4.ip_forward, as the daemon reads it)" \
+        in d["causes"][0]["evidence"]
+
+
 def test_ip_forwarding_disabled(clean, laptop):
     d = broken_for_the_laptop("ndt-fwd", sysctl_restored("net.ipv4.ip_forward"),
-                              ("sysctl", "-qw", "net.ipv4.ip_forward=0"))
+                              ("sysctl", "-qw", "net.ipv4.ip_forward=0"), seen_from_the_laptop=named_by_docker_info)
     c = cause(d, "ip-forwarding-disabled")
     assert "net.ipv4.ip_forward = 0 on the Docker host" in c["evidence"]
     assert c["fix"][0] == "sysctl -w net.ipv4.ip_forward=1"

@@ -174,6 +174,7 @@ def engine_from_info(endpoint: DaemonEndpoint, info: dict, version: dict, local_
         security_options=tuple(info.get("SecurityOptions") or ()),
         firewall_backend=firewall_backend(info),
         product=engine_product(version),
+        ipv4_forwarding=info["IPv4Forwarding"] if isinstance(info.get("IPv4Forwarding"), bool) else None,
     )
 
 

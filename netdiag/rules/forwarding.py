@@ -54,7 +54,7 @@ def container_side_interfaces(ctx: Context) -> frozenset[str]:
     return frozenset({n.bridge for n in ctx.snapshot.networks if n.bridge} | devices | {"lo"})
 
 
-@rule("ND501", "ip-forwarding-disabled", Hop.FORWARDING, needs=(Fact.FORWARDING,),
+@rule("ND501", "ip-forwarding-disabled", Hop.FORWARDING, needs=((Fact.FORWARDING, Fact.DAEMON_FORWARDING),),
       direction=Direction.FROM_HOST)
 def ip_forwarding_disabled(ctx: Context) -> Iterator[Found]:
     """IP forwarding is off on the Docker host, so published ports do not reach containers from other machines.
@@ -67,7 +67,9 @@ def ip_forwarding_disabled(ctx: Context) -> Iterator[Found]:
     forwarding off the kernel drops it (containers also lose their way out). The kernel forwards
     only what comes in on an interface whose own forwarding is on: the client's packets on the
     host's interface, the container's replies on its bridge.
-    Evidence: the sysctl's value, the interface's part in the path, and the published port.
+    Evidence: the sysctl's value, the interface's part in the path, and the published port; with
+    the daemon elsewhere and its host unread, `docker info`'s IPv4Forwarding (the daemon reads
+    net.ipv4.ip_forward when asked).
     Fix: `sysctl -w net.ipv4.ip_forward=1` (or `net.ipv4.conf.IFACE.forwarding=1`), and keep it
     in /etc/sysctl.d/99-docker.conf (a network manager or hardening script may have turned it off).
     Exceptions: the Docker host itself still reaches the port through docker-proxy; a rootless
@@ -76,19 +78,24 @@ def ip_forwarding_disabled(ctx: Context) -> Iterator[Found]:
     path (another uplink the client does not use).
     """
     fw = ctx.snapshot.firewall
-    if not _applies(ctx) or fw is None:
+    if not _applies(ctx):
         return
+    read = fw is not None and fw.outcome.ok
     b = _forwarded_bindings(ctx)[0]
     target = hostport(ctx.public_address(b), b.host_port)
     if not ctx.local and b.host_port and ctx.answered(ctx.public_address(b), b.host_port):
         return  # the client's own traffic was forwarded: whatever the sysctls say, they let it through
     published = (f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)}: "
                  "traffic to it is forwarded to the container")
-    if fw.ip_forward is False:
+    if (fw.ip_forward if fw is not None and read else ctx.engine.ipv4_forwarding) is False:
+        seen = "net.ipv4.ip_forward = 0 on the Docker host" if read else \
+            "docker info: IPv4Forwarding false (the Docker host's net.ipv4.ip_forward, as the daemon reads it)"
         yield Found(f"IP forwarding is off on the Docker host: other machines cannot reach {target}",
-                    ["net.ipv4.ip_forward = 0 on the Docker host", published],
+                    [seen, published],
                     ["sysctl -w net.ipv4.ip_forward=1",
                      "echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/99-docker.conf  (keeps it after a reboot)"])
+        return
+    if fw is None or not read:
         return
     for iface, role in _interfaces_not_forwarding(ctx, fw):
         key = f"net.ipv4.conf.{iface}.forwarding"
@@ -405,6 +412,8 @@ def dropped_on_docker_host(ctx: Context) -> Iterator[Found]:
     fw = ctx.snapshot.firewall
     if ctx.local or ctx.port is None or (fw is not None and fw.outcome.ok) or not ctx.running:
         return
+    if ctx.engine.ipv4_forwarding is False:
+        return  # docker info says forwarding is off: ip-forwarding-disabled names it
     binding = ctx.preferred_binding()
     if binding is None or binding.host_ip not in ("", "0.0.0.0", "::") or not binding.host_port:
         return

@@ -39,6 +39,12 @@ def _firewall(ctx: Context) -> Outcome:
     return fw.outcome if fw is not None else Outcome.unavailable(NOT_COLLECTED)
 
 
+def _daemon_forwarding(ctx: Context) -> Outcome:
+    if ctx.engine.ipv4_forwarding is None:
+        return Outcome.unavailable("docker info does not report IPv4Forwarding")
+    return Outcome(method="docker info")
+
+
 def _firewall_rules(ctx: Context) -> Outcome:
     fw = ctx.snapshot.firewall
     if fw is None or not fw.outcome.ok:
@@ -107,6 +113,7 @@ INPUTS: dict[Fact, tuple[str, Callable[[Any], Outcome]]] = {
     Fact.NETWORKS: ("the Docker networks", _networks),
     Fact.LISTENERS: ("the container's listening sockets", _listeners),
     Fact.FORWARDING: ("the Docker host's forwarding sysctls", _firewall),
+    Fact.DAEMON_FORWARDING: ("the Docker host's IPv4 forwarding as docker info reports it", _daemon_forwarding),
     Fact.FIREWALL_RULES: ("the Docker host's firewall rules", _firewall_rules),
     Fact.PORT_HOLDERS: ("who holds the Docker host's ports", _port_holders),
     Fact.ROUTER_ANSWER: ("a router's ICMP answer to the ping", _router_answer),

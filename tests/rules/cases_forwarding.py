@@ -101,6 +101,23 @@ def _():
     return from_the_laptop({"eth0": True, "eth1": False, "docker0": True}, ReachResult.ANSWERED), args()
 
 
+@fires("ND501", "docker-info-says-forwarding-is-off")
+def _():
+    """From the laptop, the VM's sysctls unread: docker info's IPv4Forwarding is the daemon's own
+    reading of net.ipv4.ip_forward."""
+    snap = b2d(reach=(tcp("192.168.59.103", 32768, ReachResult.TIMEOUT),))
+    snap = dataclasses.replace(snap, engine=dataclasses.replace(B2D_ENGINE, ipv4_forwarding=False))
+    return (snap, args(),
+            lambda c: c.evidence[0] == "docker info: IPv4Forwarding false (the Docker host's net.ipv4.ip_forward, "
+                                       "as the daemon reads it)")
+
+
+@quiet("ND501", "docker-info-says-forwarding-is-on")
+def _():
+    snap = b2d(reach=(tcp("192.168.59.103", 32768, ReachResult.TIMEOUT),))
+    return dataclasses.replace(snap, engine=dataclasses.replace(B2D_ENGINE, ipv4_forwarding=True)), args()
+
+
 @unknown("ND501", "sysctls-not-read")
 def _():
     return local(fw=Firewall(Outcome.unavailable("the Docker daemon runs on another host"))), args()
