@@ -161,9 +161,12 @@ class Context:
     def public_address(self, binding: PortBinding) -> str:
         """Where a client reaches a binding: the daemon host's address, or the bound address; an
         IPv6 wildcard alone (`-p [::]:8080:80`, an IPv6-only network) at ::1 on the Docker host
-        itself, which an IPv4 address would not reach."""
+        itself, which an IPv4 address would not reach; "" from elsewhere, where the Docker host's
+        IPv6 address is not known."""
         if binding.host_ip == "::" and self.local and self.host_address == "127.0.0.1":
             return "::1"
+        if binding.host_ip == "::" and ":" not in self.host_address:
+            return ""  # the Docker host's IPv6 address is not known here
         if binding.host_ip in WILDCARDS:
             return self.host_address
         return binding.host_ip

@@ -348,6 +348,9 @@ class Firewall:
     nft_chains: tuple[Chain, ...] = ()
     # Docker's own nftables tables (ip docker-bridges: its nftables firewall backend, Docker 29)
     docker_nft_chains: tuple[Chain, ...] = ()
+    # ip6tables: what filters IPv6 traffic (published [::] ports, containers' IPv6 addresses)
+    ip6tables_outcome: Outcome = Outcome.unavailable("not read")
+    chains6: tuple[Chain, ...] = ()
 
     def chain(self, table: str, name: str) -> Chain | None:
         for c in self.chains:

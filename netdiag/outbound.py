@@ -227,8 +227,8 @@ class Outbound:
         """A bridged container's packets to the destination go beyond the Docker host: forwarded,
         source-NATed and routed out by it (not to the host itself, its own loopback or a Docker
         network; a container in the host's network sends as the host does)."""
-        return self.source.mode == NetMode.BRIDGE and is_ip(self.address) and not self.to_itself() and \
-            not self.to_docker_host() and self.docker_network_of(self.address) is None
+        return self.source.mode == NetMode.BRIDGE and is_ip(self.address) and ":" not in self.address and \
+            not self.to_itself() and not self.to_docker_host() and self.docker_network_of(self.address) is None
 
     def docker_network_of(self, address: str) -> Network | None:
         """The Docker network whose subnet holds `address`."""

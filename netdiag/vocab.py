@@ -167,7 +167,7 @@ class DnsResult(Vocab):
     NONE = ""  # the query could not be made (its outcome says why)
     ANSWERED = "answered"  # one or more addresses
     NXDOMAIN = "nxdomain"  # the name does not exist
-    NODATA = "no-address"  # the name exists, with no IPv4 address
+    NODATA = "no-address"  # the name exists, with no address (neither A nor, asked next, AAAA)
     REFUSED = "refused"  # the server refused the query
     SERVFAIL = "servfail"  # the server failed (an embedded DNS whose upstreams are silent says so)
     UNREACHABLE = "unreachable"  # nothing listens at the resolver's address (ICMP port unreachable)

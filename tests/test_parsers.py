@@ -391,3 +391,20 @@ def test_route_lookup_asks_for_the_table_the_kernel_used():
     reply = rtnetlink.NLMSG.pack(rtnetlink.NLMSG.size + len(body), rtnetlink.RTM_NEWROUTE, 0, 9, 0) + body
     got = rtnetlink.parse(reply, 9)
     assert (got["table"], got["gateway"]) == ("52", "192.168.59.103")
+
+
+def test_dns_aaaa_reply():
+    """A name with IPv6 addresses only: the A query says no address, the AAAA query gives them."""
+    import socket as s
+    import struct
+
+    from netdiag.parsers import dns
+    from netdiag.vocab import DnsResult
+
+    q = dns.query("v6.lab.test", 77, dns.TYPE_AAAA)
+    assert q[-4:] == b"\x00\x1c\x00\x01"
+    head = struct.pack("!HHHHHH", 77, 0x8180, 1, 1, 0, 0)
+    answer = b"\xc0\x0c" + struct.pack("!HHIH", dns.TYPE_AAAA, 1, 60, 16) + s.inet_pton(s.AF_INET6, "2001:db8:100::10")
+    reply = head + q[12:] + answer
+    assert dns.parse_reply(reply, 77, dns.TYPE_AAAA) == (DnsResult.ANSWERED, ("2001:db8:100::10",))
+    assert dns.parse_reply(reply, 77) == (DnsResult.NODATA, ())  # read as an A reply: no IPv4 address

@@ -14,7 +14,7 @@ import struct
 from netdiag.vocab import DnsResult
 
 HEADER = struct.Struct("!HHHHHH")  # id, flags, questions, answers, authority, additional
-TYPE_A, CLASS_IN = 1, 1
+TYPE_A, TYPE_AAAA, CLASS_IN = 1, 28, 1
 RCODES = {0: DnsResult.ANSWERED, 2: DnsResult.SERVFAIL, 3: DnsResult.NXDOMAIN, 5: DnsResult.REFUSED}
 
 
@@ -53,8 +53,9 @@ def _skip_name(data: bytes, offset: int) -> int:
     raise Malformed("name too long")
 
 
-def parse_reply(data: bytes, ident: int) -> tuple[DnsResult, tuple[str, ...]]:
-    """(what the resolver said, the IPv4 addresses it gave). Malformed for a foreign or broken reply."""
+def parse_reply(data: bytes, ident: int, qtype: int = TYPE_A) -> tuple[DnsResult, tuple[str, ...]]:
+    """(what the resolver said, the addresses it gave: IPv4 for an A query, IPv6 for AAAA).
+    Malformed for a foreign or broken reply."""
     if len(data) < HEADER.size:
         raise Malformed("shorter than a DNS header")
     rid, flags, qd, an, _, _ = HEADER.unpack_from(data)
@@ -72,8 +73,11 @@ def parse_reply(data: bytes, ident: int) -> tuple[DnsResult, tuple[str, ...]]:
             raise Malformed("truncated answer")
         rtype, rclass, _, length = struct.unpack_from("!HHIH", data, offset)
         offset += 10
-        if rtype == TYPE_A and rclass == CLASS_IN and length == 4 and offset + 4 <= len(data):
+        if qtype == TYPE_A and rtype == TYPE_A and rclass == CLASS_IN and length == 4 and offset + 4 <= len(data):
             addresses.append(socket.inet_ntoa(data[offset:offset + 4]))
+        elif qtype == TYPE_AAAA and rtype == TYPE_AAAA and rclass == CLASS_IN and length == 16 \
+                and offset + 16 <= len(data):
+            addresses.append(socket.inet_ntop(socket.AF_INET6, data[offset:offset + 16]))
         offset += length
     if result == DnsResult.ANSWERED and not addresses:
         result = DnsResult.NODATA

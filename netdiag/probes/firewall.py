@@ -19,21 +19,21 @@ IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
 IPV6_FORWARD = "/proc/sys/net/ipv6/conf/all/forwarding"
 
 
-def read_iptables_save() -> tuple[Outcome, str]:
-    """`iptables-save` text (all tables), or why it could not be read."""
-    exe = shutil.which("iptables-save")
+def read_iptables_save(tool: str = "iptables-save") -> tuple[Outcome, str]:
+    """`iptables-save` (or `ip6tables-save`) text, all tables, or why it could not be read."""
+    exe = shutil.which(tool)
     if not exe:
-        return Outcome.unavailable("iptables-save is not installed"), ""
+        return Outcome.unavailable(f"{tool} is not installed"), ""
     if os.geteuid() != 0:
-        return Outcome.unavailable("iptables-save needs root: run netdiag with sudo to see the firewall"), ""
+        return Outcome.unavailable(f"{tool} needs root: run netdiag with sudo to see the firewall"), ""
     try:
         code, out, err = run_command([exe])
     except subprocess.TimeoutExpired:
-        return Outcome.failed("iptables-save did not finish within 5s", "iptables-save"), ""
+        return Outcome.failed(f"{tool} did not finish within 5s", tool), ""
     except OSError as e:
-        return Outcome.failed(f"iptables-save: {e}", "iptables-save"), ""
+        return Outcome.failed(f"{tool}: {e}", tool), ""
     if code != 0:
-        return Outcome.failed(f"iptables-save exited {code}: {err.strip()[:200]}", "iptables-save"), ""
+        return Outcome.failed(f"{tool} exited {code}: {err.strip()[:200]}", tool), ""
     return Outcome(method=os.path.basename(os.path.realpath(exe))), out
 
 
@@ -70,13 +70,14 @@ def probe_firewall(iptables: tuple[Outcome, str] | None = None) -> Firewall:
             continue
     return firewall_from(flags.get(IP_FORWARD), flags.get(IPV6_FORWARD), per_iface,
                          iptables if iptables is not None else read_iptables_save(), read_nft_ruleset(),
-                         "/proc/sys, iptables-save")
+                         "/proc/sys, iptables-save", read_iptables_save("ip6tables-save"))
 
 
 def firewall_from(ip_forward: str | None, ipv6_forward: str | None, per_interface: dict[str, str],
-                  iptables: tuple[Outcome, str], nft: tuple[Outcome, str], method: str) -> Firewall:
+                  iptables: tuple[Outcome, str], nft: tuple[Outcome, str], method: str,
+                  ip6tables: tuple[Outcome, str] = (Outcome.unavailable("not read"), "")) -> Firewall:
     """The Firewall record from what was read, here or by the host helper: the sysctls' text
-    ("1"), `iptables-save` and `nft -j list ruleset` with their outcomes."""
+    ("1"), `iptables-save`, `ip6tables-save` and `nft -j list ruleset` with their outcomes."""
     def flag(text: str | None) -> bool | None:
         return None if text is None else text.strip() == "1"
 
@@ -96,6 +97,9 @@ def firewall_from(ip_forward: str | None, ipv6_forward: str | None, per_interfac
             raw["nft -j list ruleset"] = nft_text
         except ValueError as e:  # not JSON: an nft too old for -j
             nft_outcome = Outcome.failed(f"nft -j list ruleset did not print JSON: {e}", "nft")
+    ip6_outcome, ip6_text = ip6tables
+    if ip6_text:
+        raw["ip6tables-save"] = ip6_text
     return Firewall(outcome, flag(ip_forward), flag(ipv6_forward), per_iface, ipt_outcome,
                     tuple(parse_iptables_save(ipt_text)) if ipt_text else (), raw, nft_outcome, nft_chains,
-                    docker_chains)
+                    docker_chains, ip6_outcome, tuple(parse_iptables_save(ip6_text)) if ip6_text else ())

@@ -6,8 +6,9 @@ an image already on the daemon, in the host's network namespace, with the host's
 system mounted read-only, CAP_NET_ADMIN (what reading the firewall needs) and CAP_SYS_PTRACE
 (what naming the process behind a socket needs: not privileged, and not in the host's PID
 namespace); it chroots into the host's files (busybox has chroot) and runs the host's own tools,
-reading only: the forwarding sysctls, `iptables-save`, `nft -j list ruleset`, the routes, the
-addresses and the listening sockets with their processes (`ss`; without it, /proc/net's tables).
+reading only: the forwarding sysctls, `iptables-save`, `ip6tables-save`, `nft -j list ruleset`,
+the routes, the addresses and the listening sockets with their processes (`ss`; without it,
+/proc/net's tables).
 It is labelled and removed at once, also on Ctrl-C (netdiag.probes.helper).
 """
 
@@ -29,6 +30,7 @@ SCRIPT = "; ".join([
     f'/proc/net/udp /proc/net/udp6; do echo "{MARK}$f"; cat "$f"; done',
     f'echo "{MARK}ss"; ss -ltnupH 2>&1; echo "{MARK}rc=$?"',
     f'echo "{MARK}iptables-save"; iptables-save 2>&1; echo "{MARK}rc=$?"',
+    f'echo "{MARK}ip6tables-save"; ip6tables-save 2>&1; echo "{MARK}rc=$?"',
     f'echo "{MARK}nft"; nft -j list ruleset 2>&1; echo "{MARK}rc=$?"',
     f'echo "{MARK}addresses"; ip -j addr show 2>&1',
     f'echo "{MARK}hostname"; cat /proc/sys/kernel/hostname',
@@ -87,7 +89,8 @@ def read_docker_host(api, image: str) -> tuple[Firewall, HostNet, PortHolders]:
     fw = firewall_from(sections["/proc/sys/net/ipv4/ip_forward"],
                        sections.get("/proc/sys/net/ipv6/conf/all/forwarding"), per_iface,
                        _tool(sections, "iptables-save", "iptables-save", method),
-                       _tool(sections, "nft", "nft", method), method)
+                       _tool(sections, "nft", "nft", method), method,
+                       _tool(sections, "ip6tables-save", "ip6tables-save", method))
     routes = parse_ipv4_routes(sections.get("/proc/net/route", "")) + \
         parse_ipv6_routes(sections.get("/proc/net/ipv6_route", ""))
     raw = {k: v for k, v in sections.items() if k in ("/proc/net/route", "/proc/net/ipv6_route")}

@@ -9,6 +9,7 @@ a query, a connect and an echo change nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import io
 import random
@@ -77,14 +78,26 @@ def probe_source_view(api, source: Container, local: bool) -> SourceView:
 
 def probe_lookup(source: Container, server: str, name: str, upstream: bool = False,
                  timeout: float = DNS_TIMEOUT) -> Lookup:
-    """One A query for `name` to `server`, sent from inside the container's namespace."""
+    """An A query for `name` to `server`, sent from inside the container's namespace; when the
+    name has no IPv4 address, an AAAA query too (its IPv6 addresses are then the answer)."""
+    found = _lookup(source, server, name, upstream, timeout, dns.TYPE_A)
+    if found.result != DnsResult.NODATA:
+        return found
+    v6 = _lookup(source, server, name, upstream, timeout, dns.TYPE_AAAA)
+    if v6.result == DnsResult.ANSWERED:
+        return dataclasses.replace(v6, detail="IPv6 addresses only (AAAA): no IPv4 address (A)")
+    return found
+
+
+def _lookup(source: Container, server: str, name: str, upstream: bool, timeout: float, qtype: int) -> Lookup:
+    """One query of `qtype` for `name` to `server`, from inside the container's namespace."""
     from netdiag.probes.netns import socket_in
 
     origin = Origin(source.name)
     method = f"DNS query from inside {source.name}'s namespace"
     ident = random.randint(1, 0xFFFF)
     try:
-        packet = dns.query(name, ident)
+        packet = dns.query(name, ident, qtype)
     except ValueError as e:
         return Lookup(Outcome.unavailable(str(e)), name, server, origin=origin, upstream=upstream)
     family = socket.AF_INET6 if ":" in server else socket.AF_INET
@@ -109,7 +122,7 @@ def probe_lookup(source: Container, server: str, name: str, upstream: bool = Fal
             except TimeoutError:
                 continue
             try:
-                result, addresses = dns.parse_reply(data, ident)
+                result, addresses = dns.parse_reply(data, ident, qtype)
             except dns.Malformed:
                 continue
             rtt = round((time.monotonic() - start) * 1000, 2)

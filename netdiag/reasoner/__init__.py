@@ -93,6 +93,16 @@ def _notes(ctx: Context, t: tuple[str, int] | None) -> list[str]:
     if t is not None and r is not None and r.outcome.ok and r.result == ReachResult.CLOSED:
         out.append(f"{hostport(*t)} accepted the connection and closed it at once: "
                    "docker-proxy answers even when nothing listens behind it")
+    v6_only = [b for b in ctx.published() if b.host_ip == "::" and b.host_port]
+    if v6_only and not ctx.public_address(v6_only[0]) and not any(":" not in b.host_ip for b in ctx.published()):
+        b = v6_only[0]
+        host = ctx.snapshot.docker_host
+        v6 = [a.split("/")[0] for i in (host.interfaces if host is not None and host.outcome.ok else ())
+              for a in i.addresses if ":" in a and not a.startswith("fe80") and not a.startswith("::1")]
+        where = f"[{v6[0]}]:{b.host_port}" if v6 else f"the Docker host's IPv6 address, [<address>]:{b.host_port}"
+        out.append(f"{b.container_port}/{b.protocol} is published on [::]:{b.host_port} only (IPv6): the Docker "
+                   f"host's IPv4 address {ctx.host_address} does not reach it; use {where}, or publish on IPv4 "
+                   f"too: -p {b.host_port}:{b.container_port}")
     bridged = ctx.target.mode not in (NetMode.HOST, NetMode.NONE)
     if not ctx.published() and ctx.reaches_container_ips and not ctx.engine.rootless and not ctx.from_container \
             and ctx.attempt.kind == AddressKind.DEFAULT and bridged and ctx.ipv4():

@@ -77,6 +77,10 @@ def diagnose_outbound(ctx: Outbound) -> Diagnosis:
                            else "the attempt from the container could not be made")
     udp = "/udp" if ctx.protocol == Protocol.UDP else ""
     works = (hostport(ctx.address, ctx.port) + udp if ctx.port else ctx.address,) if ctx.answered() else ()
+    if ctx.address and ":" in ctx.address and not any(e.ipv6 for e in ctx.source.endpoints):
+        notes.append(f"{ctx.name or ctx.address} is reached at an IPv6 address ({ctx.address}), and "
+                     f"{ctx.source.name} has no IPv6 address: only a network created with IPv6 "
+                     "(docker network create --ipv6 ...) gives it one, or use an IPv4 address or name")
     host = ctx.from_host()
     if host is not None and host.outcome.ok and ctx.answered() != ctx.host_answered():
         notes.append(f"from the Docker host itself: {ctx.where} {host.result}")

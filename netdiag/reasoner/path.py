@@ -62,8 +62,10 @@ def _forwarding(ctx: Context, t: Target | None) -> Seen:
     if fw is None or not fw.outcome.ok:
         return OK, "not read" + (f": {fw.outcome.reason}" if fw is not None else "")
     if t is not None and ":" in t[0]:
-        return OK, (f"IPv6: net.ipv6.conf.all.forwarding {'on' if fw.ipv6_forward else 'off'}; ip6tables not read "
-                    "(its rules are not judged)")
+        fwd6 = next((c for c in fw.chains6 if c.table == "filter" and c.name == "FORWARD"), None)
+        return OK, (f"IPv6: net.ipv6.conf.all.forwarding {'on' if fw.ipv6_forward else 'off'}; "
+                    + (f"ip6tables FORWARD policy {fwd6.policy}" if fw.ip6tables_outcome.ok and fwd6 is not None
+                       else f"ip6tables not read: {fw.ip6tables_outcome.reason}"))
     fwd = fw.chain("filter", "FORWARD")
     return OK, (f"ip_forward {'on' if fw.ip_forward else 'off'}" + (f", FORWARD policy {fwd.policy}" if fwd else "")
                 + ("" if fw.iptables_outcome.ok else f"; iptables: {fw.iptables_outcome.reason}"))

@@ -28,7 +28,7 @@ def attempt_target(ctx: Context) -> Target | None:
         ip = shared[0].ipv4 if shared else next(iter(ctx.ipv4()), "")
         return (ip, port) if ip else None
     b = ctx.preferred_binding()
-    if b is not None and b.host_port and not (is_loopback(b.host_ip) and not ctx.local):
+    if b is not None and b.host_port and ctx.public_address(b) and not (is_loopback(b.host_ip) and not ctx.local):
         return ctx.public_address(b), b.host_port
     routed = _routed_address(ctx)
     if routed:
@@ -56,7 +56,7 @@ def candidates(ctx: Context) -> list[Target]:
         return [(ep.ipv4, port) for ep in ctx.target.endpoints if ep.ipv4 and ep.network in src_nets]
     out = []
     for b in ctx.published():
-        if ":" in ctx.public_address(b) and not ctx.local or not b.host_port:
+        if not ctx.public_address(b) or ":" in ctx.public_address(b) and not ctx.local or not b.host_port:
             continue
         if is_loopback(b.host_ip) and not ctx.local:
             continue

@@ -131,7 +131,8 @@ def not_where_it_is_published(ctx: Context) -> Iterator[Found]:
     the container does not publish, or to an address its binding does not cover
     (`-p 192.168.1.5:8080:80` tried on another address).
     Why it breaks: a published port answers only on its host port, and only on the address it is
-    bound to; another port may even belong to another container or process.
+    bound to; another port may even belong to another container or process. A binding on the IPv6
+    wildcard alone (`-p [::]:8080:80`, an IPv6-only network) answers IPv6 addresses only.
     Evidence: the container's bindings, who holds the port tried, and what the attempt got back.
     Fix: the address and host port of the binding, or publish on every address (`-p 8080:80`).
     Exceptions: loopback-only bindings (published-on-loopback-only says so); a container with no
@@ -155,16 +156,19 @@ def not_where_it_is_published(ctx: Context) -> Iterator[Found]:
         yield Found(f"host port {a.port} does not lead to {name}", evidence,
                       [f"use {w}" for w in works])
         return
-    covers = ("", "0.0.0.0", "::", a.address) + ((ctx.host_address,) if a.kind == AddressKind.DOCKER_HOST else ())
+    wildcard = ("", "::") if ":" in a.address else ("", "0.0.0.0")  # [::] alone is IPv6's only
+    covers = wildcard + (a.address,) + ((ctx.host_address,) if a.kind == AddressKind.DOCKER_HOST else ())
     if any(b.host_ip in covers for b in bindings) or all(is_loopback(b.host_ip) for b in bindings):
         return
     evidence = [f"{b.container_port}/{b.protocol} is bound to {hostport(b.host_ip, b.host_port)} only"
                 for b in bindings]
     evidence.append(f"the attempt goes to {a.address}, which that binding does not cover")
     evidence += reach_evidence(ctx, a.address, a.port)
+    uses = [f"use {hostport(b.host_ip, b.host_port)}" if b.host_ip != "::" else
+            f"use the Docker host's IPv6 address: [<address>]:{b.host_port}  (the binding is IPv6's only)"
+            for b in bindings]
     yield Found(f"{a.address}:{a.port} is not where {name} is bound", evidence,
-                  [f"use {hostport(b.host_ip, b.host_port)}" for b in bindings] +
-                  [f"or publish on every address: docker run -p {a.port}:{bindings[0].container_port} ..."])
+                  uses + [f"or publish on every address: docker run -p {a.port}:{bindings[0].container_port} ..."])
 
 
 @rule("ND306", "wrong-address", Hop.CLIENT, holds_when_answered=True)

@@ -72,15 +72,29 @@ def ip_forwarding_disabled(ctx: Context) -> Iterator[Found]:
     net.ipv4.ip_forward when asked).
     Fix: `sysctl -w net.ipv4.ip_forward=1` (or `net.ipv4.conf.IFACE.forwarding=1`), and keep it
     in /etc/sysctl.d/99-docker.conf (a network manager or hardening script may have turned it off).
+    IPv6: net.ipv6.conf.all.forwarding = 0 for a port published on [::] alone to a container with
+    an IPv6 address (`sysctl -w net.ipv6.conf.all.forwarding=1`).
     Exceptions: the Docker host itself still reaches the port through docker-proxy; a rootless
     engine, whose ports a user-space forwarder carries (the host's forwarding does not apply);
     a client elsewhere whose attempt was answered (its traffic was forwarded); interfaces off the
     path (another uplink the client does not use).
     """
     fw = ctx.snapshot.firewall
+    read = fw is not None and fw.outcome.ok
+    v6 = ipv6_forwarded(ctx) if ctx.port is not None and not ctx.engine.rootless else None
+    if fw is not None and read and v6 is not None and not _forwarded_bindings(ctx) and fw.ipv6_forward is False:
+        if not ctx.local and ctx.answered(ctx.public_address(v6[0]), v6[0].host_port or 0):
+            return
+        yield Found(f"IPv6 forwarding is off on the Docker host: other machines cannot reach [::]:{v6[0].host_port}",
+                    ["net.ipv6.conf.all.forwarding = 0 on the Docker host",
+                     f"{v6[0].container_port}/{v6[0].protocol} is published on [::]:{v6[0].host_port}, and the "
+                     f"container's IPv6 address {v6[1]} is where that traffic is forwarded"],
+                    ["sysctl -w net.ipv6.conf.all.forwarding=1",
+                     "echo 'net.ipv6.conf.all.forwarding = 1' > /etc/sysctl.d/99-docker.conf  (keeps it after a "
+                     "reboot)"])
+        return
     if not _applies(ctx):
         return
-    read = fw is not None and fw.outcome.ok
     b = _forwarded_bindings(ctx)[0]
     target = hostport(ctx.public_address(b), b.host_port)
     if not ctx.local and b.host_port and ctx.answered(ctx.public_address(b), b.host_port):
@@ -152,6 +166,8 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     Evidence: the chain, the rule's position and text, the chain's policy, and which of Docker's
     chains or rules are missing; for another nftables table (firewalld's, /etc/nftables.conf's),
     its base chain on the forward hook that drops the traffic, by a rule or by its policy.
+    A port published on [::] alone to a container with an IPv6 address is IPv6 traffic: ip6tables'
+    FORWARD chain is walked whole for it (a rule that drops it, or a DROP policy).
     With Docker's nftables backend (Docker 29), its table `ip docker-bridges` is walked as Docker's
     rules, and iptables' FORWARD chain as one more base chain every packet passes: a rule there,
     or a DROP policy (left by Docker's iptables backend or the host's firewall), drops what
@@ -171,6 +187,11 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     FORWARD chain never sees.
     """
     fw = ctx.snapshot.firewall
+    if fw is not None and ctx.port is not None and not ctx.engine.rootless and not _forwarded_bindings(ctx):
+        found = _ipv6_blocks(ctx, fw)
+        if found is not None:
+            yield found
+        return
     if not _applies(ctx) or fw is None:
         return
     b = _forwarded_bindings(ctx)[0]
@@ -222,6 +243,48 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     found = nft_blocks(fw, "forward", packet, f"the traffic to {target}", packet.out_interface or "")
     if found is not None:
         yield found
+
+
+def ipv6_forwarded(ctx: Context) -> tuple[PortBinding, str] | None:
+    """(the IPv6 wildcard binding, the container's IPv6 address) when the Docker host's kernel
+    forwards IPv6 traffic to the published port: the container has an IPv6 address (without one,
+    docker-proxy carries [::] traffic to its IPv4 address, and nothing is forwarded)."""
+    ip6 = next((e.ipv6 for e in ctx.target.endpoints if e.ipv6), "")
+    b = next((b for b in ctx.published() if b.host_ip == "::" and b.host_port), None)
+    return (b, ip6) if b is not None and ip6 else None
+
+
+def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
+    """ip6tables' FORWARD chain, walked whole for the IPv6 traffic to the published port: a rule
+    that certainly drops it, or a DROP policy no rule overrides."""
+    found = ipv6_forwarded(ctx)
+    if found is None or not fw.ip6tables_outcome.ok:
+        return None
+    b, ip6 = found
+    chains = {c.name: c for c in fw.chains6 if c.table == "filter"}
+    forward = chains.get("FORWARD")
+    if forward is None:
+        return None
+    net = next((ctx.network(e.network) for e in ctx.target.endpoints if e.ipv6 == ip6), None)
+    bridge = net.bridge if net is not None and net.bridge else ""
+    p = Packet(str(ctx.protocol), ip6, ctx.port or 0, out_interface=bridge or None, orig_dport=b.host_port,
+               not_in_interfaces=container_side_interfaces(ctx),
+               not_from=frozenset(sub for n in ctx.snapshot.networks for sub in n.subnets if ":" in sub))
+    target = f"[::]:{b.host_port}"
+    d = walk(chains, "FORWARD", p)
+    if d.certain and d.target in BLOCKING and d.rule is not None:
+        return Found(f"an ip6tables {d.chain} rule drops the IPv6 traffic to {target}",
+                     [f"rule {d.position} of {d.chain} (ip6tables): -A {d.chain} {d.rule.text}",
+                      f"{d.chain} sees it after DNAT: [{ip6}]:{ctx.port}/{ctx.protocol}"],
+                     [f"ip6tables -D {d.chain} {d.rule.text}"])
+    if d.certain and d.target in ("", "RETURN") and forward.policy == "DROP":
+        chain = "DOCKER-USER" if "DOCKER-USER" in chains else "FORWARD"
+        out = f"-o {bridge} " if bridge else ""
+        return Found(f"ip6tables' FORWARD policy is DROP and no rule accepts the IPv6 traffic to {target}",
+                     [f"filter/FORWARD policy (ip6tables): DROP, and no rule accepts "
+                      f"[{ip6}]:{ctx.port}/{ctx.protocol}"],
+                     [f"ip6tables -I {chain} {out}-d {ip6} -p {ctx.protocol} --dport {ctx.port} -j ACCEPT"])
+    return None
 
 
 def _walked_whole(ctx: Context, fw: Firewall, p: Packet, target: str) -> Found | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import Engine, Interface, Outcome, PortBinding, Route
+from netdiag.facts import Endpoint, Engine, Interface, Network, Outcome, PortBinding, Route
 from netdiag.vocab import Location, Protocol, ReachResult, VmKind
 from tests.builders import (APP_NET, BRIDGE, HOST, LAPTOP, ON_APP, answered_locally, b2d, client, icmp, local,
                             orbstack, tcp, web)
@@ -284,3 +284,36 @@ def _():
     return (dataclasses.replace(snap, kernel_routes=(kernel,)), args(to="172.17.0.29:80"),
             lambda c: "the client's route to 172.17.0.29: via on-link dev tailscale0, from policy table 52 (the "
                       "kernel's own choice), not via the Docker host" in c.evidence)
+
+
+V6_NET = Network("n-v6", "v6net", "bridge", "local", False, ("fd00:1::/64",), ("fd00:1::1",), True,
+                 bridge="br-000000000006")
+V6_ONLY = dict(endpoints=(Endpoint("v6net", "n-v6", "", 0, ipv6="fd00:1::2"),), exposed=(),
+               published=(PortBinding(80, Protocol.TCP, "::", 8080),), requested=(PortBinding(80, Protocol.TCP, "", 8080),))
+
+
+@fires("ND305", "an-ipv6-only-binding-tried-on-the-hosts-ipv4-address")
+def _():
+    """An IPv6-only network publishes on [::] alone: the VM's IPv4 address does not reach it."""
+    return (b2d(web(**V6_ONLY), networks=(BRIDGE, V6_NET), reach=(tcp("192.168.59.103", 8080, ReachResult.TIMEOUT),)),
+            args(to="192.168.59.103:8080"),
+            lambda c: c.fix[0] == "use the Docker host's IPv6 address: [<address>]:8080  (the binding is IPv6's only)")
+
+
+@quiet("ND305", "an-ipv6-only-binding-on-the-docker-host-itself")
+def _():
+    """On the Docker host, [::1] is where it answers; no IPv4 rule claims anything of it."""
+    from tests.builders import firewall
+
+    return (local(web(**V6_ONLY), networks=(BRIDGE, V6_NET), fw=firewall(ipv6_forward=True),
+                  reach=(tcp("::1", 8080, ReachResult.ANSWERED),)), args(),
+            lambda d: d.verdict == "reachable" and d.works[0] == "[::1]:8080")
+
+
+@quiet("ND305", "an-ipv6-only-binding-from-the-laptop-without-to")
+def _():
+    """Nothing was tried at an address: the verdict stays unknown, and a note says where it answers."""
+    return (b2d(web(**V6_ONLY), networks=(BRIDGE, V6_NET)), args(),
+            lambda d: d.verdict == "unknown" and "80/tcp is published on [::]:8080 only (IPv6): the Docker host's IPv4 "
+                      "address 192.168.59.103 does not reach it; use the Docker host's IPv6 address, [<address>]:8080, "
+                      "or publish on IPv4 too: -p 8080:80" in d.notes)

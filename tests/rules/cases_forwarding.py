@@ -347,3 +347,49 @@ def _():
     fw = firewall(chains=tuple(c for c in BASE if c.name != "DOCKER") + (chain("filter", "DOCKER", ""),))
     return local(w, fw=fw, reach=(tcp("::1", 8080, ReachResult.ANSWERED, banner="HTTP/1.1 200 OK"),)), args(), \
         lambda d: d.works[0] == "[::1]:8080"
+
+
+
+# --- IPv6: a port published on [::] alone, to a container with an IPv6 address ----------------------
+
+def v6_snap(fw: Firewall):
+    from tests.builders import BRIDGE
+    from tests.rules.cases_addressing import V6_NET, V6_ONLY
+
+    return local(web(**V6_ONLY), networks=(BRIDGE, V6_NET), fw=fw,
+                 reach=(tcp("::1", 8080, ReachResult.ANSWERED, banner="HTTP/1.1 200 OK"),))
+
+
+V6_ACCEPTING = (chain("filter", "FORWARD", "ACCEPT", "-j DOCKER-USER"), chain("filter", "DOCKER-USER", "", "-j RETURN"))
+
+
+@fires("ND501", "ipv6-forwarding-off")
+def _():
+    fw = firewall(ipv6_forward=False, ip6tables_outcome=Outcome(), chains6=V6_ACCEPTING)
+    return (v6_snap(fw), args(),
+            lambda c: c.evidence[0] == "net.ipv6.conf.all.forwarding = 0 on the Docker host"
+            and c.fix[0] == "sysctl -w net.ipv6.conf.all.forwarding=1")
+
+
+@fires("ND502", "an-ip6tables-rule-drops-the-ipv6-traffic")
+def _():
+    chains6 = (chain("filter", "FORWARD", "ACCEPT", "-j DOCKER-USER"),
+               chain("filter", "DOCKER-USER", "", "-p tcp -m tcp --dport 80 -j DROP", "-j RETURN"))
+    fw = firewall(ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=chains6)
+    return (v6_snap(fw), args(),
+            lambda c: "rule 1 of DOCKER-USER (ip6tables): -A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in c.evidence
+            and c.fix[0] == "ip6tables -D DOCKER-USER -p tcp -m tcp --dport 80 -j DROP")
+
+
+@fires("ND502", "ip6tables-forward-policy-drop")
+def _():
+    chains6 = (chain("filter", "FORWARD", "DROP", "-j DOCKER-USER"), chain("filter", "DOCKER-USER", "", "-j RETURN"))
+    fw = firewall(ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=chains6)
+    return (v6_snap(fw), args(),
+            lambda c: c.fix[0] == "ip6tables -I DOCKER-USER -o br-000000000006 -d fd00:1::2 -p tcp --dport 80 -j ACCEPT")
+
+
+@quiet("ND502", "ip6tables-not-read")
+def _():
+    """Without ip6tables, nothing is claimed of IPv6 traffic."""
+    return v6_snap(firewall(ipv6_forward=True)), args()

@@ -531,3 +531,17 @@ def _():
     # the kernel refused the 1500-byte echo (a local MTU or route limit): it was never sent, so its
     # silence is no evidence; only the sizes sent are recorded, and all of them came back
     return with_mtu(path_mtu(sizes=(1400, 1360, 1280, 1024, 576), answered=(1400, 1360, 1280, 1024, 576))), out()
+
+
+@quiet("ND703", "a-name-with-ipv6-addresses-only")
+def _():
+    """The A query says no address, the AAAA query gives one: the name resolves, and a note says
+    why an IPv4-only container still cannot use it."""
+    v6 = lookup("v6.lab.test", "198.51.100.53", DnsResult.ANSWERED, "2001:db8:100::10",
+                detail="IPv6 addresses only (AAAA): no IPv4 address (A)")
+    silent = (Reach(Outcome(method="connect()"), ProbeKind.TCP, "2001:db8:100::10", 80, ReachResult.ERROR,
+                    detail="Network is unreachable", origin=Origin("app")),)
+    return world(lookups=(v6,), reach=silent), out("v6.lab.test:80"), \
+        lambda d: "v6.lab.test is reached at an IPv6 address (2001:db8:100::10), and app has no IPv6 address: only " \
+                  "a network created with IPv6 (docker network create --ipv6 ...) gives it one, or use an IPv4 " \
+                  "address or name" in d.notes and not d.causes
