@@ -116,11 +116,30 @@ def fleet(runs: int) -> dict:
         lab.remove_second_host()
 
 
+def doctor_case(runs: int, sizes_text: str) -> dict:
+    """3. doctor over growing numbers of containers, against a shell loop of inspect + port."""
+    doctor: dict = {}
+    started = 0
+    for size in (int(s) for s in sizes_text.split(",")):
+        start_many(size - started, f"ndt-bench-{started}-")
+        started = size
+        time.sleep(2)
+        ours = median(netdiag_argv("doctor", "--json"), max(3, runs // 2), env_for())
+        base = median(["bash", "bench/shell-loop.sh"], max(3, runs // 2))
+        doctor[size] = {"netdiag": ours, "shell_loop": base, "ratio": round(ours["median_s"] / base["median_s"], 2)}
+    sizes = sorted(k for k in doctor if isinstance(k, int))
+    if len(sizes) > 1:
+        growth = (doctor[sizes[-1]]["netdiag"]["median_s"] - doctor[sizes[0]]["netdiag"]["median_s"]) / (
+            sizes[-1] - sizes[0])
+        doctor["ms_per_container"] = round(growth * 1000, 2)
+    return {"3_doctor": doctor}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--sizes", default="50,100,200,500")
-    ap.add_argument("--only", choices=("outbound", "fleet"), help="run one group of cases only")
+    ap.add_argument("--only", choices=("outbound", "fleet", "doctor"), help="run one group of cases only")
     args = ap.parse_args()
     runs = args.runs
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -129,7 +148,9 @@ def main() -> int:
     lab.cleanup()
     if args.only:
         try:
-            results.update(outbound(runs) if args.only == "outbound" else fleet(runs))
+            case = {"outbound": lambda: outbound(runs), "fleet": lambda: fleet(runs),
+                    "doctor": lambda: doctor_case(runs, args.sizes)}[args.only]
+            results.update(case())
         finally:
             lab.cleanup()
         print(json.dumps(results, indent=2))
@@ -198,23 +219,8 @@ def main() -> int:
             m = median(netdiag_argv("explain", folder, "--json"), max(3, runs // 2))
             results["4_explain"] = {"bundles": count, **m, "bundles_per_s": round(count / m["median_s"])}
 
-        # 3. doctor over 50, 100, 200 containers, against a shell loop of inspect + port
         lab.sh("docker", "rm", "-f", "ndt-bench-web")
-        doctor = {}
-        started = 0
-        for size in (int(s) for s in args.sizes.split(",")):
-            start_many(size - started, f"ndt-bench-{started}-")
-            started = size
-            time.sleep(2)
-            ours = median(netdiag_argv("doctor", "--json"), max(3, runs // 2), env_for())
-            base = median(["bash", "bench/shell-loop.sh"], max(3, runs // 2))
-            doctor[size] = {"netdiag": ours, "shell_loop": base, "ratio": round(ours["median_s"] / base["median_s"], 2)}
-        sizes = sorted(doctor)
-        if len(sizes) > 1:
-            growth = (doctor[sizes[-1]]["netdiag"]["median_s"] - doctor[sizes[0]]["netdiag"]["median_s"]) / (
-                sizes[-1] - sizes[0])
-            doctor["ms_per_container"] = round(growth * 1000, 2)
-        results["3_doctor"] = doctor
+        results.update(doctor_case(runs, args.sizes))
     finally:
         lab.cleanup()
     text = json.dumps(results, indent=2)

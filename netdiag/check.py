@@ -187,7 +187,7 @@ def doctor(progress=None, outbound: str = "", live=None) -> DoctorReport:
     snapshot, api = live_snapshot([], holders=True if outbound else None, live=live)
     specs = [AttemptSpec(c.id) for c in snapshot.containers]
     running = [s for s, c in zip(specs, snapshot.containers) if c.state.running]
-    snapshot = observe(snapshot, running, api=api)
+    snapshot = observe(snapshot, running, api=api, alternatives_when_needed=True)
     rows, broken = [], {}
     for n, (spec, c) in enumerate(zip(specs, snapshot.containers), 1):
         d = explain(snapshot, spec)

@@ -47,6 +47,7 @@ def resolve_endpoint(env: dict | None = None, chosen: tuple[str, str] | None = N
         return DaemonEndpoint(env["DOCKER_HOST"], "DOCKER_HOST", tls=_tls_from_env(env, env["DOCKER_HOST"]))
     name = value if option else env.get("DOCKER_CONTEXT", "")
     chosen_by = option or "DOCKER_CONTEXT"
+    import_docker_py()
     _find_contexts_where_docker_does()
     if not name:
         from docker.context.config import get_current_context_name
@@ -176,11 +177,38 @@ def _reason(exc: Exception) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
+def import_docker_py():
+    """docker-py, imported without paramiko: docker-py imports it (and cryptography) with itself,
+    for ssh:// only, 70 ms and 20 MiB that every other endpoint would pay. An ssh:// client gets
+    it when it is made (`_ssh_support`)."""
+    import sys
+
+    if "docker" not in sys.modules and "paramiko" not in sys.modules:
+        sys.modules["paramiko"] = None  # type: ignore[assignment]  # import paramiko now raises ImportError
+        try:
+            import docker  # noqa: F401
+        finally:
+            del sys.modules["paramiko"]
+    import docker
+
+    return docker
+
+
+def _ssh_support() -> None:
+    """docker-py's ssh:// adapter, when docker-py was imported without paramiko."""
+    import docker.api.client as client
+
+    if not hasattr(client, "SSHHTTPAdapter"):
+        from docker.transport.sshconn import SSHHTTPAdapter
+
+        client.SSHHTTPAdapter = SSHHTTPAdapter  # type: ignore[attr-defined]
+
+
 def connect(endpoint: DaemonEndpoint | None = None):
     """A docker-py low-level APIClient for the endpoint, or a daemon-unreachable error."""
-    import docker
     import requests
 
+    docker = import_docker_py()
     endpoint = endpoint or resolve_endpoint()
     where = f"{endpoint.url} (from {endpoint.chosen_by}{' ' + endpoint.context if endpoint.context else ''})"
     try:
@@ -189,6 +217,7 @@ def connect(endpoint: DaemonEndpoint | None = None):
             kwargs["tls"] = endpoint.tls
         if endpoint.url.startswith("ssh://"):
             kwargs["use_ssh_client"] = True
+            _ssh_support()
         own_ca = endpoint.tls is not None and bool(getattr(endpoint.tls, "ca_cert", None))
         api = (_client_trusting_its_ca() if own_ca else docker.APIClient)(**kwargs)
         if endpoint.url.startswith("unix://"):

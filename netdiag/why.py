@@ -17,7 +17,7 @@ from netdiag.memo import per_snapshot
 from netdiag.outbound import Outbound
 from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_plan, resolve_attempt
 from netdiag.reasoner.outward import destination, diagnose_outbound, outbound_attempt
-from netdiag.reasoner.plan import settled_by_routes
+from netdiag.reasoner.plan import attempt_target, settled_by_routes
 from netdiag.refs import Candidate, match
 from netdiag.vocab import Location, Origin
 
@@ -72,20 +72,38 @@ def explain(snapshot: Snapshot, spec: AttemptSpec, resolve=None) -> Diagnosis:
 
 
 def observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve=_resolve, api=None, timeout: float | None = None,
-            early=None) -> Snapshot:
+            early=None, alternatives_when_needed: bool = False) -> Snapshot:
     """The snapshot with the reach observations every attempt needs, all probed at once, each
     within `timeout` seconds (or briefly, when the facts already decide its hop). `api` lets
     attempts from a container go through docker exec when the daemon is elsewhere; `early` holds
-    probes started before the facts were gathered."""
+    probes started before the facts were gathered. With `alternatives_when_needed` (doctor over
+    many containers), the other ways in are tried only for the attempts that were not answered."""
+    if alternatives_when_needed:
+        first = _observe(snapshot, specs, resolve, api, timeout, early, alternatives=False)
+        failed = []
+        for spec in specs:
+            base = _context(first, spec, resolve)
+            targets = [attempt_target(dataclasses.replace(base, port=p))
+                       for p in ports_in_question(base, spec.port)[0]]
+            if not all(t and base.answered(*t) for t in targets):
+                failed.append(spec)
+        return _observe(first, failed, resolve, api, timeout, None) if failed else first
+    return _observe(snapshot, specs, resolve, api, timeout, early)
+
+
+def _observe(snapshot: Snapshot, specs: list[AttemptSpec], resolve, api, timeout: float | None, early,
+             alternatives: bool = True) -> Snapshot:
     from netdiag.probes.attempts import PROBE_TIMEOUT, SETTLED_WAIT, Deadline, run_attempts
 
     timeout = PROBE_TIMEOUT if timeout is None else timeout
     snapshot = _with_client_kernel_routes(snapshot, specs, resolve)
+    known = {(r.kind, r.address, r.port, r.origin) for r in snapshot.reach}
     plan = []
     deadlines = {}
     for spec in specs:
         base = _context(snapshot, spec, resolve)
-        steps = reach_plan(base, ports_in_question(base, spec.port)[0])
+        steps = [s for s in reach_plan(base, ports_in_question(base, spec.port)[0], alternatives)
+                 if (s[0], s[1], s[2], base.attempt.origin) not in known]
         plan += [(base.source_container, kind, address, port) for kind, address, port in steps]
         settled = settled_by_routes(base)
         for kind, address, port in steps:

@@ -136,7 +136,12 @@ def _vmap_rules(exprs: list[Any], maps: dict[tuple[str, str, str], list[Any]], f
 def parse_nft_ruleset(text: str, want: Callable[[str, str], bool] = foreign) -> list[Chain]:
     """The chains of the tables `want` picks (by family and name; the foreign tables by
     default, `dockers` for Docker's own), each with its hook, priority, policy and rules."""
-    data = json.loads(text) if text.strip() else {}
+    return nft_chains(json.loads(text) if text.strip() else {}, want)
+
+
+def nft_chains(data: Any, want: Callable[[str, str], bool] = foreign) -> list[Chain]:
+    """parse_nft_ruleset over JSON already decoded (a ruleset is decoded once for both kinds of
+    tables: with hundreds of containers, iptables-nft's own tables make it large)."""
     items = data.get("nftables", []) if isinstance(data, dict) else []
     chains: dict[tuple[str, str, str], dict[str, Any]] = {}
     rules: dict[tuple[str, str, str], list[FirewallRule]] = {}

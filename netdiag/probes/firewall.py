@@ -6,13 +6,15 @@ Reads /proc/sys, `iptables-save` and `nft -j list ruleset`; writes nothing.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import subprocess
 
 from netdiag.facts import Firewall, Outcome
 from netdiag.parsers.iptables import parse_iptables_save
-from netdiag.parsers.nft import dockers, parse_nft_ruleset
+from netdiag.parsers.nft import dockers, foreign
+from netdiag.parsers.nft import nft_chains as nft_chains_of
 from netdiag.probes.runner import read_text, run_command
 
 IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
@@ -38,19 +40,33 @@ def read_iptables_save(tool: str = "iptables-save") -> tuple[Outcome, str]:
 
 
 def read_nft_ruleset() -> tuple[Outcome, str]:
-    """`nft -j list ruleset` (JSON), or why it could not be read."""
+    """The nftables tables netdiag reads, as one `nft -j list ruleset` JSON document, or why they
+    could not be read. iptables-nft's own tables (read through iptables-save) are left out: with
+    hundreds of containers they are most of the ruleset, and decoding them costs time and memory."""
     exe = shutil.which("nft")
     if not exe:
         return Outcome.unavailable("nft is not installed: nftables tables beside iptables were not read"), ""
     if os.geteuid() != 0:
         return Outcome.unavailable("nft needs root: run netdiag with sudo to see the nftables tables"), ""
     try:
-        code, out, err = run_command([exe, "-j", "list", "ruleset"])
+        code, out, err = run_command([exe, "-j", "list", "tables"])
+        if code != 0:
+            return Outcome.failed(f"nft exited {code}: {err.strip()[:200]}", "nft"), ""
+        items = json.loads(out).get("nftables", [])
+        wanted = [(t["family"], t["name"]) for t in (i.get("table") for i in items if isinstance(i, dict))
+                  if isinstance(t, dict) and (foreign(str(t.get("family")), str(t.get("name")))
+                                              or dockers(str(t.get("family")), str(t.get("name"))))]
+        merged = [i for i in items if isinstance(i, dict) and "metainfo" in i]
+        for family, name in wanted:
+            code, out, err = run_command([exe, "-j", "list", "table", str(family), str(name)])
+            if code != 0:
+                return Outcome.failed(f"nft exited {code}: {err.strip()[:200]}", "nft"), ""
+            merged += [i for i in json.loads(out).get("nftables", []) if isinstance(i, dict) and "metainfo" not in i]
     except (OSError, subprocess.TimeoutExpired) as e:
         return Outcome.failed(f"nft: {e}", "nft"), ""
-    if code != 0:
-        return Outcome.failed(f"nft exited {code}: {err.strip()[:200]}", "nft"), ""
-    return Outcome(method="nft -j list ruleset"), out
+    except (ValueError, AttributeError) as e:  # not JSON: an nft too old for -j
+        return Outcome.failed(f"nft -j did not print JSON: {e}", "nft"), ""
+    return Outcome(method="nft -j list tables, then each table netdiag reads"), json.dumps({"nftables": merged})
 
 
 def probe_firewall(iptables: tuple[Outcome, str] | None = None) -> Firewall:
@@ -92,8 +108,9 @@ def firewall_from(ip_forward: str | None, ipv6_forward: str | None, per_interfac
     docker_chains: tuple = ()
     if nft_text:
         try:
-            nft_chains = tuple(parse_nft_ruleset(nft_text))
-            docker_chains = tuple(parse_nft_ruleset(nft_text, dockers))
+            data = json.loads(nft_text)
+            nft_chains = tuple(nft_chains_of(data))
+            docker_chains = tuple(nft_chains_of(data, dockers))
             raw["nft -j list ruleset"] = nft_text
         except ValueError as e:  # not JSON: an nft too old for -j
             nft_outcome = Outcome.failed(f"nft -j list ruleset did not print JSON: {e}", "nft")

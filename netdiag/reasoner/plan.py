@@ -70,8 +70,10 @@ def candidates(ctx: Context) -> list[Target]:
     return out
 
 
-def reach_plan(base: Context, ports: tuple[int, ...]) -> list[tuple[ProbeKind, str, int | None]]:
-    """Every (kind, address, port) worth probing from the attempt's origin."""
+def reach_plan(base: Context, ports: tuple[int, ...],
+               alternatives: bool = True) -> list[tuple[ProbeKind, str, int | None]]:
+    """Every (kind, address, port) worth probing from the attempt's origin; without
+    `alternatives`, the attempt itself only (its other ways in are then tried when it fails)."""
     attempt = base.attempt
     plan: list[tuple[ProbeKind, str, int | None]] = []
     if attempt.address and attempt.kind not in (AddressKind.UNSPECIFIED, AddressKind.LOOPBACK) \
@@ -82,7 +84,8 @@ def reach_plan(base: Context, ports: tuple[int, ...]) -> list[tuple[ProbeKind, s
         t = attempt_target(ctx)
         if t and t[1]:
             plan.append((ProbeKind.TCP, t[0], t[1]))
-        plan += [(ProbeKind.TCP, a, pp) for a, pp in candidates(ctx) if a and pp]
+        if alternatives:
+            plan += [(ProbeKind.TCP, a, pp) for a, pp in candidates(ctx) if a and pp]
     return list(dict.fromkeys(plan))
 
 

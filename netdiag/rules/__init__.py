@@ -208,10 +208,11 @@ def rules_for(outbound: bool) -> tuple[Rule, ...]:
 
 
 def planned_facts(container: Container) -> set[Fact]:
-    """The inputs the rules that can fire for this container need or use: what to probe for it."""
+    """The inputs the rules that can fire for an attempt towards this container need or use: what
+    to probe for it (an attempt out of a container plans its own, netdiag.observe_out)."""
     out: set[Fact] = set()
     for r in load_rules().values():
-        if r.fn is None or not r.applies_to(container):
+        if r.fn is None or not r.applies_to(container) or r.direction == Direction.OUTBOUND:
             continue
         for need in r.needs:
             out.update(need if isinstance(need, tuple) else (need,))

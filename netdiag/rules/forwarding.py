@@ -38,7 +38,7 @@ def _packet(ctx: Context, b: PortBinding) -> Packet:
                   orig_destination=b.host_ip if b.host_ip not in ("", "0.0.0.0", "::") else None,
                   orig_dport=b.host_port,
                   not_in_interfaces=container_side_interfaces(ctx),
-                  not_from=frozenset(sub for n in ctx.snapshot.networks for sub in n.subnets if ":" not in sub))
+                  not_from=_container_subnets(ctx.snapshot, 4))
 
 
 # the bridges and veths container engines make: traffic from another machine never comes in by them
@@ -49,9 +49,20 @@ def container_side_interfaces(ctx: Context) -> frozenset[str]:
     """Interfaces a packet from another machine does not come in by: loopback, the bridges of the
     engine's networks, and the engine devices of the Docker host (another engine's too: Docker's
     docker0 beside Podman's podman0)."""
-    host = ctx.snapshot.client if ctx.local else ctx.snapshot.docker_host
+    return _container_side(ctx.snapshot, ctx.local)
+
+
+@per_snapshot
+def _container_side(snapshot: Snapshot, local: bool) -> frozenset[str]:
+    host = snapshot.client if local else snapshot.docker_host
     devices = {i.name for i in host.interfaces if ENGINE_DEVICES.match(i.name)} if host is not None else set()
-    return frozenset({n.bridge for n in ctx.snapshot.networks if n.bridge} | devices | {"lo"})
+    return frozenset({n.bridge for n in snapshot.networks if n.bridge} | devices | {"lo"})
+
+
+@per_snapshot
+def _container_subnets(snapshot: Snapshot, family: int) -> frozenset[str]:
+    """The engine's subnets of one family: where a packet from another machine does not come from."""
+    return frozenset(sub for n in snapshot.networks for sub in n.subnets if (":" in sub) == (family == 6))
 
 
 @rule("ND501", "ip-forwarding-disabled", Hop.FORWARDING, needs=((Fact.FORWARDING, Fact.DAEMON_FORWARDING),),
@@ -269,7 +280,7 @@ def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
     bridge = net.bridge if net is not None and net.bridge else ""
     p = Packet(str(ctx.protocol), ip6, ctx.port or 0, out_interface=bridge or None, orig_dport=b.host_port,
                not_in_interfaces=container_side_interfaces(ctx),
-               not_from=frozenset(sub for n in ctx.snapshot.networks for sub in n.subnets if ":" in sub))
+               not_from=_container_subnets(ctx.snapshot, 6))
     target = f"[::]:{b.host_port}"
     d = walk(chains, "FORWARD", p)
     if d.certain and d.target in BLOCKING and d.rule is not None:
