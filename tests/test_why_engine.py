@@ -652,3 +652,32 @@ def test_a_policy_route_through_the_docker_host_is_the_kernels_choice(clean, lap
     assert d["verdict"] == "reachable" and f"{ip}:80" in d["works"], d
     client = next(s for s in d["path"] if s["hop"] == "client")
     assert client["detail"] == f"route to {ip}: policy table 52 via {lab.VM_IP} dev ndt-lap0", client
+
+
+def test_a_raw_prerouting_drop_of_the_container_address_as_docker_28_writes_it(clean, laptop):
+    """The laptop routes the bridge network through the Docker host; the host's raw PREROUTING
+    drops packets to the container's address from outside its bridge, the rule Docker 28 writes
+    (this lab's engine is older, so the test writes it). Without consent: dropped there, with the
+    candidates; with --helper: direct-routing-blocked naming the rule, and the published port."""
+    lab.run("ndt-raw", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-raw", 80)
+    ip = lab.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "ndt-raw")
+    hp = host_port_of("ndt-raw")
+    subnet = lab.docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "bridge")
+    lap = ("ip", "netns", "exec", lab.LAPTOP)
+    with iptables_restored():
+        lab.sh(*lap, "ip", "route", "add", subnet, "via", lab.VM_IP)
+        try:
+            assert laptop_gets(ip, 80).startswith("HTTP/1")
+            lab.sh("iptables", "-t", "raw", "-I", "PREROUTING", "-d", f"{ip}/32", "!", "-i", "docker0", "-j", "DROP")
+            assert not laptop_gets(ip, 80).startswith("HTTP/1")
+            blind = why("ndt-raw", "--to", f"{ip}:80", laptop=True, expect=1)
+            helped = why("ndt-raw", "--to", f"{ip}:80", "--helper", lab.IMAGE, laptop=True, expect=1)
+        finally:
+            lab.sh(*lap, "ip", "route", "del", subnet, "via", lab.VM_IP, check=False)
+    c = cause(blind, "dropped-on-docker-host")
+    assert c["summary"] == f"{ip}:80 is routed to the Docker host and goes no further: dropped there"
+    assert c["fix"][0] == f"use {lab.VM_IP}:{hp}"
+    c = cause(helped, "direct-routing-blocked")
+    assert f"rule 1 of raw/PREROUTING on the Docker host: -A PREROUTING -d {ip}/32 ! -i docker0 -j DROP" in c["evidence"]
+    assert c["fix"][0] == f"use {lab.VM_IP}:{hp}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from netdiag.context import Context, hostport, is_loopback
+from netdiag.context import Context, docker_major, hostport, is_loopback
 from netdiag.facts import Chain, Firewall, PortBinding, Snapshot
 from netdiag.memo import per_snapshot
 from netdiag.netfilter import BLOCKING, Decision, Packet, nft_drop, walk
@@ -478,6 +478,9 @@ def dropped_on_docker_host(ctx: Context) -> Iterator[Found]:
     with `--helper IMAGE` (a helper container reads the host's firewall and forwarding there),
     which names the rule or sysctl; or look there by hand: `sysctl net.ipv4.ip_forward`,
     `iptables -S DOCKER-USER`, `iptables -S FORWARD`.
+    The container's own address routed through the Docker host (a route the client added) that
+    gets silence is named the same way, with Docker 28's filter of direct routing among the
+    candidates from that version on.
     Exceptions: a daemon on this machine (the firewall rules and ip-forwarding-disabled decide
     there); a host whose firewall state was read; any cause found on an earlier hop. A firewall
     between the client and the host that filters this port (a cloud security group) gives the
@@ -488,6 +491,11 @@ def dropped_on_docker_host(ctx: Context) -> Iterator[Found]:
         return
     if ctx.engine.ipv4_forwarding is False:
         return  # docker info says forwarding is off: ip-forwarding-disabled names it
+    if ctx.attempt.kind == AddressKind.CONTAINER_IP:
+        found = _routed_and_dropped(ctx)
+        if found is not None:
+            yield found
+        return
     binding = ctx.preferred_binding()
     if binding is None or binding.host_ip not in ("", "0.0.0.0", "::") or not binding.host_port:
         return
@@ -523,6 +531,42 @@ def dropped_on_docker_host(ctx: Context) -> Iterator[Found]:
                  f"{ctx.port} --helper IMAGE  (an image already on the daemon, e.g. busybox)",
                  "or look there: sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding; "
                  "iptables -S DOCKER-USER; iptables -S FORWARD"])
+
+
+def _routed_and_dropped(ctx: Context) -> Found | None:
+    """The container's own address, routed by the client through the Docker host, got silence:
+    dropped on the Docker host, by Docker 28's filter of direct routing when the engine is 28 or
+    later, or by its firewall or forwarding. Named as a drop there with its candidates, never one
+    of them (direct-routing-blocked names the rule when the host's firewall is read)."""
+    a = ctx.attempt
+    port = a.port or ctx.port
+    if ctx.reaches_container_ips or not port:
+        return None
+    route, _ = ctx.client_route(a.address)
+    tried = ctx.reach(a.address, port)
+    if route is None or route.gateway != ctx.host_address or tried is None or not tried.outcome.ok \
+            or tried.result not in DROPPED:
+        return None
+    reached = _host_reached(ctx, ctx.host_address)
+    socks = [s for s in ctx.sockets_on() if not s.loopback_only]
+    if not reached or not socks:
+        return None
+    candidates = ["a DOCKER-USER or FORWARD rule that drops it", "IP forwarding off on the Docker host"]
+    if docker_major(ctx.engine) >= 28:
+        candidates.insert(0, f"Docker {ctx.engine.server_version}'s filter of packets other machines address to a "
+                             "container (raw PREROUTING, on by default since Docker 28)")
+    works = [hostport(ctx.public_address(b), b.host_port) for b in ctx.published(ctx.port)
+             if b.host_port and ctx.public_address(b) and not is_loopback(b.host_ip)]
+    return Found(f"{a.address}:{port} is routed to the Docker host and goes no further: dropped there",
+                 [f"the client's route to {a.address}: {route.destination} via {route.gateway} (the Docker host)",
+                  reached, f"{ctx.target.name} runs and {socks[0].process or 'its app'} listens on "
+                  f"{hostport(socks[0].address, socks[0].port)}",
+                  f"connect to {hostport(a.address, port)}: {tried.result} ({tried.detail})",
+                  "the Docker host's firewall cannot be read from here",
+                  "candidates: " + "; ".join(candidates)],
+                 [f"use {w}" for w in works] +
+                 [f"or let a helper container read the Docker host's firewall: netdiag why-unreachable "
+                  f"{ctx.target.name} --to {hostport(a.address, port)} --helper IMAGE"])
 
 
 def _host_reached(ctx: Context, address: str) -> str:

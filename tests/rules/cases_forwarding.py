@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import Chain, Firewall, FirewallRule, HostNet, Interface, Listeners, Match, Outcome, PortBinding
+from netdiag.facts import (Chain, Firewall, FirewallRule, HostNet, Interface, Listeners, Match, Outcome, PortBinding,
+                           Socket)
 from netdiag.vocab import HostRole, Protocol, ReachResult
 from tests.builders import (
     B2D_ENGINE,
@@ -16,6 +17,7 @@ from tests.builders import (
     chain,
     firewall,
     icmp,
+    listening,
     local,
     tcp,
     web,
@@ -335,7 +337,9 @@ def _():
 
 @unknown("ND504", "the-docker-hosts-rules-not-read")
 def _():
+    """Neither the Docker host's firewall nor the container's sockets read: nothing decides the hop."""
     snap, c1 = direct(ReachResult.TIMEOUT, Firewall(Outcome.unavailable("the Docker daemon runs on another host")))
+    snap = dataclasses.replace(snap, listeners=(Listeners(Outcome.unavailable("no cat in the image"), c1.id),))
     return snap, args(to="192.0.2.2:80", target=c1)
 
 
@@ -393,3 +397,19 @@ def _():
 def _():
     """Without ip6tables, nothing is claimed of IPv6 traffic."""
     return v6_snap(firewall(ipv6_forward=True)), args()
+
+
+@fires("ND503", "a-container-address-routed-through-a-docker-28-host")
+def _():
+    """The laptop routes the container network through the VM (the old workaround): silence, and
+    the VM's firewall unread; Docker 28's filter of direct routing leads the candidates."""
+    from tests.builders import C1, from_the_laptop
+
+    snap = from_the_laptop("docker-28.2-usernet-portmap.rules", "28.2.2", tcp("192.0.2.2", 80, ReachResult.TIMEOUT))
+    snap = dataclasses.replace(snap, firewall=Firewall(Outcome.unavailable("the Docker daemon runs on another host")),
+                               listeners=(listening(C1.id, Socket(Protocol.TCP, 4, "0.0.0.0", 80)),))
+    return (snap, args(to="192.0.2.2:80", target=C1),
+            lambda c: c.summary == "192.0.2.2:80 is routed to the Docker host and goes no further: dropped there"
+            and any(e.startswith("candidates: Docker 28.2.2's filter of packets other machines address to a "
+                                 "container") for e in c.evidence)
+            and c.fix[0] == "use 192.168.59.103:8080")
