@@ -10,7 +10,8 @@ import pytest
 
 from examples import lab
 from examples.lab import netdiag
-from tests.test_why_engine import iptables_restored, laptop_gets
+from tests.test_why_engine import codes, iptables_restored, laptop_gets
+from tests.test_why_engine import why as docker_why
 
 pytestmark = pytest.mark.engine
 
@@ -19,15 +20,7 @@ HTTPD = ("httpd", "-f", "-p", "80", "-h", "/www")
 
 def why(*args: str, expect: int | None = None) -> dict:
     """netdiag why-unreachable against the lab's Podman, as its user runs it."""
-    p = netdiag("why-unreachable", *args, "--json", env_extra=lab.podman_env())
-    d = json.loads(p.stdout)
-    if expect is not None:
-        assert p.returncode == expect, (p.returncode, json.dumps(d, indent=1))
-    return d
-
-
-def codes(d: dict) -> list[str]:
-    return [c["code"] for c in d["causes"]]
+    return docker_why(*args, expect=expect, env_extra=lab.podman_env())
 
 
 def run(name: str, *args: str, cmd: tuple[str, ...] = HTTPD) -> str:

@@ -24,8 +24,9 @@ pytestmark = pytest.mark.engine
 HTTPD = ("httpd", "-f", "-p", "80", "-h", "/www")
 
 
-def why(*args: str, laptop: bool = False, expect: int | None = None) -> dict:
-    p = (netdiag_laptop if laptop else netdiag)("why-unreachable", *args, "--json")
+def why(*args: str, laptop: bool = False, expect: int | None = None, env_extra: dict | None = None) -> dict:
+    """netdiag why-unreachable --json as its user runs it: on this machine, or from the laptop."""
+    p = (netdiag_laptop if laptop else netdiag)("why-unreachable", *args, "--json", env_extra=env_extra)
     assert p.stdout, p.stderr
     data = json.loads(p.stdout)
     if expect is not None:
