@@ -131,6 +131,7 @@ def cleanup() -> None:
     remove_internet()
     remove_second_host()
     remove_podman()
+    remove_swarm()
 
 
 FORWARDER_PIDFILE = "/run/netdiag-test-socat.pid"
@@ -445,6 +446,48 @@ def remove_second_host() -> None:
     subprocess.run(["umount", "-R", f"{HOST2_DIR}/exec"], capture_output=True)
     subprocess.run(["umount", "-R", f"{HOST2_DIR}/data"], capture_output=True)
     shutil.rmtree(HOST2_DIR, ignore_errors=True)
+
+
+SWARM_LINK = "ndt-swarm0"  # a veth end holding the address the lab's swarm advertises
+SWARM_IP = "198.18.77.1"
+
+
+def make_swarm() -> None:
+    """Swarm mode on the lab's dockerd: a single-node swarm advertising a lab address (LAB.md:
+    this kernel has no IPVS, so the routing mesh cannot work, as on some real hosts)."""
+    remove_swarm()
+    sh("ip", "link", "add", SWARM_LINK, "type", "veth", "peer", "name", "ndt-swarm1")
+    sh("ip", "addr", "add", f"{SWARM_IP}/32", "dev", SWARM_LINK)
+    sh("ip", "link", "set", SWARM_LINK, "up")
+    sh("ip", "link", "set", "ndt-swarm1", "up")
+    sh("docker", "swarm", "init", "--advertise-addr", SWARM_IP, "--listen-addr", f"{SWARM_IP}:2377")
+
+
+def service(name: str, *args: str, cmd: tuple[str, ...] = ()) -> None:
+    """A Swarm service of the lab's image, by its local ID (--no-resolve-image: no registry is
+    asked), labelled; waits until its tasks are placed."""
+    image = docker("image", "inspect", "-f", "{{.Id}}", IMAGE)
+    sh("docker", "service", "create", "-d", "--name", name, "--label", LABEL, "--no-resolve-image", *args, image,
+       *cmd)
+    for _ in range(100):
+        states = docker("service", "ps", "--format", "{{.CurrentState}}", name, check=False)
+        if not states or all(s.startswith("Running") for s in states.splitlines()):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"service {name} did not start: {states}")
+
+
+def remove_swarm() -> None:
+    """Leave the lab's swarm (only one it made) and take away what swarm mode leaves behind."""
+    addr = docker("info", "--format", "{{.Swarm.NodeAddr}}", check=False)
+    if addr == SWARM_IP:
+        sh("docker", "swarm", "leave", "--force", check=False)
+        for _ in range(50):
+            if sh("docker", "network", "rm", "docker_gwbridge", check=False).returncode == 0 or \
+                    "No such network" in sh("docker", "network", "inspect", "docker_gwbridge", check=False).stderr:
+                break
+            time.sleep(0.1)
+    sh("ip", "link", "del", SWARM_LINK, check=False)
 
 
 PODMAN_DIR = "/run/netdiag-test-podman"

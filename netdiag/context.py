@@ -6,10 +6,33 @@ import ipaddress
 from dataclasses import dataclass
 
 from netdiag.diagnosis import Attempt
-from netdiag.facts import Container, Engine, Listeners, Network, Outcome, PortBinding, Reach, Route, Snapshot, Socket
+from netdiag.facts import (
+    Container,
+    Engine,
+    Listeners,
+    Network,
+    Outcome,
+    PortBinding,
+    Reach,
+    Route,
+    ServicePort,
+    Snapshot,
+    Socket,
+    SwarmService,
+)
 from netdiag.memo import per_snapshot
 from netdiag.parsers.routes import route_for
-from netdiag.vocab import ROUTES_CONTAINER_IPS, GatewayMode, Location, Origin, ProbeKind, Protocol, ReachResult
+from netdiag.vocab import (
+    ROUTES_CONTAINER_IPS,
+    SWARM_SERVICE_LABEL,
+    GatewayMode,
+    Location,
+    Origin,
+    ProbeKind,
+    Protocol,
+    PublishMode,
+    ReachResult,
+)
 
 WILDCARDS = ("", "0.0.0.0", "::")
 
@@ -85,6 +108,17 @@ class Context:
         if nets and all(n.gateway_mode == GatewayMode.ISOLATED for n in nets):
             return False
         return self.local or self.engine.vm_kind in ROUTES_CONTAINER_IPS
+
+    def swarm_service(self) -> SwarmService | None:
+        """The Swarm service whose task the target is, as its manager describes it."""
+        name = self.target.labels.get(SWARM_SERVICE_LABEL, "")
+        return next((s for s in self.snapshot.services if s.name == name), None) if name else None
+
+    def service_port(self, mode: PublishMode | None = PublishMode.INGRESS) -> ServicePort | None:
+        """The port in question as the target's Swarm service publishes it (in `mode`, or either)."""
+        svc = self.swarm_service()
+        return next((p for p in (svc.ports if svc is not None else ()) if p.target == self.port
+                     and p.protocol == self.protocol and (mode is None or p.mode == mode)), None)
 
     def routed_network(self, container: Container | None = None) -> Network | None:
         """The container's network in routed gateway mode, if any: its ports are opened on the

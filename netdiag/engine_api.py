@@ -255,7 +255,8 @@ def find_container(api, ref: str) -> dict:
         listing = api.containers(all=True)
     except docker.errors.APIError as e:
         raise CannotDiagnose("daemon-unreachable", f"the Docker daemon did not list containers: {e}")
-    cid = match([Candidate(c["Id"], list(c.get("Names") or ()), dict(c.get("Labels") or {})) for c in listing], ref)
+    cid = match([Candidate(c["Id"], list(c.get("Names") or ()), dict(c.get("Labels") or {}),
+                           c.get("State") == "running") for c in listing], ref)
     try:
         return api.inspect_container(cid)
     except docker.errors.NotFound:

@@ -34,6 +34,7 @@ from netdiag.vocab import (
     OutcomeState,
     ProbeKind,
     Protocol,
+    PublishMode,
     ReachResult,
     VmKind,
 )
@@ -90,6 +91,8 @@ class Engine:
     firewall_backend: str = ""  # what `docker info` reports (API 1.49+): iptables, nftables; "" when it does not
     product: EngineProduct = EngineProduct.DOCKER  # Podman's service answers the same API
     ipv4_forwarding: bool | None = None  # docker info's IPv4Forwarding: the daemon host's ip_forward, read live
+    swarm: str = ""  # docker info's Swarm.LocalNodeState: active, inactive...; "" when it does not say
+    ipvs: bool | None = None  # the Docker host's kernel has IPVS (/proc/net/ip_vs); None: not known from here
 
     @property
     def rootless(self) -> bool:
@@ -461,6 +464,26 @@ class PathMtu:
 
 
 @dataclass(frozen=True)
+class ServicePort:
+    """A port a Swarm service publishes."""
+
+    target: int
+    published: int
+    protocol: Protocol = Protocol.TCP
+    mode: PublishMode = PublishMode.INGRESS
+
+
+@dataclass(frozen=True)
+class SwarmService:
+    """A Swarm service as its manager describes it (docker service inspect)."""
+
+    id: str
+    name: str
+    endpoint_mode: str = "vip"  # vip: one virtual address load-balanced by IPVS; dnsrr: the tasks' own
+    ports: tuple[ServicePort, ...] = ()
+
+
+@dataclass(frozen=True)
 class Snapshot:
     engine: Engine
     client: HostNet | None = None
@@ -476,6 +499,8 @@ class Snapshot:
     lookups: tuple[Lookup, ...] = ()
     path_mtu: tuple[PathMtu, ...] = ()
     kernel_routes: tuple[KernelRoute, ...] = ()
+    services: tuple[SwarmService, ...] = ()  # when the engine is a Swarm manager
+    services_outcome: Outcome = Outcome.unavailable("not read")
     schema: int = SCHEMA_VERSION
     netdiag_version: str = ""
     created: str = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -64,6 +65,8 @@ class Live:
         if engine.location == Location.LOCAL:
             argv = _dockerd_argv()
             engine = refine_local_settings(engine, argv, _daemon_json(argv))
+            if engine.swarm == "active":  # the routing mesh and service VIPs need the kernel's IPVS
+                engine = dataclasses.replace(engine, ipvs=os.path.exists("/proc/net/ip_vs"))
         self.engine: Engine = engine
 
     @property
@@ -79,6 +82,11 @@ class Live:
         from netdiag.probes.objects import probe_networks
 
         return probe_networks(self.api, self.engine.product)
+
+    def services(self):
+        from netdiag.probes.objects import probe_services
+
+        return probe_services(self.api)
 
     def containers(self, ids=None):
         from netdiag.probes.objects import probe_containers
@@ -150,11 +158,14 @@ class Live:
         if holders is None:
             holders = any(Fact.PORT_HOLDERS in planned_facts(c) for c in containers)
         tasks = {"networks": self.networks, "firewall": self.firewall}
+        if self.engine.swarm == "active":
+            tasks["services"] = self.services
         for c in watched:
             tasks[f"listeners:{c.id}"] = (lambda c=c: self.listeners(c, udp=False))
         results = run_concurrently(tasks, timeout=20, on_error=lambda name, why: Outcome.failed(why))
         networks = results["networks"]
         firewall = results["firewall"]
+        services = results.get("services", Outcome.unavailable("the engine is not in a swarm"))
         if isinstance(firewall, Outcome):
             firewall = Firewall(firewall)
         listeners = []
@@ -172,6 +183,8 @@ class Live:
             port_holders=self.port_holders(firewall) if holders else PortHolders(Outcome.unavailable(
                 "not read: no rule that can fire here needs it")),
             firewall=firewall,
+            services=() if isinstance(services, Outcome) else services,
+            services_outcome=services if isinstance(services, Outcome) else Outcome(method="docker service inspect"),
             netdiag_version=__version__,
             created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         )

@@ -1,6 +1,7 @@
 """Naming a container as docker accepts it (a name, a full id, or an id prefix that is unique), or
 as Compose does: a service name, resolved within a project (`--project`, else the project of the
-current directory) when several projects have that service."""
+current directory) when several projects have that service; or a Swarm service (SERVICE or
+SERVICE.N): its task's container on this node."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from netdiag.errors import BadInput
-from netdiag.vocab import PROJECT_LABEL, SERVICE_LABEL
+from netdiag.vocab import PROJECT_LABEL, SERVICE_LABEL, SWARM_SERVICE_LABEL, SWARM_TASK_LABEL
 
 NUMBER_LABEL = "com.docker.compose.container-number"
 
@@ -23,6 +24,7 @@ class Candidate:
     id: str
     names: list[str]
     labels: dict[str, str] = field(default_factory=dict)
+    running: bool = True
 
     @property
     def name(self) -> str:
@@ -61,8 +63,11 @@ def _service(items: list[Candidate], service: str, project: str) -> str:
     """A Compose service's container: the only one, or the one of `project`; its first replica."""
     found = [c for c in items if c.labels.get(SERVICE_LABEL) == service]
     if not found:
-        raise BadInput("container-not-found", f"no container matches {service!r} (by name, id, id prefix or "
-                                              "Compose service)")
+        task = _swarm_task(items, service)
+        if task is not None:
+            return task
+        raise BadInput("container-not-found", f"no container matches {service!r} (by name, id, id prefix, "
+                                              "Compose service or Swarm service)")
     projects = sorted({c.labels.get(PROJECT_LABEL, "") for c in found})
     if len(projects) > 1:
         if project not in projects:
@@ -71,6 +76,22 @@ def _service(items: list[Candidate], service: str, project: str) -> str:
                                                   "name one with --project or by container name")
         found = [c for c in found if c.labels.get(PROJECT_LABEL) == project]
     return min(found, key=_replica).id  # as `docker compose exec` does: replica 1
+
+
+def _swarm_task(items: list[Candidate], ref: str) -> str | None:
+    """The container of a Swarm service's task on this node: SERVICE (its lowest running slot) or
+    SERVICE.N (slot N), running ones first; None when the node runs no task of it."""
+    service, _, slot = ref.rpartition(".") if re.fullmatch(r".+\.\d{1,5}", ref) else (ref, "", "")
+    tasks = [c for c in items if c.labels.get(SWARM_SERVICE_LABEL) == service
+             and (not slot or c.labels.get(SWARM_TASK_LABEL, "").split(".")[-2:-1] == [slot])]
+    if not tasks:
+        return None
+    return min(tasks, key=lambda c: (not c.running, _slot(c))).id
+
+
+def _slot(c: Candidate) -> int:
+    parts = c.labels.get(SWARM_TASK_LABEL, "").split(".")
+    return int(parts[-2]) if len(parts) >= 3 and parts[-2].isascii() and parts[-2].isdigit() else 0
 
 
 def _replica(c: Candidate) -> int:

@@ -137,6 +137,7 @@ class Fact(Vocab):
     NETWORKS = "networks"
     LISTENERS = "listeners"
     FORWARDING = "forwarding"
+    SWARM = "swarm"  # the engine's Swarm services and whether the Docker host's kernel has IPVS
     DAEMON_FORWARDING = "daemon-forwarding"  # IPv4 forwarding as `docker info` reports it, wherever the daemon is
     FIREWALL_RULES = "firewall-rules"
     PORT_HOLDERS = "port-holders"
@@ -146,6 +147,18 @@ class Fact(Vocab):
     HOST_ATTEMPT = "host-attempt"  # the same outbound attempt made from the Docker host's own namespace
     KERNEL_ROUTE = "kernel-route"  # the Docker host kernel's route for a packet forwarded from the container
     PATH_MTU = "path-mtu"  # don't-fragment echoes and a bounded download, when small packets pass
+
+
+# Swarm's labels on the containers of its tasks
+SWARM_SERVICE_LABEL = "com.docker.swarm.service.name"
+SWARM_TASK_LABEL = "com.docker.swarm.task.name"  # <service>.<slot>.<task id>
+
+
+class PublishMode(Vocab):
+    """How a Swarm service publishes a port."""
+
+    INGRESS = "ingress"  # the routing mesh: every node's port, load-balanced by IPVS to the tasks
+    HOST = "host"  # the node running a task binds the port itself, as -p does
 
 
 # Compose's labels on the containers it makes: the project and the service

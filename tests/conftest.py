@@ -100,3 +100,16 @@ def podman_clean(podman):
     nets = lab.podman("network", "ls", "-q", "--filter", f"label={lab.LABEL}", check=False).split()
     if nets:
         lab.podman("network", "rm", "-f", *nets, check=False)
+
+
+@pytest.fixture(scope="module")
+def swarm(engine):
+    """A single-node swarm on the lab's dockerd, left (and docker_gwbridge removed) afterwards."""
+    try:
+        lab.make_swarm()
+        yield lab
+    finally:
+        ids = lab.docker("service", "ls", "-q", "--filter", f"label={lab.LABEL}", check=False).split()
+        if ids:
+            lab.sh("docker", "service", "rm", *ids, check=False)
+        lab.remove_swarm()

@@ -175,6 +175,7 @@ def engine_from_info(endpoint: DaemonEndpoint, info: dict, version: dict, local_
         firewall_backend=firewall_backend(info),
         product=engine_product(version),
         ipv4_forwarding=info["IPv4Forwarding"] if isinstance(info.get("IPv4Forwarding"), bool) else None,
+        swarm=str((info.get("Swarm") or {}).get("LocalNodeState", "")) if isinstance(info.get("Swarm"), dict) else "",
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from netdiag.facts import Container, Network
+from netdiag.facts import Container, Network, ServicePort, SwarmService
 from netdiag.parsers.inspect import container_from_inspect, network_from_inspect, network_from_libpod
-from netdiag.vocab import EngineProduct
+from netdiag.vocab import EngineProduct, Protocol, PublishMode
 
 # Podman's own API, beside its Docker-compatible one: a version it accepts (4.0 and later)
 LIBPOD_NETWORKS = "/v4.0.0/libpod/networks/json"
@@ -49,3 +49,19 @@ def probe_containers(api, ids: list[str] | None = None) -> tuple[Container, ...]
     with cf.ThreadPoolExecutor(max_workers=max(1, min(INSPECTORS, len(ids)))) as pool:
         found = list(pool.map(inspect, ids))
     return tuple(c for c in found if c is not None)
+
+
+def probe_services(api) -> tuple[SwarmService, ...]:
+    """The Swarm services with their published ports and endpoint mode (a manager's view)."""
+    out = []
+    for svc in api.services():
+        spec = svc.get("Spec") or {}
+        endpoint = svc.get("Endpoint") or {}
+        ports = tuple(ServicePort(int(p.get("TargetPort") or 0), int(p.get("PublishedPort") or 0),
+                                  Protocol(str(p.get("Protocol") or "tcp")),
+                                  PublishMode(str(p.get("PublishMode") or "ingress")))
+                      for p in endpoint.get("Ports") or (spec.get("EndpointSpec") or {}).get("Ports") or ()
+                      if isinstance(p, dict))
+        mode = str((spec.get("EndpointSpec") or {}).get("Mode") or "vip")
+        out.append(SwarmService(str(svc.get("ID", "")), str(spec.get("Name", "")), mode, ports))
+    return tuple(sorted(out, key=lambda s: s.name))

@@ -105,6 +105,7 @@ def _notes(ctx: Context, t: tuple[str, int] | None) -> list[str]:
                    f"too: -p {b.host_port}:{b.container_port}")
     bridged = ctx.target.mode not in (NetMode.HOST, NetMode.NONE)
     if not ctx.published() and ctx.reaches_container_ips and not ctx.engine.rootless and not ctx.from_container \
+            and ctx.service_port(mode=None) is None \
             and ctx.attempt.kind == AddressKind.DEFAULT and bridged and ctx.ipv4():
         nets = ctx.networks_of(ctx.target)
         if nets and all(n.internal for n in nets):

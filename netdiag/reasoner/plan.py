@@ -33,6 +33,9 @@ def attempt_target(ctx: Context) -> Target | None:
     routed = _routed_address(ctx)
     if routed:
         return routed, port
+    mesh = ctx.service_port()
+    if mesh is not None and mesh.published:
+        return ctx.host_address, mesh.published  # the Swarm routing mesh: every node's port
     if ctx.target.mode == NetMode.HOST:
         return ctx.host_address, port
     if ctx.reaches_container_ips and ctx.ipv4():

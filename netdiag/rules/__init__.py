@@ -194,7 +194,7 @@ register(Rule("ND002", "daemon-unreachable", None, None, False, doc_text="""The 
 
 def load_rules() -> dict[str, Rule]:
     """Import every rule module, so that all rules are registered; the catalog by ID."""
-    from netdiag.rules import addressing, forwarding, links, listening, outbound, ports, state  # noqa: F401
+    from netdiag.rules import addressing, forwarding, links, listening, outbound, ports, state, swarm  # noqa: F401
 
     return dict(sorted(REGISTRY.items()))
 

@@ -39,6 +39,14 @@ def _firewall(ctx: Context) -> Outcome:
     return fw.outcome if fw is not None else Outcome.unavailable(NOT_COLLECTED)
 
 
+def _swarm(ctx: Context) -> Outcome:
+    if not ctx.snapshot.services_outcome.ok:
+        return ctx.snapshot.services_outcome
+    if ctx.engine.ipvs is None:
+        return Outcome.unavailable("whether the Docker host's kernel has IPVS cannot be read from here")
+    return Outcome(method="docker service inspect, /proc/net/ip_vs")
+
+
 def _daemon_forwarding(ctx: Context) -> Outcome:
     if ctx.engine.ipv4_forwarding is None:
         return Outcome.unavailable("docker info does not report IPv4Forwarding")
@@ -113,6 +121,7 @@ INPUTS: dict[Fact, tuple[str, Callable[[Any], Outcome]]] = {
     Fact.NETWORKS: ("the Docker networks", _networks),
     Fact.LISTENERS: ("the container's listening sockets", _listeners),
     Fact.FORWARDING: ("the Docker host's forwarding sysctls", _firewall),
+    Fact.SWARM: ("the Swarm services and the Docker host's IPVS", _swarm),
     Fact.DAEMON_FORWARDING: ("the Docker host's IPv4 forwarding as docker info reports it", _daemon_forwarding),
     Fact.FIREWALL_RULES: ("the Docker host's firewall rules", _firewall_rules),
     Fact.PORT_HOLDERS: ("who holds the Docker host's ports", _port_holders),

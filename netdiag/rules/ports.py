@@ -131,7 +131,8 @@ def port_not_published(ctx: Context) -> Iterator[Found]:
     Exceptions: container-to-container traffic needs no publishing; on the Docker host itself,
     and from a Mac whose OrbStack routes container addresses to it, the container's IP reaches
     the port (netdiag says so in `notes`); a container address that answered; a network in
-    routed gateway mode, where `-p` opens the port on the container's address with no host port.
+    routed gateway mode, where `-p` opens the port on the container's address with no host port;
+    a Swarm task whose service publishes the port.
     """
     a = ctx.attempt
     if ctx.port is None or ctx.target.mode in (NetMode.HOST, NetMode.NONE):
@@ -143,6 +144,8 @@ def port_not_published(ctx: Context) -> Iterator[Found]:
         return
     if ctx.routed_network() is not None and ctx.requested():
         return  # a routed network opens -p ports on the container's own address, with no host port
+    if ctx.service_port(mode=None) is not None:
+        return  # its Swarm service publishes it (the routing mesh, or the node's port in host mode)
     on_the_host = a.kind in (AddressKind.UNSPECIFIED, AddressKind.LOOPBACK, AddressKind.DOCKER_HOST)
     needs_mapping = on_the_host or (a.kind in (AddressKind.DEFAULT, AddressKind.CONTAINER_IP)
                                     and not ctx.reaches_container_ips)

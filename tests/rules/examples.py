@@ -64,6 +64,7 @@ def load() -> list[Case]:
         cases_outbound,
         cases_ports,
         cases_state,
+        cases_swarm,
     )
 
     return list(CASES)
