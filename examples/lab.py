@@ -463,12 +463,15 @@ def make_swarm() -> None:
     sh("docker", "swarm", "init", "--advertise-addr", SWARM_IP, "--listen-addr", f"{SWARM_IP}:2377")
 
 
-def service(name: str, *args: str, cmd: tuple[str, ...] = ()) -> None:
+def service(name: str, *args: str, cmd: tuple[str, ...] = (), wait: bool = True) -> None:
     """A Swarm service of the lab's image, by its local ID (--no-resolve-image: no registry is
-    asked), labelled; waits until its tasks are placed."""
+    asked), labelled; waits until its tasks run (unless `wait` is false)."""
     image = docker("image", "inspect", "-f", "{{.Id}}", IMAGE)
     sh("docker", "service", "create", "-d", "--name", name, "--label", LABEL, "--no-resolve-image", *args, image,
        *cmd)
+    if not wait:
+        return
+    states = ""
     for _ in range(100):
         states = docker("service", "ps", "--format", "{{.CurrentState}}", name, check=False)
         if not states or all(s.startswith("Running") for s in states.splitlines()):

@@ -242,6 +242,22 @@ def _client_trusting_its_ca():
     return Client
 
 
+def _swarm_service_without_task(api, ref: str) -> None:
+    """A Swarm service of that name with no task container on this node is named as such."""
+    import docker
+
+    try:
+        services = [s for s in api.services(filters={"name": ref}) if (s.get("Spec") or {}).get("Name") == ref]
+    except (docker.errors.APIError, docker.errors.DockerException):
+        return  # not a swarm manager: no services to name
+    if not services:
+        return
+    replicated = ((services[0].get("Spec") or {}).get("Mode") or {}).get("Replicated")
+    asked = f"{replicated.get('Replicas', 0)} replica(s) asked for" if isinstance(replicated, dict) else "global"
+    raise BadInput("container-not-found", f"Swarm service {ref!r} runs no task on this node ({asked}): see "
+                                          f"docker service ps {ref}; a task's container is diagnosed where it runs")
+
+
 def find_container(api, ref: str) -> dict:
     """The container `ref` names: a name, a full id or an unambiguous id prefix, as docker accepts.
 
@@ -255,8 +271,12 @@ def find_container(api, ref: str) -> dict:
         listing = api.containers(all=True)
     except docker.errors.APIError as e:
         raise CannotDiagnose("daemon-unreachable", f"the Docker daemon did not list containers: {e}")
-    cid = match([Candidate(c["Id"], list(c.get("Names") or ()), dict(c.get("Labels") or {}),
-                           c.get("State") == "running") for c in listing], ref)
+    try:
+        cid = match([Candidate(c["Id"], list(c.get("Names") or ()), dict(c.get("Labels") or {}),
+                               c.get("State") == "running") for c in listing], ref)
+    except BadInput:
+        _swarm_service_without_task(api, ref)
+        raise
     try:
         return api.inspect_container(cid)
     except docker.errors.NotFound:

@@ -474,6 +474,18 @@ class ServicePort:
 
 
 @dataclass(frozen=True)
+class SwarmTask:
+    """One task of a Swarm service (docker service ps), newest first in its service."""
+
+    slot: int = 0
+    node_id: str = ""
+    state: str = ""  # running, failed, rejected, pending, shutdown...
+    desired_state: str = ""
+    error: str = ""  # the task's error: "task: non-zero exit (3)", "no suitable node ..."
+    timestamp: str = ""
+
+
+@dataclass(frozen=True)
 class SwarmService:
     """A Swarm service as its manager describes it (docker service inspect)."""
 
@@ -481,6 +493,8 @@ class SwarmService:
     name: str
     endpoint_mode: str = "vip"  # vip: one virtual address load-balanced by IPVS; dnsrr: the tasks' own
     ports: tuple[ServicePort, ...] = ()
+    replicas: int | None = None  # desired, for a replicated service; None for a global one
+    tasks: tuple[SwarmTask, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,7 @@ class Fact(Vocab):
     LISTENERS = "listeners"
     FORWARDING = "forwarding"
     SWARM = "swarm"  # the engine's Swarm services and whether the Docker host's kernel has IPVS
+    SWARM_SERVICES = "swarm-services"  # the engine's Swarm services and their tasks (a manager's view)
     DAEMON_FORWARDING = "daemon-forwarding"  # IPv4 forwarding as `docker info` reports it, wherever the daemon is
     FIREWALL_RULES = "firewall-rules"
     PORT_HOLDERS = "port-holders"

@@ -60,3 +60,35 @@ def test_host_mode_publishing_answers_and_is_healthy(swarm):
         assert d["verdict"] == "reachable" and not d["causes"] and "127.0.0.1:18091" in d["works"]
     finally:
         lab.sh("docker", "service", "rm", "ndt-hostpub", check=False)
+
+
+def test_a_service_whose_tasks_keep_failing(swarm):
+    """The task's command exits: the swarm replaces it again and again; by the service's name,
+    its last task's container, exited, and no-running-task with the tasks' errors."""
+    lab.service("ndt-failing", cmd=("sh", "-c", "exit 3"), wait=False)
+    try:
+        import time
+
+        for _ in range(50):  # until a task has failed and left its container
+            if "Exited" in lab.docker("ps", "-a", "--filter", "label=com.docker.swarm.service.name=ndt-failing",
+                                      "--format", "{{.Status}}"):
+                break
+            time.sleep(0.1)
+        d = why("ndt-failing", "--port", "80", expect=1)
+        c = cause(d, "no-running-task")
+        assert any(e.startswith("task ndt-failing.1: failed: task: non-zero exit (3)") for e in c["evidence"]), c
+        assert "container-not-running" in codes(d)
+    finally:
+        lab.sh("docker", "service", "rm", "ndt-failing", check=False)
+
+
+def test_a_service_with_no_task_on_this_node(swarm):
+    lab.service("ndt-zero", "--replicas", "0", cmd=HTTPD)
+    try:
+        p = lab.netdiag("why-unreachable", "ndt-zero")
+        assert p.returncode == 2
+        assert p.stderr.strip() == ("netdiag: Swarm service 'ndt-zero' runs no task on this node (0 replica(s) asked "
+                                    "for): see docker service ps ndt-zero; a task's container is diagnosed where it "
+                                    "runs")
+    finally:
+        lab.sh("docker", "service", "rm", "ndt-zero", check=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netdiag.facts import Container, Network, ServicePort, SwarmService
+from netdiag.facts import Container, Network, ServicePort, SwarmService, SwarmTask
 from netdiag.parsers.inspect import container_from_inspect, network_from_inspect, network_from_libpod
 from netdiag.vocab import EngineProduct, Protocol, PublishMode
 
@@ -53,6 +53,12 @@ def probe_containers(api, ids: list[str] | None = None) -> tuple[Container, ...]
 
 def probe_services(api) -> tuple[SwarmService, ...]:
     """The Swarm services with their published ports and endpoint mode (a manager's view)."""
+    tasks: dict[str, list[SwarmTask]] = {}
+    for t in api.tasks():
+        status = t.get("Status") or {}
+        tasks.setdefault(str(t.get("ServiceID", "")), []).append(SwarmTask(
+            int(t.get("Slot") or 0), str(t.get("NodeID", "")), str(status.get("State", "")),
+            str(t.get("DesiredState", "")), str(status.get("Err", "")), str(status.get("Timestamp", ""))))
     out = []
     for svc in api.services():
         spec = svc.get("Spec") or {}
@@ -63,5 +69,8 @@ def probe_services(api) -> tuple[SwarmService, ...]:
                       for p in endpoint.get("Ports") or (spec.get("EndpointSpec") or {}).get("Ports") or ()
                       if isinstance(p, dict))
         mode = str((spec.get("EndpointSpec") or {}).get("Mode") or "vip")
-        out.append(SwarmService(str(svc.get("ID", "")), str(spec.get("Name", "")), mode, ports))
+        replicated = (spec.get("Mode") or {}).get("Replicated")
+        replicas = int(replicated.get("Replicas") or 0) if isinstance(replicated, dict) else None
+        own = sorted(tasks.get(str(svc.get("ID", "")), []), key=lambda t: t.timestamp, reverse=True)
+        out.append(SwarmService(str(svc.get("ID", "")), str(spec.get("Name", "")), mode, ports, replicas, tuple(own)))
     return tuple(sorted(out, key=lambda s: s.name))

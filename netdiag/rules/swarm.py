@@ -57,3 +57,35 @@ def ipvs_missing(ctx: Context) -> Iterator[Found]:
                  f"mode=host,published={mesh.published},target={mesh.target} {svc.name}",
                  f"and for names between services, no virtual IP: docker service update --endpoint-mode dnsrr "
                  f"{svc.name}  (needs no published ingress port)"])
+
+
+@rule("ND802", "no-running-task", Hop.CONTAINER, per_port=False, needs=(Fact.SWARM_SERVICES,),
+      only_if=is_swarm_task)
+def no_running_task(ctx: Context) -> Iterator[Found]:
+    """The Swarm service has no running task anywhere: what it publishes has nothing behind it.
+
+    Detects: a task container of a Swarm service whose manager lists no task of it in state
+    running, on any node.
+    Why it breaks: the routing mesh and the service's name lead to its running tasks only; the
+    swarm keeps replacing a failing task, which fails again (a command that exits, an image that
+    cannot start), or places none (replicas 0, a constraint no node meets).
+    Evidence: the replicas asked for, and the newest tasks with their state and error.
+    Fix: read why with `docker service ps --no-trunc SERVICE` and `docker service logs SERVICE`;
+    fix the command or image (`docker service update --image ... SERVICE`), or the constraint;
+    for replicas 0, `docker service scale SERVICE=1`.
+    Exceptions: a service with a running task on another node (this node's task may be the old
+    one being replaced): its own state says so.
+    """
+    svc = ctx.swarm_service()
+    if svc is None or any(t.state == "running" for t in svc.tasks):
+        return
+    asked = "global (one task per node)" if svc.replicas is None else f"{svc.replicas} replica(s) asked for"
+    evidence = [f"service {svc.name}: {asked}, no task running"]
+    evidence += [f"task {svc.name}.{t.slot or '?'}: {t.state}" + (f": {t.error}" if t.error else "")
+                 for t in svc.tasks[:5]]
+    fix = [f"docker service ps --no-trunc {svc.name}; docker service logs {svc.name}  (why its tasks stop)"]
+    if svc.replicas == 0:
+        fix.insert(0, f"docker service scale {svc.name}=1")
+    elif any("exit" in t.error for t in svc.tasks):
+        fix.append(f"the task's command exits: fix it or the image, then docker service update --force {svc.name}")
+    yield Found(f"service {svc.name} has no running task: nothing answers for it", evidence, fix)

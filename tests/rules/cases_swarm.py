@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import Endpoint, Network, Outcome, ServicePort, SwarmService
+from netdiag.facts import Endpoint, Network, Outcome, ServicePort, SwarmService, SwarmTask
 from netdiag.vocab import Protocol, PublishMode, ReachResult
 from tests.builders import BRIDGE, LOCAL_ENGINE, local, tcp, web
 from tests.rules.examples import args, fires, quiet, unknown
@@ -16,7 +16,8 @@ TASK = web(name="shop.1.x7k2", published=(), requested=(),
 
 
 def swarm(mode: PublishMode, ipvs: bool | None, answered: bool = False):
-    svc = SwarmService("s" * 25, "shop", "vip", (ServicePort(80, 8080, Protocol.TCP, mode),))
+    svc = SwarmService("s" * 25, "shop", "vip", (ServicePort(80, 8080, Protocol.TCP, mode),), 1,
+                       (SwarmTask(1, "n1", "running", "running"),))
     reach = (tcp("127.0.0.1", 8080, ReachResult.ANSWERED if answered else ReachResult.REFUSED),)
     snap = local(TASK, networks=(BRIDGE, INGRESS), reach=reach)
     return dataclasses.replace(snap, engine=dataclasses.replace(LOCAL_ENGINE, swarm="active", ipvs=ipvs),
@@ -43,3 +44,28 @@ def _():
 @unknown("ND801", "ipvs-not-known-from-here")
 def _():
     return swarm(PublishMode.INGRESS, ipvs=None), args()
+
+
+def failing(*tasks):
+    snap = swarm(PublishMode.INGRESS, ipvs=True)
+    svc = dataclasses.replace(snap.services[0], replicas=1, tasks=tuple(SwarmTask(1, "n1", *t) for t in tasks))
+    return dataclasses.replace(snap, services=(svc,))
+
+
+@fires("ND802", "its-tasks-keep-failing")
+def _():
+    snap = failing(("failed", "shutdown", "task: non-zero exit (3)"), ("failed", "shutdown", "task: non-zero exit (3)"))
+    return (snap, args(),
+            lambda c: "task shop.1: failed: task: non-zero exit (3)" in c.evidence
+            and c.fix[-1] == "the task's command exits: fix it or the image, then docker service update --force shop")
+
+
+@quiet("ND802", "a-task-runs")
+def _():
+    return failing(("running", "running", ""), ("failed", "shutdown", "task: non-zero exit (3)")), args()
+
+
+@unknown("ND802", "services-not-read")
+def _():
+    snap = failing(("failed", "shutdown", "x"))
+    return dataclasses.replace(snap, services_outcome=Outcome.unavailable("not a swarm manager")), args()
