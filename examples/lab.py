@@ -196,6 +196,7 @@ FAR_SILENT = "198.51.100.99"  # an address nothing answers at
 LAB_NAME = "web.lab.test"  # resolves to FAR_WEB at FAR_DNS
 INET_ROUTES = ("198.51.100.0/24", "198.18.0.0/15")
 INET_PIDS = "/run/netdiag-test-inet.pids"
+WWW_DIR = "/run/netdiag-test-www"  # the far web server's and the office's pages
 ROUTER = "ndt-rtr"
 OFFICE = "ndt-office"
 OFFICE_WEB = "198.18.64.10"  # a 512 KiB page behind the 1400-byte link
@@ -218,7 +219,7 @@ def make_internet() -> None:
     for a in (FAR_WEB, FAR_DNS):
         sh(*inet, "ip", "addr", "add", f"{a}/32", "dev", "lo")
     sh("ip", "route", "add", "198.51.100.0/24", "via", INET_IP, "dev", "ndt-wan0")
-    www = "/run/netdiag-test-www"
+    www = WWW_DIR
     os.makedirs(www, exist_ok=True)
     with open(f"{www}/index.html", "w") as f:
         f.write("<h1>far web</h1>\n")
@@ -295,6 +296,7 @@ def remove_internet() -> None:
     for net in INET_ROUTES:
         while sh("ip", "route", "del", "blackhole", net, "metric", "4242", check=False).returncode == 0:
             pass
+    shutil.rmtree(WWW_DIR, ignore_errors=True)
 
 
 HOST2 = "ndt-host2"  # a second Docker host: a dockerd in its own network namespace
@@ -443,9 +445,19 @@ def remove_second_host() -> None:
         pass
     sh("ip", "netns", "del", HOST2, check=False)
     sh("ip", "link", "del", "ndt-h2", check=False)
-    subprocess.run(["umount", "-R", f"{HOST2_DIR}/exec"], capture_output=True)
-    subprocess.run(["umount", "-R", f"{HOST2_DIR}/data"], capture_output=True)
+    _unmount_below(HOST2_DIR)  # dockerd's own mounts there: its netns file, overlay layers
     shutil.rmtree(HOST2_DIR, ignore_errors=True)
+
+
+def _unmount_below(folder: str) -> None:
+    """Unmount everything mounted under `folder`, deepest first."""
+    try:
+        with open("/proc/self/mounts") as f:
+            points = [line.split()[1] for line in f]
+    except OSError:
+        return
+    for point in sorted((p for p in points if p == folder or p.startswith(folder + "/")), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True)
 
 
 SWARM_LINK = "ndt-swarm0"  # a veth end holding the address the lab's swarm advertises
