@@ -49,10 +49,12 @@ def summary(paths: list[str]) -> list[BundleRow]:
         name = os.path.basename(path)
         try:
             bundle = load(path)
+            engine = bundle.snapshot.engine
+            host = engine.context or engine.endpoint  # as doctor names a daemon of a fleet
             for spec in bundle.attempts:
                 d = explain(bundle.snapshot, spec)
                 who = d.container or f"{d.attempt.origin} -> {d.attempt.to_text}"  # an outbound attempt
-                rows.append(BundleRow(name, who, d.verdict, tuple(c.code for c in d.causes)))
+                rows.append(BundleRow(name, who, d.verdict, tuple(c.code for c in d.causes), host=host))
         except NetdiagError as e:
             rows.append(BundleRow(name, "", None, (), e.message))
     return rows

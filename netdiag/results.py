@@ -31,6 +31,7 @@ class BundleRow:
     verdict: Verdict | None  # None when the bundle could not be explained: `error` says why
     causes: tuple[str, ...] = ()
     error: str = ""
+    host: str = ""  # the daemon the bundle was collected from: its context name, else its endpoint
 
 
 @dataclass(frozen=True)

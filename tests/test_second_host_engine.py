@@ -124,3 +124,22 @@ def test_ssh_daemon_and_a_diagnosis_there(clean, second_host):
         assert p.returncode == 0 and json.loads(p.stdout)["works"] == [f"{lab.HOST2_IP}:{hp}"], p.stdout + p.stderr
     finally:
         lab.host2("rm", "-f", "ndt-s2", check=False)
+
+
+def test_bundles_of_two_daemons_explained_together(clean, second_host, tmp_path):
+    """A fleet's bundles in one folder: explain names each row's daemon."""
+    lab.run("ndt-b1", "-p", "80", cmd=HTTPD)
+    lab.wait_listening("ndt-b1", 80)
+    lab.host2("run", "-d", "--name", "ndt-b2", "--label", lab.LABEL, "--dns", "127.0.0.1", "-p", "80", lab.IMAGE,
+              *HTTPD)
+    try:
+        assert netdiag("collect", "ndt-b1", "-o", str(tmp_path / "local.json.gz")).returncode == 0
+        p = netdiag("collect", "ndt-b2", "-o", str(tmp_path / "second.json.gz"), env_extra=lab.host2_env())
+        assert p.returncode == 0, p.stderr
+        d = json.loads(netdiag("explain", str(tmp_path), "--json").stdout)
+        hosts = {r["bundle"]: r["host"] for r in d["bundles"]}
+        assert hosts == {"local.json.gz": "unix:///var/run/docker.sock", "second.json.gz": lab.HOST2_TCP}
+        text = netdiag("explain", str(tmp_path)).stdout
+        assert text.splitlines()[0].split()[:2] == ["host", "bundle"] and lab.HOST2_TCP in text
+    finally:
+        lab.host2("rm", "-f", "ndt-b2", check=False)

@@ -177,10 +177,12 @@ def firewall_text(f: Firewall) -> str:
 
 
 def summary_text(rows) -> str:
-    """explain over a folder: one row per bundle and container."""
-    return _table([(r.bundle, r.container or "-", r.verdict or "error", ", ".join(r.causes) or r.error or "-")
-                   for r in rows],
-                  ["bundle", "container", "verdict", "causes"])
+    """explain over a folder: one row per bundle and container; a host column when the bundles
+    come from several Docker hosts (a fleet collected, then explained together)."""
+    fleet = len({r.host for r in rows if r.host}) > 1
+    return _table([((r.host or "-",) if fleet else ()) + (r.bundle, r.container or "-", r.verdict or "error",
+                                                          ", ".join(r.causes) or r.error or "-") for r in rows],
+                  (["host"] if fleet else []) + ["bundle", "container", "verdict", "causes"])
 
 
 def doctor_text(report) -> str:
