@@ -683,3 +683,24 @@ def test_a_raw_prerouting_drop_of_the_container_address_as_docker_28_writes_it(c
     c = cause(helped, "direct-routing-blocked")
     assert f"rule 1 of raw/PREROUTING on the Docker host: -A PREROUTING -d {ip}/32 ! -i docker0 -j DROP" in c["evidence"]
     assert c["fix"][0] == f"use {lab.VM_IP}:{hp}"
+
+
+def test_a_compose_service_in_the_hosts_network_uses_a_name(clean):
+    """network_mode: host takes a service off its project's network: Docker's DNS does not serve
+    it (its resolv.conf is the host's, no 127.0.0.11; no name is looked up here), so a name fails
+    where the address works."""
+    lab.network("ndt-hn-net", "--subnet", "10.214.0.0/24")
+    lab.run("ndt-hn-web", "--network", "ndt-hn-net", "--label", "com.docker.compose.project=ndt-hn",
+            "--label", "com.docker.compose.service=web", cmd=HTTPD)
+    lab.run("ndt-hn-worker", "--network", "host", "--label", "com.docker.compose.project=ndt-hn",
+            "--label", "com.docker.compose.service=worker", cmd=("sleep", "600"))
+    lab.wait_listening("ndt-hn-web", 80)
+    assert "127.0.0.11" not in lab.docker("exec", "ndt-hn-worker", "cat", "/etc/resolv.conf")
+    ip = lab.docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", "ndt-hn-web")
+    d = why("ndt-hn-web", "--from", "container:ndt-hn-worker", "--to", "ndt-hn-web:80", expect=1)
+    c = cause(d, "different-networks")
+    assert c["rule"] == "ND604" and c["fix"][0] == f"use the address: {ip}:80"
+    assert "or remove network_mode: host from worker so that it joins the project's network, then use " \
+           "ndt-hn-web:80" in c["fix"]
+    ok = why("ndt-hn-web", "--from", "container:ndt-hn-worker", "--to", f"{ip}:80", expect=0)
+    assert ok["verdict"] == "reachable"

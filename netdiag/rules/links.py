@@ -85,6 +85,45 @@ def no_dns_on_default_bridge(ctx: Context) -> Iterator[Found]:
                    f"{dst.name}; then use {dst.name}:{port}", f"or use the address for now: {ip}:{port}"])
 
 
+@rule("ND604", "different-networks", Hop.NAME_RESOLUTION, per_port=False, needs=(Fact.NETWORKS,),
+      direction=Direction.FROM_CONTAINER)
+def name_from_the_host_network(ctx: Context) -> Iterator[Found]:
+    """A container in the host's network (Compose's `network_mode: host`) uses a container or service name.
+
+    Detects: container to container by name, the source in the host's network namespace and the
+    target on bridge networks.
+    Why it breaks: `network_mode: host` takes a service off its project's network: it is on no
+    Docker network, so Docker's embedded DNS never answers it, and the name goes to the host's
+    resolver, which does not know it. Addresses still work: the host reaches bridge addresses and
+    published ports.
+    Evidence: the source's network mode, the target's networks, and the name used.
+    Fix: the published port on localhost, or the target's address, from the host network; or
+    remove `network_mode: host` from the service so that it joins the project's network and
+    names resolve.
+    Exceptions: a name the source's /etc/hosts maps (`extra_hosts`); a target in the host's
+    network too (use localhost and its port).
+    """
+    src, dst = ctx.source_container, ctx.target
+    assert src is not None
+    if ctx.attempt.kind != AddressKind.CONTAINER_NAME or src.mode != NetMode.HOST or dst.mode == NetMode.HOST:
+        return
+    port = ctx.attempt.port or ctx.port
+    nets = [n.name for n in ctx.networks_of(dst)]
+    service = src.labels.get(SERVICE_LABEL, "")
+    evidence = [f"{src.name} uses the host's network" + (f" (network_mode: host in its Compose service {service})"
+                                                        if service else "") + ": it is on no Docker network",
+                f"{dst.name} is on: {', '.join(nets) or 'no network'}",
+                f"{ctx.attempt.name} is answered by Docker's embedded DNS only to containers on those networks"]
+    published = [b for b in ctx.published() if b.host_port]
+    fix = [f"use localhost:{published[0].host_port} (the published port, from the host's network)"] if published \
+        else []
+    fix += [f"{'or ' if fix else 'use '}the address: {ip}:{port}" for ip in ctx.ipv4()[:1]]
+    fix.append(f"or remove network_mode: host from {service or src.name} so that it joins the project's network, "
+               f"then use {ctx.attempt.name}:{port}")
+    yield Found(f"{ctx.attempt.name} does not resolve in {src.name}: a container in the host's network is on no "
+                "Docker network", evidence, fix)
+
+
 def answering_to(ctx: Context, name: str) -> dict[str, list[str]]:
     """On each user-defined network of the source, the containers (other than the source) that
     Docker's DNS gives for `name`: those named so, or with it as an alias there."""

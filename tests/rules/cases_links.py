@@ -112,3 +112,37 @@ def _():
             lambda c: c.fix[0] == "in project blog's compose file: under services: worker: networks: [default, app], "
                                   "and at the top: networks: app: external: true; then use web:80"
             and c.fix[1] == "or for now: docker network connect app client, then use web:80")
+
+
+def host_network_client():
+    """The client as a Compose service with network_mode: host: on no Docker network."""
+    c = client("bridge", "172.17.0.3")
+    return dataclasses.replace(c, network_mode="host", endpoints=(Endpoint("host", "n-host"),),
+                               labels={"com.docker.compose.project": "shop", "com.docker.compose.service": "worker"})
+
+
+@fires("ND604", "a-name-from-the-host-network")
+def _():
+    answered = (tcp("172.18.0.5", 80, ReachResult.ANSWERED, origin="container:client"),)
+    return (local(web(**ON_APP), host_network_client(), networks=(BRIDGE, APP_NET), reach=answered),
+            args(to="web:80", **FROM_CLIENT),
+            lambda c: c.summary == "web does not resolve in client: a container in the host's network is on no "
+                                   "Docker network"
+            and c.evidence[0] == "client uses the host's network (network_mode: host in its Compose service "
+                                 "worker): it is on no Docker network"
+            and c.fix == ("use the address: 172.18.0.5:80", "or remove network_mode: host from worker so that it "
+                                                            "joins the project's network, then use web:80"))
+
+
+@quiet("ND604", "an-address-from-the-host-network")
+def _():
+    answered = (tcp("172.18.0.5", 80, ReachResult.ANSWERED, origin="container:client"),)
+    return local(web(**ON_APP), host_network_client(), networks=(BRIDGE, APP_NET), reach=answered), \
+        args(to="172.18.0.5:80", **FROM_CLIENT)
+
+
+@unknown("ND604", "networks-not-read")
+def _():
+    snap = local(web(**ON_APP), host_network_client(), networks=(BRIDGE, APP_NET))
+    return dataclasses.replace(snap, networks=(), networks_outcome=Outcome.failed("API error 500")), \
+        args(to="web:80", **FROM_CLIENT)
