@@ -4,8 +4,9 @@ attempt through that hop was answered.
 Rules reason on facts read elsewhere (a sysctl, a rule of a chain, a route); the answer is the
 packet itself. When they disagree the answer wins: the finding is dropped and said in `notes`,
 so that the contradiction is visible (the tests treat it as a bug of the rule), never a verdict.
-Findings that say where the attempt wrongly goes (wrong-address, name-collision) or that only
-large packets are lost (mtu-blackhole) are not contradicted by an answer.
+The rules that declare `holds_when_answered` are not contradicted by an answer: they say where
+the attempt wrongly goes (wrong-address, name-collision, subnet-overlap), that only large packets
+are lost (mtu-blackhole), or that what was asked for was not done (internal-network's -p).
 """
 
 from __future__ import annotations
