@@ -35,16 +35,21 @@ def engine():
     lab.cleanup()
 
 
+def remove_labelled(cli, *rm_options: str) -> None:
+    """Remove the lab's labelled containers, then its networks, through `cli` (lab.docker or lab.podman)."""
+    ids = cli("ps", "-aq", "--filter", f"label={lab.LABEL}", check=False).split()
+    if ids:
+        cli("rm", "-f", *rm_options, *ids, check=False)
+    nets = cli("network", "ls", "-q", "--filter", f"label={lab.LABEL}", check=False).split()
+    if nets:
+        cli("network", "rm", *nets, check=False)
+
+
 @pytest.fixture
 def clean(engine):
     """Remove the containers and networks a test made, even when it fails."""
     yield
-    ids = lab.docker("ps", "-aq", "--filter", f"label={lab.LABEL}", check=False).split()
-    if ids:
-        lab.sh("docker", "rm", "-f", *ids, check=False)
-    nets = lab.docker("network", "ls", "-q", "--filter", f"label={lab.LABEL}", check=False).split()
-    if nets:
-        lab.sh("docker", "network", "rm", *nets, check=False)
+    remove_labelled(lab.docker)
 
 
 @pytest.fixture(scope="session")
@@ -94,12 +99,7 @@ def podman(engine):
 def podman_clean(podman):
     """Remove the Podman containers and networks a test made, even when it fails."""
     yield
-    ids = lab.podman("ps", "-aq", "--filter", f"label={lab.LABEL}", check=False).split()
-    if ids:
-        lab.podman("rm", "-f", "-t", "0", *ids, check=False)
-    nets = lab.podman("network", "ls", "-q", "--filter", f"label={lab.LABEL}", check=False).split()
-    if nets:
-        lab.podman("network", "rm", "-f", *nets, check=False)
+    remove_labelled(lab.podman, "-t", "0")
 
 
 @pytest.fixture(scope="module")
