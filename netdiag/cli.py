@@ -281,6 +281,9 @@ def why_cmd(container, port, to, origin, helper, timeout, as_json):
     """Why CONTAINER does not answer: the hop where the path breaks, the cause, the evidence and
     the fix with real values; what works instead.
 
+    CONTAINER is a name, an id or an id prefix; or a Compose service (web), or a Swarm service
+    (shop, shop.2 for its task in slot 2), whose container on this node is taken.
+
     With --from container:NAME, a DESTINATION that is not a container is an attempt out of that
     container: ADDR, ADDR:PORT, NAME[:PORT] (resolved as the container resolves it), to the
     Docker host, the LAN or the internet.

@@ -245,11 +245,12 @@ def _client_trusting_its_ca():
 def _swarm_service_without_task(api, ref: str) -> None:
     """A Swarm service of that name with no task container on this node is named as such."""
     import docker
+    import requests
 
     try:
         services = [s for s in api.services(filters={"name": ref}) if (s.get("Spec") or {}).get("Name") == ref]
-    except (docker.errors.APIError, docker.errors.DockerException):
-        return  # not a swarm manager: no services to name
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
+        return  # not a swarm manager, or the daemon went away: the container's own error stands
     if not services:
         return
     replicated = ((services[0].get("Spec") or {}).get("Mode") or {}).get("Replicated")

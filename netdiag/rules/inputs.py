@@ -39,6 +39,10 @@ def _firewall(ctx: Context) -> Outcome:
     return fw.outcome if fw is not None else Outcome.unavailable(NOT_COLLECTED)
 
 
+def _swarm_services(ctx: Context) -> Outcome:
+    return ctx.snapshot.services_outcome
+
+
 def _swarm(ctx: Context) -> Outcome:
     if not ctx.snapshot.services_outcome.ok:
         return ctx.snapshot.services_outcome
@@ -122,7 +126,7 @@ INPUTS: dict[Fact, tuple[str, Callable[[Any], Outcome]]] = {
     Fact.LISTENERS: ("the container's listening sockets", _listeners),
     Fact.FORWARDING: ("the Docker host's forwarding sysctls", _firewall),
     Fact.SWARM: ("the Swarm services and the Docker host's IPVS", _swarm),
-    Fact.SWARM_SERVICES: ("the Swarm services and their tasks", lambda ctx: ctx.snapshot.services_outcome),
+    Fact.SWARM_SERVICES: ("the Swarm services and their tasks", _swarm_services),
     Fact.DAEMON_FORWARDING: ("the Docker host's IPv4 forwarding as docker info reports it", _daemon_forwarding),
     Fact.FIREWALL_RULES: ("the Docker host's firewall rules", _firewall_rules),
     Fact.PORT_HOLDERS: ("who holds the Docker host's ports", _port_holders),
