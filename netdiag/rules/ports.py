@@ -56,7 +56,8 @@ def holders_of(ctx: Context, host_port: int, protocol: Protocol = Protocol.TCP) 
                     who.append(f"the container engine's {s.process} (pid {s.pid}) on {hostport(s.address, s.port)}, "
                                "for a container this daemon does not list")
                 continue
-            label = f"process {s.process or '?'} (pid {s.pid}) on {hostport(s.address, s.port)}"
+            label = f"process {s.process or '?'} (pid {s.pid}) on {hostport(s.address, s.port)}" if s.pid else \
+                f"an unnamed process on {hostport(s.address, s.port)} (its name and pid could not be read)"
             if label not in who:
                 who.append(label)
     return who

@@ -37,6 +37,16 @@ def _():
             and c.fix[0] == "stop process nginx (pid 777), then: docker start web")
 
 
+@fires("ND201", "a-socket-whose-process-could-not-be-named")
+def _():
+    """The host helper without ss reads /proc/net's tables: the socket, not its process."""
+    holders = PortHolders(Outcome(method="/proc/net/tcp and udp on the Docker host"),
+                          (Socket(Protocol.TCP, 4, "0.0.0.0", 8080),))
+    return (local(web(state=ContainerState(S.CREATED, error=IN_USE), **WANTS_8080), holders=holders), args(),
+            lambda c: "host port 8080 is held by an unnamed process on 0.0.0.0:8080 (its name and pid could not be "
+                      "read)" in c.evidence and not any(f.startswith("stop ") for f in c.fix))
+
+
 @fires("ND201", "holder-not-visible")
 def _():
     holders = PortHolders(Outcome.unavailable("the Docker daemon runs on another host"))
