@@ -93,6 +93,8 @@ class Engine:
     ipv4_forwarding: bool | None = None  # docker info's IPv4Forwarding: the daemon host's ip_forward, read live
     swarm: str = ""  # docker info's Swarm.LocalNodeState: active, inactive...; "" when it does not say
     ipvs: bool | None = None  # the Docker host's kernel has IPVS (/proc/net/ip_vs); None: not known from here
+    swarm_node_id: str = ""  # docker info's Swarm.NodeID: this daemon's node
+    swarm_node_address: str = ""  # docker info's Swarm.NodeAddr: the address the other nodes reach it at
 
     @property
     def rootless(self) -> bool:
@@ -137,6 +139,16 @@ class HostNet:
 
 
 @dataclass(frozen=True)
+class OverlayEndpoint:
+    """A task's or container's address on an overlay network, and the node it runs on, as this
+    node's gossip knows it (docker network inspect --verbose)."""
+
+    name: str
+    address: str
+    node_address: str  # the node's swarm address (its "Host IP")
+
+
+@dataclass(frozen=True)
 class Network:
     id: str
     name: str
@@ -148,6 +160,10 @@ class Network:
     ipv6: bool = False
     bridge: str = ""  # the Linux bridge device on the Docker host (docker0, br-<id>)
     options: dict[str, str] = field(default_factory=dict)
+    # a Swarm overlay, from this node: the nodes its gossip reaches (their addresses) and the
+    # endpoints it knows on every node; () when not an overlay or not read
+    peers: tuple[str, ...] = ()
+    overlay_endpoints: tuple[OverlayEndpoint, ...] = ()
 
     @property
     def gateway_mode(self) -> GatewayMode | None:
@@ -495,6 +511,19 @@ class SwarmService:
     ports: tuple[ServicePort, ...] = ()
     replicas: int | None = None  # desired, for a replicated service; None for a global one
     tasks: tuple[SwarmTask, ...] = ()
+    networks: tuple[str, ...] = ()  # the IDs of the networks its tasks are attached to
+
+
+@dataclass(frozen=True)
+class SwarmNode:
+    """A node of the swarm as its manager lists it (docker node ls)."""
+
+    id: str
+    hostname: str = ""
+    address: str = ""  # where the other nodes reach it (Status.Addr)
+    state: str = ""  # ready, down, unknown, disconnected
+    availability: str = ""  # active, pause, drain
+    manager: bool = False
 
 
 @dataclass(frozen=True)
@@ -514,6 +543,7 @@ class Snapshot:
     path_mtu: tuple[PathMtu, ...] = ()
     kernel_routes: tuple[KernelRoute, ...] = ()
     services: tuple[SwarmService, ...] = ()  # when the engine is a Swarm manager
+    nodes: tuple[SwarmNode, ...] = ()  # the manager's view of the swarm, read with its services
     services_outcome: Outcome = Outcome.unavailable("not read")
     schema: int = SCHEMA_VERSION
     netdiag_version: str = ""

@@ -183,7 +183,8 @@ class Live:
             port_holders=self.port_holders(firewall) if holders else PortHolders(Outcome.unavailable(
                 "not read: no rule that can fire here needs it")),
             firewall=firewall,
-            services=() if isinstance(services, Outcome) else services,
+            services=() if isinstance(services, Outcome) else services[0],
+            nodes=() if isinstance(services, Outcome) else services[1],
             services_outcome=services if isinstance(services, Outcome) else Outcome(method="docker service inspect"),
             netdiag_version=__version__,
             created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -41,9 +41,9 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
             lookups = _lookups(api, source, host, asked, local, helper, timeout)
     snapshot = dataclasses.replace(snapshot, source_views=(view,), lookups=tuple(lookups))
     ctx = Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, to, port), protocol)
-    if not ctx.address:
-        return snapshot
-    if local and is_ip(ctx.address) and ":" not in ctx.address and not ctx.to_itself():
+    if not ctx.address:  # nothing to try; over an overlay, whether the nodes' gossip gets through
+        return dataclasses.replace(snapshot, reach=_gossip_here(ctx, timeout)) if local else snapshot
+    if local and is_ip(ctx.address) and ":" not in ctx.address and not ctx.to_itself() and ctx.over_overlay() is None:
         from netdiag.probes.outward import probe_kernel_route
 
         net = ctx.leaving_network()
@@ -90,8 +90,11 @@ def _attempts_here(ctx: Outbound, timeout: float) -> tuple[Reach, ...]:
     settled = settled_outbound(ctx)
     wait = min(timeout, SETTLED_WAIT) if settled else timeout
     tasks = {"source": lambda: probe_from_source(ctx.source, address, port, wait, kind)}
-    if not ctx.to_itself():  # the host's loopback is another one: nothing to compare with
+    # the same attempt from the Docker host, unless it has nothing to compare with: its loopback is
+    # another one, and it is on no overlay network
+    if not ctx.to_itself() and ctx.over_overlay() is None:
         tasks["host"] = lambda: probe_from_host(address, port, timeout, kind)
+    tasks["gossip"] = lambda: _gossip_here(ctx, timeout)
     found = run_concurrently(tasks, timeout=timeout + 5, on_error=lambda n, why: Outcome.failed(why))
     mine = found["source"]
     if settled and isinstance(mine, Reach) and mine.outcome.ok and mine.result == ReachResult.TIMEOUT:
@@ -101,7 +104,24 @@ def _attempts_here(ctx: Outbound, timeout: float) -> tuple[Reach, ...]:
     if "host" in found:
         host = found["host"]
         out.append(host if isinstance(host, Reach) else Reach(host, kind, address, port, origin=HOST))
-    return tuple(out)
+    gossip = found["gossip"]
+    return tuple(out) + (gossip if isinstance(gossip, tuple) else ())
+
+
+def _gossip_here(ctx: Outbound, timeout: float) -> tuple[Reach, ...]:
+    """From this machine (a node of the swarm) to the gossip port of each other node the attempt
+    goes to over an overlay, all at once: () off an overlay."""
+    from netdiag.overlay import GOSSIP, nodes_to_probe
+    from netdiag.probes.outward import probe_from_host
+    from netdiag.probes.runner import run_concurrently
+
+    nodes = nodes_to_probe(ctx)
+    if not nodes:
+        return ()
+    found = run_concurrently({n: (lambda n=n: probe_from_host(n, GOSSIP, timeout, ProbeKind.TCP)) for n in nodes},
+                             timeout=timeout + 5, on_error=lambda n, why: Outcome.failed(why))
+    return tuple(r if isinstance(r, Reach) else Reach(r, ProbeKind.TCP, n, GOSSIP, origin=HOST)
+                 for n, r in found.items())
 
 
 def _attempts_elsewhere(ctx: Outbound, api, helper: str) -> tuple[Reach, ...]:

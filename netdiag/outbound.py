@@ -230,6 +230,15 @@ class Outbound:
         return self.source.mode == NetMode.BRIDGE and is_ip(self.address) and ":" not in self.address and \
             not self.to_itself() and not self.to_docker_host() and self.docker_network_of(self.address) is None
 
+    def over_overlay(self) -> Network | None:
+        """The source's overlay network whose subnet holds the destination: its packets go
+        through the overlay (to a task on this node or, in VXLAN, on another), never through the
+        Docker host's own routes, filter or NAT."""
+        net = self.docker_network_of(self.address)
+        if net is None or net.driver != "overlay" or all(n.id != net.id for n in self.networks()):
+            return None
+        return net
+
     def docker_network_of(self, address: str) -> Network | None:
         """The Docker network whose subnet holds `address`."""
         if not is_ip(address):

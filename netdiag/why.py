@@ -205,11 +205,12 @@ def collect(refs: list[str], port: int | None = None, to: str = "", origin: str 
 
 
 def _names_no_container(live, ref: str) -> bool:
-    """REF matches no container (an ambiguous prefix does match: that stays an error)."""
+    """REF matches no container on this node (an ambiguous prefix does match: that stays an error)."""
     try:
         live.container(ref)
     except BadInput as e:
-        return e.code == "container-not-found" and e.message.startswith("no container matches")
+        # a Swarm service with no task here is a name its tasks on other nodes answer to
+        return e.code == "container-not-found" and e.message.startswith(("no container matches", "Swarm service"))
     return False
 
 

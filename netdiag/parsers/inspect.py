@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netdiag.facts import Container, ContainerState, Endpoint, Network, PortBinding, member
+from netdiag.facts import Container, ContainerState, Endpoint, Network, OverlayEndpoint, PortBinding, member
 from netdiag.redact import mask_argv, mask_value
 from netdiag.vocab import ContainerStatus, Protocol
 
@@ -60,7 +60,24 @@ def network_from_inspect(net: dict[str, Any]) -> Network:
         ipv6=bool(net.get("EnableIPv6")),
         bridge=bridge_device(net),
         options={k: str(v) for k, v in (net.get("Options") or {}).items()},
+        peers=tuple(str(p.get("IP", "")) for p in net.get("Peers") or () if isinstance(p, dict) and p.get("IP")),
+        overlay_endpoints=overlay_endpoints(net),
     )
+
+
+def overlay_endpoints(net: dict[str, Any]) -> tuple[OverlayEndpoint, ...]:
+    """The endpoints an overlay's verbose inspect lists under Services (tasks, and attached
+    containers under the service ""), each with the address of the node it is on."""
+    out = []
+    for service in (net.get("Services") or {}).values():
+        for task in (service or {}).get("Tasks") or ():
+            if not isinstance(task, dict):
+                continue
+            address = str(task.get("EndpointIP", "")).split("/")[0]
+            node = str((task.get("Info") or {}).get("Host IP", ""))
+            if address and node:
+                out.append(OverlayEndpoint(str(task.get("Name", "")), address, node))
+    return tuple(sorted(out, key=lambda e: (e.node_address, e.address)))
 
 
 def network_from_libpod(net: dict[str, Any]) -> Network:

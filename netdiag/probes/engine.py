@@ -157,6 +157,7 @@ def engine_from_info(endpoint: DaemonEndpoint, info: dict, version: dict, local_
     kernel release when it is Linux (see classify_location)."""
     location, vm_kind, address, evidence = classify_location(endpoint.url, info, local_addrs, env, host_address,
                                                              client_kernel)
+    swarm = info.get("Swarm") if isinstance(info.get("Swarm"), dict) else {}
     return Engine(
         outcome=Outcome(method="docker info"),
         endpoint=endpoint.url,
@@ -175,7 +176,9 @@ def engine_from_info(endpoint: DaemonEndpoint, info: dict, version: dict, local_
         firewall_backend=firewall_backend(info),
         product=engine_product(version),
         ipv4_forwarding=info["IPv4Forwarding"] if isinstance(info.get("IPv4Forwarding"), bool) else None,
-        swarm=str((info.get("Swarm") or {}).get("LocalNodeState", "")) if isinstance(info.get("Swarm"), dict) else "",
+        swarm=str(swarm.get("LocalNodeState", "")),
+        swarm_node_id=str(swarm.get("NodeID", "")),
+        swarm_node_address=str(swarm.get("NodeAddr", "")),
     )
 
 

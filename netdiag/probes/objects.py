@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netdiag.facts import Container, Network, ServicePort, SwarmService, SwarmTask
+from netdiag.facts import Container, Network, ServicePort, SwarmNode, SwarmService, SwarmTask
 from netdiag.parsers.inspect import container_from_inspect, network_from_inspect, network_from_libpod
 from netdiag.vocab import EngineProduct, Protocol, PublishMode
 
@@ -20,8 +20,9 @@ def probe_networks(api, product: EngineProduct = EngineProduct.DOCKER) -> tuple[
                             key=lambda n: n.name))
     nets = []
     for summary in api.networks():
-        try:
-            nets.append(network_from_inspect(api.inspect_network(summary["Id"])))
+        try:  # an overlay's verbose view adds its peers and the endpoints on every node
+            nets.append(network_from_inspect(api.inspect_network(summary["Id"],
+                                                                 verbose=summary.get("Driver") == "overlay")))
         except Exception:  # removed between list and inspect: the summary has the same fields
             nets.append(network_from_inspect(summary))
     return tuple(sorted(nets, key=lambda n: n.name))
@@ -51,8 +52,9 @@ def probe_containers(api, ids: list[str] | None = None) -> tuple[Container, ...]
     return tuple(c for c in found if c is not None)
 
 
-def probe_services(api) -> tuple[SwarmService, ...]:
-    """The Swarm services with their published ports and endpoint mode (a manager's view)."""
+def probe_services(api) -> tuple[tuple[SwarmService, ...], tuple[SwarmNode, ...]]:
+    """The Swarm services with their published ports, endpoint mode, tasks and networks, and the
+    nodes they run on (a manager's view)."""
     tasks: dict[str, list[SwarmTask]] = {}
     for t in api.tasks():
         status = t.get("Status") or {}
@@ -72,5 +74,19 @@ def probe_services(api) -> tuple[SwarmService, ...]:
         replicated = (spec.get("Mode") or {}).get("Replicated")
         replicas = int(replicated.get("Replicas") or 0) if isinstance(replicated, dict) else None
         own = sorted(tasks.get(str(svc.get("ID", "")), []), key=lambda t: t.timestamp, reverse=True)
-        out.append(SwarmService(str(svc.get("ID", "")), str(spec.get("Name", "")), mode, ports, replicas, tuple(own)))
-    return tuple(sorted(out, key=lambda s: s.name))
+        attached = (spec.get("TaskTemplate") or {}).get("Networks") or spec.get("Networks") or ()
+        networks = tuple(str(n.get("Target", "")) for n in attached if isinstance(n, dict) and n.get("Target"))
+        out.append(SwarmService(str(svc.get("ID", "")), str(spec.get("Name", "")), mode, ports, replicas, tuple(own),
+                                networks))
+    return tuple(sorted(out, key=lambda s: s.name)), probe_nodes(api)
+
+
+def probe_nodes(api) -> tuple[SwarmNode, ...]:
+    """The swarm's nodes with their addresses and state (a manager's view)."""
+    out = []
+    for n in api.nodes():
+        status = n.get("Status") or {}
+        out.append(SwarmNode(str(n.get("ID", "")), str((n.get("Description") or {}).get("Hostname", "")),
+                             str(status.get("Addr", "")), str(status.get("State", "")),
+                             str((n.get("Spec") or {}).get("Availability", "")), bool(n.get("ManagerStatus"))))
+    return tuple(sorted(out, key=lambda n: n.id))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from netdiag import overlay
 from netdiag.addr import is_ip
 from netdiag.context import hostport
 from netdiag.diagnosis import Attempt, Diagnosis, Finding, PathStep
@@ -154,6 +155,9 @@ def _forwarding(ctx: Outbound) -> Seen:
         return SKIP, "no address to go to"
     if ctx.to_docker_host():
         return SKIP, f"{ctx.address} is the Docker host itself: not forwarded"
+    net = ctx.over_overlay()
+    if net is not None:
+        return SKIP, f"{ctx.address} is on the overlay {net.name}: not forwarded by the Docker host"
     fw = ctx.snapshot.firewall
     if fw is None or not fw.outcome.ok:
         return OK, "not read" + (f": {fw.outcome.reason}" if fw is not None else "")
@@ -179,6 +183,8 @@ def _route_out(ctx: Outbound) -> Seen:
         return SKIP, "no address to route"
     if ctx.to_docker_host():
         return SKIP, f"{ctx.address} is the Docker host itself"
+    if ctx.over_overlay() is not None:
+        return _over_overlay(ctx)
     m = ctx.path_mtu()
     size = f"; {max(m.answered)}-byte don't-fragment echoes pass" if m is not None and m.outcome.ok and m.answered \
         else ""
@@ -199,6 +205,28 @@ def _route_out(ctx: Outbound) -> Seen:
         return OK, f"the Docker host has no route to {ctx.address}"
     inside = " (a Docker bridge)" if r.device in docker_devices(ctx.snapshot.networks) else ""
     return OK, f"{r.destination}" + (f" via {r.gateway}" if r.gateway else "") + f" dev {r.device}{inside}{size}"
+
+
+def _over_overlay(ctx: Outbound) -> Seen:
+    """The overlay's way to the destination: on this node, or in VXLAN to the node it is on,
+    which an unanswered attempt leaves unknown when nothing on this side shows it blocked."""
+    net = ctx.over_overlay()
+    c = overlay.crossing(ctx)
+    if c is None:
+        return OK, f"on the overlay {net.name if net else ''}, on this node" if any(
+            ep.address == ctx.address for ep in (net.overlay_endpoints if net else ())) else \
+            f"on the overlay {net.name if net else ''}"
+    way = f"in VXLAN ({overlay.VXLAN}/udp) on the overlay {c.network.name} to {c.label}"
+    if ctx.answered():
+        return OK, way
+    g = overlay.gossip_probe(ctx, c.node)
+    gossip = f"; this node's attempt at its gossip port {overlay.GOSSIP}/tcp: {g.result}" \
+        if g is not None and g.outcome.ok else ""
+    fw = ctx.snapshot.firewall
+    here = "this node's firewall lets the swarm's ports through" if fw is not None and fw.iptables_outcome.ok else \
+        "this node's firewall was not read"
+    return UNKNOWN, f"{way}: {here}{gossip}; that node's firewall, and any between them, cannot be read from here " \
+        f"(netdiag firewall there shows it)"
 
 
 def _destination(ctx: Outbound) -> Seen:

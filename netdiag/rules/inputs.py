@@ -97,7 +97,7 @@ def _lookup(ctx: Outbound) -> Outcome:
 
 
 def _host_attempt(ctx: Outbound) -> Outcome:
-    if not ctx.address or ctx.to_itself():
+    if not ctx.address or ctx.to_itself() or ctx.over_overlay() is not None:
         return Outcome()  # nothing to try, or nothing the Docker host's own attempt could compare with
     r = ctx.from_host()
     if r is None:
@@ -106,8 +106,8 @@ def _host_attempt(ctx: Outbound) -> Outcome:
 
 
 def _kernel_route(ctx: Outbound) -> Outcome:
-    if not ctx.address or ctx.to_docker_host() or ctx.to_itself():
-        return Outcome()  # nothing to route out
+    if not ctx.address or ctx.to_docker_host() or ctx.to_itself() or ctx.over_overlay() is not None:
+        return Outcome()  # nothing the Docker host routes out
     k = next((k for k in ctx.snapshot.kernel_routes if k.address == ctx.address and k.origin.is_host), None)
     return k.outcome if k is not None else Outcome.unavailable("the Docker host's kernel was not asked")
 
@@ -115,6 +115,8 @@ def _kernel_route(ctx: Outbound) -> Outcome:
 def _path_mtu(ctx: Outbound) -> Outcome:
     if not ctx.answered() or not ctx.address:
         return Outcome()  # small packets did not pass: there is no large-packet question to ask
+    if ctx.to_docker_host() or ctx.docker_network_of(ctx.address) is not None:
+        return Outcome()  # not routed out of the Docker host: large packets are not tried (observe_out)
     m = ctx.path_mtu()
     return m.outcome if m is not None else Outcome.unavailable("large packets were not tried")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
+from netdiag import overlay
 from netdiag.addr import is_ip
 from netdiag.context import hostport, socket_label
 from netdiag.facts import Chain, Network, Socket
@@ -177,9 +178,11 @@ def dns_failure(ctx: Outbound) -> Iterator[Found]:
     host.docker.internal:host-gateway` (with the address it maps to); for an unreachable upstream,
     `--dns` with one that answers; for a name that does not exist, the right name or the
     resolver that knows it (split DNS of a VPN).
-    Exceptions: names found in /etc/hosts (--add-host, links); a destination given as an address.
+    Exceptions: names found in /etc/hosts (--add-host, links); a destination given as an address;
+    the name of a Swarm service whose tasks run on nodes this node's gossip does not reach
+    (swarm-ports-blocked says why).
     """
-    if not ctx.name or ctx.in_hosts_file():
+    if not ctx.name or ctx.in_hosts_file() or overlay.unseen_task_nodes(ctx):
         return
     asked = ctx.lookups(upstream=False)
     if any(lk.outcome.ok and lk.addresses for lk in asked):
@@ -433,15 +436,17 @@ def destination_inside_docker_network(ctx: Outbound) -> Iterator[Found]:
     Evidence: the destination, the network and subnet that hold it, and the route chosen.
     Fix: recreate that network on a free range (`docker network create --subnet ...`), and keep
     Docker away from the LAN's ranges with `default-address-pools` in /etc/docker/daemon.json.
-    Exceptions: the address of a container on that network (container to container); a gateway of
-    a Docker network (the Docker host itself); an attempt that answered.
+    Exceptions: the address of a container on that network (container to container), or of a
+    task or container on another node of a Swarm overlay; a gateway of a Docker network (the
+    Docker host itself); an attempt that answered.
     """
     if not is_ip(ctx.address) or ctx.to_docker_host() or ctx.answered():
         return
     net = ctx.docker_network_of(ctx.address)
     if net is None or net.internal:
         return
-    if any(ep.ipv4 == ctx.address for c in ctx.snapshot.containers for ep in c.endpoints):
+    if any(ep.ipv4 == ctx.address for c in ctx.snapshot.containers for ep in c.endpoints) or \
+            any(ep.address == ctx.address for ep in net.overlay_endpoints):
         return
     subnet = next((s for s in net.subnets if "." in s), "")
     own = any(n.id == net.id for n in ctx.networks())

@@ -1,14 +1,17 @@
-"""Swarm services: what the routing mesh needs from the Docker host's kernel."""
+"""Swarm services: what the routing mesh needs from the Docker host's kernel, the tasks behind a
+service, and the swarm's ports between the nodes that an overlay network crosses."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from netdiag import overlay
 from netdiag.context import Context, hostport
 from netdiag.facts import Container
+from netdiag.outbound import Outbound
 from netdiag.rules import Found, rule
 from netdiag.rules.addressing import reach_evidence
-from netdiag.vocab import SWARM_SERVICE_LABEL, Direction, Fact, Hop, PublishMode
+from netdiag.vocab import SWARM_SERVICE_LABEL, Direction, Fact, Hop, PublishMode, ReachResult
 
 
 def is_swarm_task(container: Container) -> bool:
@@ -89,3 +92,92 @@ def no_running_task(ctx: Context) -> Iterator[Found]:
     elif any("exit" in t.error for t in svc.tasks):
         fix.append(f"the task's command exits: fix it or the image, then docker service update --force {svc.name}")
     yield Found(f"service {svc.name} has no running task: nothing answers for it", evidence, fix)
+
+
+@rule("ND803", "swarm-ports-blocked", Hop.NAME_RESOLUTION, per_port=False, uses=(Fact.SWARM_SERVICES,),
+      direction=Direction.OUTBOUND)
+def gossip_blocked(ctx: Outbound) -> Iterator[Found]:
+    """This node's swarm gossip does not reach the nodes running the service: its name is unknown here.
+
+    Detects: the container looks up the name of a Swarm service it shares an overlay network
+    with, the manager lists running tasks of it on other nodes, the name does not resolve, and
+    those nodes are missing from the overlay's peers as this node sees them; netdiag tries their
+    gossip port (7946/tcp) from this node and reads this node's INPUT and OUTPUT chains.
+    Why it breaks: Docker's embedded DNS answers with the endpoints this node learnt by gossip
+    (7946/tcp and udp between every two nodes); when it is filtered, a node drops out of the
+    overlay's peers within seconds and the names and addresses of the tasks there vanish, though
+    the manager (2377/tcp) still sees every task running. The same filter usually stops the
+    overlay's own packets (4789/udp).
+    Evidence: the tasks and their nodes, the overlay's peers, this machine's attempt at the
+    node's 7946/tcp, the rule of this node's firewall that drops the port.
+    Fix: allow 7946/tcp, 7946/udp and 4789/udp both ways between the nodes (iptables on each, and
+    the cloud security group between them); or delete the rule named.
+    Exceptions: a name that resolved; nodes this node's gossip reaches; a service without a
+    running task (no-running-task).
+    """
+    if not ctx.name or any(lk.outcome.ok and lk.addresses for lk in ctx.lookups(upstream=False)):
+        return
+    unseen = overlay.unseen_task_nodes(ctx)
+    if not unseen:
+        return
+    svc = overlay.named_service(ctx)
+    me = overlay.this_node(ctx)
+    for c in unseen:
+        evidence = [f"service {svc.name if svc else ctx.name} has a task running on {c.label}, on overlay "
+                    f"{c.network.name}",
+                    f"{c.network.name}'s peers, as this node ({me}) sees them: {', '.join(c.network.peers)}: "
+                    f"{c.node} is not among them (their gossip, {overlay.GOSSIP}/tcp+udp, does not get through)"]
+        evidence += _between(ctx, c)
+        yield Found(f"{ctx.name} does not resolve in {ctx.source.name}: this node's gossip does not reach {c.label}, "
+                    f"where its task runs", evidence, _fixes(ctx, c))
+
+
+@rule("ND804", "swarm-ports-blocked", Hop.ROUTE_OUT, per_port=False, uses=(Fact.FIREWALL_RULES,),
+      direction=Direction.OUTBOUND)
+def overlay_blocked(ctx: Outbound) -> Iterator[Found]:
+    """The swarm's ports are blocked between this node and the destination's: the overlay drops its packets.
+
+    Detects: the destination is an endpoint of an overlay network the container is on, on
+    another node; the attempt got no answer; and this node's firewall drops 4789/udp or 7946
+    from or to that node (INPUT, OUTPUT), or that node's gossip port does not answer this node
+    (7946/tcp tried from here).
+    Why it breaks: an overlay carries the containers' packets between nodes inside VXLAN
+    (4789/udp), and the nodes keep each other's endpoints by gossip (7946/tcp+udp); a filter on
+    either node or between them (a cloud security group) drops the traffic silently.
+    Evidence: the endpoint and its node, the rule that drops the port, what the gossip attempt
+    got.
+    Fix: allow 7946/tcp, 7946/udp and 4789/udp both ways between the nodes, or delete the rule
+    named.
+    Exceptions: an attempt that answered; an endpoint on this node; a filter netdiag cannot see
+    (the other node's firewall, with gossip answering): the hop is then unknown, not blamed.
+    """
+    c = overlay.crossing(ctx)
+    if c is None or ctx.answered() or ctx.from_source() is None:
+        return
+    evidence = _between(ctx, c)
+    if not evidence:
+        return
+    name = c.endpoint.name if c.endpoint is not None else ctx.address
+    yield Found(f"the overlay {c.network.name} does not carry {ctx.source.name}'s packets to {c.label}, where "
+                f"{ctx.address} is: the swarm's ports are blocked between the nodes",
+                [f"{ctx.address} is {name} on overlay {c.network.name}, on {c.label}", *evidence], _fixes(ctx, c))
+
+
+def _between(ctx: Outbound, c: overlay.Crossing) -> list[str]:
+    """What shows the swarm's ports blocked between this node and c's: this node's rules that
+    drop them, and the gossip port's silence or refusal."""
+    out = [f"this node's {d.where}: drops {d.protocol}/{d.port} ({d.carries}) "
+           f"{'from' if d.inbound else 'to'} {c.node}" for d in overlay.local_drops(ctx, c.node)]
+    g = overlay.gossip_probe(ctx, c.node)
+    if g is not None and g.outcome.ok and g.result not in (ReachResult.ANSWERED, ReachResult.SILENT):
+        out.append(f"this node's attempt at {c.node}:{overlay.GOSSIP}/tcp (gossip): {g.result}" +
+                   (f" ({g.detail})" if g.detail else ""))
+    return out
+
+
+def _fixes(ctx: Outbound, c: overlay.Crossing) -> list[str]:
+    drops = overlay.local_drops(ctx, c.node)
+    me = overlay.this_node(ctx)
+    fixes = [f"iptables -D {d.decision.chain} {d.decision.rule.text}  (on this node)" for d in drops
+             if d.decision.rule is not None]
+    return list(dict.fromkeys(fixes + overlay.opening(me, c)))

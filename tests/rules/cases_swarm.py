@@ -1,12 +1,25 @@
-"""Examples of netdiag/rules/swarm.py: the routing mesh on a kernel without IPVS."""
+"""Examples of netdiag/rules/swarm.py: the routing mesh on a kernel without IPVS, the tasks behind a
+service, the swarm's ports between nodes."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import Endpoint, Network, Outcome, ServicePort, SwarmService, SwarmTask
-from netdiag.vocab import Protocol, PublishMode, ReachResult
-from tests.builders import BRIDGE, LOCAL_ENGINE, local, tcp, web
+from netdiag.facts import (
+    Endpoint,
+    Lookup,
+    Network,
+    Outcome,
+    OverlayEndpoint,
+    Route,
+    ServicePort,
+    SourceView,
+    SwarmNode,
+    SwarmService,
+    SwarmTask,
+)
+from netdiag.vocab import DnsResult, Origin, Protocol, PublishMode, ReachResult
+from tests.builders import BRIDGE, CLIENT_ID, LOCAL_ENGINE, chain, client, firewall, local, tcp, web
 from tests.rules.examples import args, fires, quiet, unknown
 
 INGRESS = Network("n-ingress", "ingress", "overlay", "swarm", False, ("10.0.0.0/24",), ("10.0.0.1",))
@@ -69,3 +82,101 @@ def _():
 def _():
     snap = failing(("failed", "shutdown", "x"))
     return dataclasses.replace(snap, services_outcome=Outcome.unavailable("not a swarm manager")), args()
+
+
+# --- ND803/ND804 swarm-ports-blocked: a container to a service's task on another node ------------
+
+ME, OTHER = "198.18.9.1", "198.18.9.2"
+OVERLAY_SUBNET = "10.77.0.0/24"
+TASK_ON_OTHER = OverlayEndpoint("cart.1.q2w3", "10.77.0.10", OTHER)
+
+
+def overlay_net(peers=(ME, OTHER), endpoints=(TASK_ON_OTHER,)) -> Network:
+    return Network("n-ov", "backend", "overlay", "swarm", False, (OVERLAY_SUBNET,), ("10.77.0.1",),
+                   peers=peers, overlay_endpoints=endpoints)
+
+
+SHOP = dataclasses.replace(client("backend", "10.77.0.6", name="app"),
+                           endpoints=(Endpoint("backend", "n-ov", "10.77.0.6", 24, gateway="10.77.0.1"),))
+OV_VIEW = SourceView(Outcome(method="/proc/5151"), CLIENT_ID, (Route(OVERLAY_SUBNET, "", "eth0"),), ("127.0.0.11",))
+CART = SwarmService("c" * 25, "cart", "dnsrr", (), 1, (SwarmTask(1, "node2id" + "x" * 18, "running", "running"),),
+                    ("n-ov",))
+NODES = (SwarmNode("node1id" + "x" * 18, "node1", ME, "ready", "active", True),
+         SwarmNode("node2id" + "x" * 18, "node2", OTHER, "ready", "active"))
+INPUT_VXLAN_DROP = chain("filter", "INPUT", "ACCEPT", f"-s {OTHER}/32 -p udp -m udp --dport 4789 -j DROP")
+
+
+def across(net: Network, lookups=(), reach=(), fw_=None):
+    snap = local(SHOP, listeners=(), reach=reach, fw=fw_ or firewall(), networks=(BRIDGE, net))
+    return dataclasses.replace(snap, engine=dataclasses.replace(LOCAL_ENGINE, swarm="active", swarm_node_address=ME),
+                               services=(CART,), nodes=NODES, services_outcome=Outcome(method="docker service inspect"),
+                               source_views=(OV_VIEW,), lookups=tuple(lookups))
+
+
+def cart_lookup(*addresses: str) -> Lookup:
+    result = DnsResult.ANSWERED if addresses else DnsResult.NXDOMAIN
+    return Lookup(Outcome(method="DNS query"), "cart", "127.0.0.11", result, addresses, origin=Origin("app"))
+
+
+def gossip(result: ReachResult) -> Reach:
+    return tcp(OTHER, 7946, result)
+
+
+def from_app(result: ReachResult) -> Reach:
+    return tcp("10.77.0.10", 80, result, origin="container:app")
+
+
+FROM_SHOP = dict(to="cart:80", origin="container:app", outbound=True)
+
+
+@fires("ND803", "the-node-running-the-task-is-not-among-the-overlays-peers")
+def _():
+    return (across(overlay_net(peers=(ME,), endpoints=()), (cart_lookup(),), (gossip(ReachResult.TIMEOUT),)),
+            args(**FROM_SHOP),
+            lambda c: "198.18.9.2 is not among them" in c.evidence[1]
+            and c.evidence[2].startswith("this node's attempt at 198.18.9.2:7946/tcp (gossip): timeout")
+            and c.fix[0].startswith("on node node2, id node2idxxxxx (198.18.9.2): iptables -I INPUT -s 198.18.9.1"))
+
+
+@quiet("ND803", "the-overlay-knows-the-node")
+def _():
+    return across(overlay_net(), (cart_lookup("10.77.0.10"),), (from_app(ReachResult.ANSWERED),)), args(**FROM_SHOP)
+
+
+@quiet("ND803", "the-name-resolved")
+def _():
+    return (across(overlay_net(peers=(ME,)), (cart_lookup("10.77.0.10"),), (from_app(ReachResult.TIMEOUT),)),
+            args(**FROM_SHOP))
+
+
+@fires("ND804", "this-nodes-input-drops-the-vxlan-packets")
+def _():
+    return (across(overlay_net(), (cart_lookup("10.77.0.10"),), (from_app(ReachResult.TIMEOUT),
+                                                                  gossip(ReachResult.ANSWERED)),
+                   firewall(chains=(INPUT_VXLAN_DROP,))),
+            args(**FROM_SHOP),
+            lambda c: "this node's rule 1 of INPUT: -A INPUT -s 198.18.9.2/32 -p udp -m udp --dport 4789 -j DROP: "
+                      "drops udp/4789 (the overlay's VXLAN packets) from 198.18.9.2" in c.evidence
+            and c.fix[0] == "iptables -D INPUT -s 198.18.9.2/32 -p udp -m udp --dport 4789 -j DROP  (on this node)")
+
+
+@fires("ND804", "the-other-nodes-gossip-port-does-not-answer")
+def _():
+    return (across(overlay_net(), (cart_lookup("10.77.0.10"),), (from_app(ReachResult.TIMEOUT),
+                                                                  gossip(ReachResult.TIMEOUT))),
+            args(**FROM_SHOP))
+
+
+@quiet("ND804", "nothing-on-this-side-shows-a-block")
+def _():
+    return (across(overlay_net(), (cart_lookup("10.77.0.10"),), (from_app(ReachResult.TIMEOUT),
+                                                                  gossip(ReachResult.ANSWERED))),
+            args(**FROM_SHOP))
+
+
+@quiet("ND804", "a-task-on-this-node")
+def _():
+    here = OverlayEndpoint("cart.1.q2w3", "10.77.0.10", ME)
+    return (across(overlay_net(endpoints=(here,)), (cart_lookup("10.77.0.10"),), (from_app(ReachResult.TIMEOUT),),
+                   firewall(chains=(INPUT_VXLAN_DROP,))),
+            args(**FROM_SHOP))
