@@ -464,15 +464,18 @@ SWARM_LINK = "ndt-swarm0"  # a veth end holding the address the lab's swarm adve
 SWARM_IP = "198.18.77.1"
 
 
-def make_swarm() -> None:
-    """Swarm mode on the lab's dockerd: a single-node swarm advertising a lab address (LAB.md:
-    this kernel has no IPVS, so the routing mesh cannot work, as on some real hosts)."""
+def make_swarm(address: str = SWARM_IP) -> None:
+    """Swarm mode on the lab's dockerd: a swarm advertising a lab address (LAB.md: this kernel
+    has no IPVS, so the routing mesh cannot work, as on some real hosts). SWARM_IP, on a veth
+    of its own, for a single node; HOST2_LINK_IP, this end of the second host's link, for a
+    swarm the second host joins (join_swarm)."""
     remove_swarm()
-    sh("ip", "link", "add", SWARM_LINK, "type", "veth", "peer", "name", "ndt-swarm1")
-    sh("ip", "addr", "add", f"{SWARM_IP}/32", "dev", SWARM_LINK)
-    sh("ip", "link", "set", SWARM_LINK, "up")
-    sh("ip", "link", "set", "ndt-swarm1", "up")
-    sh("docker", "swarm", "init", "--advertise-addr", SWARM_IP, "--listen-addr", f"{SWARM_IP}:2377")
+    if address == SWARM_IP:
+        sh("ip", "link", "add", SWARM_LINK, "type", "veth", "peer", "name", "ndt-swarm1")
+        sh("ip", "addr", "add", f"{SWARM_IP}/32", "dev", SWARM_LINK)
+        sh("ip", "link", "set", SWARM_LINK, "up")
+        sh("ip", "link", "set", "ndt-swarm1", "up")
+    sh("docker", "swarm", "init", "--advertise-addr", address, "--listen-addr", f"{address}:2377")
 
 
 def service(name: str, *args: str, cmd: tuple[str, ...] = (), wait: bool = True) -> None:
@@ -492,10 +495,31 @@ def service(name: str, *args: str, cmd: tuple[str, ...] = (), wait: bool = True)
     raise AssertionError(f"service {name} did not start: {states}")
 
 
+SWARM_NODE_LABEL = "netdiag-lab=host2"  # the second host's node label: --constraint node.labels.netdiag-lab==host2
+
+
+def join_swarm() -> str:
+    """The second Docker host (make_second_host) joins the lab's swarm (make_swarm(HOST2_LINK_IP))
+    as a worker over their link, advertising HOST2_IP; labelled SWARM_NODE_LABEL. Returns its
+    node ID."""
+    token = docker("swarm", "join-token", "-q", "worker")
+    host2("swarm", "join", "--token", token, "--advertise-addr", HOST2_IP, "--listen-addr", f"{HOST2_IP}:2377",
+          f"{HOST2_LINK_IP}:2377")
+    node = host2("info", "--format", "{{.Swarm.NodeID}}")
+    docker("node", "update", "--label-add", SWARM_NODE_LABEL, node)
+    return node
+
+
+def leave_swarm() -> None:
+    """The second Docker host leaves the lab's swarm and drops what swarm mode left there."""
+    host2("swarm", "leave", "--force", check=False)
+    host2("network", "rm", "docker_gwbridge", check=False)
+
+
 def remove_swarm() -> None:
     """Leave the lab's swarm (only one it made) and take away what swarm mode leaves behind."""
     addr = docker("info", "--format", "{{.Swarm.NodeAddr}}", check=False)
-    if addr == SWARM_IP:
+    if addr in (SWARM_IP, HOST2_LINK_IP):
         sh("docker", "swarm", "leave", "--force", check=False)
         for _ in range(50):
             if sh("docker", "network", "rm", "docker_gwbridge", check=False).returncode == 0 or \

@@ -11,6 +11,7 @@ from netdiag.facts import (
     Network,
     Outcome,
     OverlayEndpoint,
+    Reach,
     Route,
     ServicePort,
     SourceView,
