@@ -255,8 +255,38 @@ def _swarm_service_without_task(api, ref: str) -> None:
         return
     replicated = ((services[0].get("Spec") or {}).get("Mode") or {}).get("Replicated")
     asked = f"{replicated.get('Replicas', 0)} replica(s) asked for" if isinstance(replicated, dict) else "global"
-    raise BadInput("container-not-found", f"Swarm service {ref!r} runs no task on this node ({asked}): see "
-                                          f"docker service ps {ref}; a task's container is diagnosed where it runs")
+    elsewhere = _running_elsewhere(api, services[0])
+    raise BadInput("container-not-found", f"Swarm service {ref!r} runs no task on this node ({asked}){elsewhere}: "
+                                          f"see docker service ps {ref}; a task's container is diagnosed where it runs")
+
+
+def _running_elsewhere(api, service: dict) -> str:
+    """", its tasks run on node NAME (ADDR); published in host mode, only there: ADDR:PORT", or "":
+    where the service can be reached or diagnosed instead."""
+    import docker
+    import requests
+
+    try:
+        tasks = [t for t in api.tasks(filters={"service": service.get("ID", "")})
+                 if (t.get("Status") or {}).get("State") == "running"]
+        nodes = {n.get("ID"): n for n in api.nodes()} if tasks else {}
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
+        return ""
+    where = []
+    for t in tasks:
+        n = nodes.get(t.get("NodeID")) or {}
+        addr = str((n.get("Status") or {}).get("Addr", ""))
+        name = str((n.get("Description") or {}).get("Hostname", "")) or str(t.get("NodeID", ""))[:12]
+        if addr and (name, addr) not in where:
+            where.append((name, addr))
+    if not where:
+        return ""
+    text = ", its tasks run on " + ", ".join(f"node {name} ({addr})" for name, addr in where)
+    ports = [p for p in (service.get("Endpoint") or {}).get("Ports") or () if p.get("PublishMode") == "host"]
+    if ports:
+        text += "; published in host mode, only there: " + ", ".join(
+            f"{addr}:{p.get('PublishedPort')}" for _, addr in where for p in ports)
+    return text
 
 
 def find_container(api, ref: str) -> dict:

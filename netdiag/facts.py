@@ -164,6 +164,7 @@ class Network:
     # endpoints it knows on every node; () when not an overlay or not read
     peers: tuple[str, ...] = ()
     overlay_endpoints: tuple[OverlayEndpoint, ...] = ()
+    vips: dict[str, str] = field(default_factory=dict)  # service name -> its virtual IP on this overlay
 
     @property
     def gateway_mode(self) -> GatewayMode | None:

@@ -55,6 +55,16 @@ def _label(node: SwarmNode) -> str:
     return f"{node.hostname}, id {node.id[:12]}" if node.hostname else f"id {node.id[:12]}"
 
 
+def vip_of(ctx: Outbound) -> tuple[Network, str] | None:
+    """(the overlay, the service) when the destination is a service's virtual IP on an overlay
+    the source is on."""
+    for net in overlays(ctx):
+        for name, vip in net.vips.items():
+            if vip == ctx.address:
+                return net, name
+    return None
+
+
 def named_service(ctx: Outbound) -> SwarmService | None:
     """The Swarm service the destination name stands for (NAME or tasks.NAME) on an overlay the
     source shares with it."""

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.engine
 OVERLAY = "ndt-ov"
 OVERLAY_SUBNET = "10.77.0.0/24"
 CLIENT = "ndt-ovcli"
-SERVICE = "ndt-far"
+SERVICE = "ndt-far"  # dnsrr: its name resolves to its task's own address
+VIP_SERVICE = "ndt-farvip"  # the default endpoint mode: its name resolves to a virtual IP (IPVS)
+HOST_MODE, HOST_PORT = "ndt-farhost", 18097  # published in host mode on the worker
 HTTPD = ("httpd", "-f", "-p", "80", "-h", "/www")
 ME, WORKER = lab.HOST2_LINK_IP, lab.HOST2_IP
 # what the worker's firewall lets in from the manager when a cloud security group opens only 2377
@@ -39,12 +41,15 @@ def two_nodes(second_host):
                    lab.LABEL, OVERLAY)
         lab.service(SERVICE, "--endpoint-mode", "dnsrr", "--network", OVERLAY, "--constraint",
                     "node.labels.netdiag-lab==host2", cmd=HTTPD)
+        lab.service(VIP_SERVICE, "--network", OVERLAY, "--constraint", "node.labels.netdiag-lab==host2", cmd=HTTPD)
+        lab.service(HOST_MODE, "--publish", f"mode=host,published={HOST_PORT},target=80", "--constraint",
+                    "node.labels.netdiag-lab==host2", cmd=HTTPD)
         lab.run(CLIENT, "--network", OVERLAY, cmd=("sleep", "3600"))
         wait_for_peer(True)
         yield f"node {lab.host2('info', '--format', '{{.Name}}')}, id {node[:12]} ({WORKER})"
     finally:
         lab.sh("docker", "rm", "-f", CLIENT, check=False)
-        lab.sh("docker", "service", "rm", SERVICE, check=False)
+        lab.sh("docker", "service", "rm", SERVICE, VIP_SERVICE, HOST_MODE, check=False)
         lab.leave_swarm()
         lab.remove_swarm()
         lab.sh("ip", "route", "del", "blackhole", OVERLAY_SUBNET, "metric", "4242", check=False)
@@ -92,6 +97,38 @@ def test_a_task_on_the_other_node_answers_by_name_over_the_overlay(two_nodes):
     route = next(h for h in d["path"] if h["hop"] == "route out")
     assert route["status"] == "ok"
     assert route["detail"] == f"in VXLAN (4789/udp) on the overlay {OVERLAY} to {two_nodes}"
+
+
+def test_a_virtual_ip_on_a_kernel_without_ipvs(two_nodes):
+    """By the name of a service in vip mode: its virtual IP, which nothing owns without IPVS;
+    its tasks' own addresses (tasks.NAME) answer, as netdiag's fix says."""
+    got = lab.sh("docker", "exec", CLIENT, "sh", "-c", f"nc -w 2 {VIP_SERVICE} 80 </dev/null", check=False)
+    assert got.returncode != 0
+    d = why(f"{VIP_SERVICE}:80", "--from", f"container:{CLIENT}", expect=1)
+    assert codes(d) == ["ipvs-missing"], d["causes"]
+    c = cause(d, "ipvs-missing")
+    vips = lab.docker("service", "inspect", "-f", "{{range .Endpoint.VirtualIPs}}{{.Addr}} {{end}}", VIP_SERVICE)
+    vip = next(v.split("/")[0] for v in vips.split() if v.startswith("10.77.0."))
+    assert c["summary"] == f"{vip} is the virtual IP of service {VIP_SERVICE}, which this kernel cannot " \
+                           "load-balance: it has no IPVS"
+    assert c["fix"][0] == f"use the tasks' own addresses: tasks.{VIP_SERVICE} (from {CLIENT}, the same port)"
+    healthy = why(f"tasks.{VIP_SERVICE}:80", "--from", f"container:{CLIENT}", expect=0)
+    assert healthy["verdict"] == "reachable"
+
+
+def test_a_host_mode_port_published_on_the_other_node_only(two_nodes):
+    """Host mode binds the port on the nodes running a task: not here. Named as such, with where
+    it answers (tried from here: it does)."""
+    import socket
+
+    with socket.create_connection((WORKER, HOST_PORT), timeout=2):
+        pass
+    p = lab.netdiag("why-unreachable", HOST_MODE)
+    assert p.returncode == 2
+    assert p.stderr.strip() == (f"netdiag: Swarm service '{HOST_MODE}' runs no task on this node (1 replica(s) asked "
+                                f"for), its tasks run on node {lab.host2('info', '--format', '{{.Name}}')} ({WORKER}); "
+                                f"published in host mode, only there: {WORKER}:{HOST_PORT}: see docker "
+                                f"service ps {HOST_MODE}; a task's container is diagnosed where it runs")
 
 
 def test_vxlan_dropped_by_this_nodes_input_chain(two_nodes):

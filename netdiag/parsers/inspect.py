@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from netdiag.addr import is_ip
 from netdiag.facts import Container, ContainerState, Endpoint, Network, OverlayEndpoint, PortBinding, member
 from netdiag.redact import mask_argv, mask_value
 from netdiag.vocab import ContainerStatus, Protocol
@@ -62,6 +63,8 @@ def network_from_inspect(net: dict[str, Any]) -> Network:
         options={k: str(v) for k, v in (net.get("Options") or {}).items()},
         peers=tuple(str(p.get("IP", "")) for p in net.get("Peers") or () if isinstance(p, dict) and p.get("IP")),
         overlay_endpoints=overlay_endpoints(net),
+        vips={str(name): str(svc["VIP"]).split("/")[0] for name, svc in (net.get("Services") or {}).items()
+              if name and isinstance(svc, dict) and is_ip(str(svc.get("VIP", "")).split("/")[0])},
     )
 
 

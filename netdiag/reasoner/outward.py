@@ -211,6 +211,10 @@ def _over_overlay(ctx: Outbound) -> Seen:
     """The overlay's way to the destination: on this node, or in VXLAN to the node it is on,
     which an unanswered attempt leaves unknown when nothing on this side shows it blocked."""
     net = ctx.over_overlay()
+    vip = overlay.vip_of(ctx)
+    if vip is not None:
+        return OK, f"the virtual IP of service {vip[1]} on the overlay {vip[0].name}, which IPVS in " \
+            f"{ctx.source.name}'s namespace spreads over its tasks"
     c = overlay.crossing(ctx)
     if c is None:
         return OK, f"on the overlay {net.name if net else ''}, on this node" if any(

@@ -436,8 +436,8 @@ def destination_inside_docker_network(ctx: Outbound) -> Iterator[Found]:
     Evidence: the destination, the network and subnet that hold it, and the route chosen.
     Fix: recreate that network on a free range (`docker network create --subnet ...`), and keep
     Docker away from the LAN's ranges with `default-address-pools` in /etc/docker/daemon.json.
-    Exceptions: the address of a container on that network (container to container), or of a
-    task or container on another node of a Swarm overlay; a gateway of a Docker network (the
+    Exceptions: the address of a container on that network (container to container), of a
+    task or container on another node of a Swarm overlay, or a service's virtual IP; a gateway of a Docker network (the
     Docker host itself); an attempt that answered.
     """
     if not is_ip(ctx.address) or ctx.to_docker_host() or ctx.answered():
@@ -446,7 +446,7 @@ def destination_inside_docker_network(ctx: Outbound) -> Iterator[Found]:
     if net is None or net.internal:
         return
     if any(ep.ipv4 == ctx.address for c in ctx.snapshot.containers for ep in c.endpoints) or \
-            any(ep.address == ctx.address for ep in net.overlay_endpoints):
+            any(ep.address == ctx.address for ep in net.overlay_endpoints) or ctx.address in net.vips.values():
         return
     subnet = next((s for s in net.subnets if "." in s), "")
     own = any(n.id == net.id for n in ctx.networks())

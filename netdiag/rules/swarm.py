@@ -163,6 +163,36 @@ def overlay_blocked(ctx: Outbound) -> Iterator[Found]:
                 [f"{ctx.address} is {name} on overlay {c.network.name}, on {c.label}", *evidence], _fixes(ctx, c))
 
 
+@rule("ND805", "ipvs-missing", Hop.ROUTE_OUT, per_port=False, direction=Direction.OUTBOUND)
+def vip_without_ipvs(ctx: Outbound) -> Iterator[Found]:
+    """The destination is a Swarm service's virtual IP, which this kernel cannot load-balance: it has no IPVS.
+
+    Detects: the container's attempt goes to the virtual IP of a service (endpoint mode vip,
+    the default) on an overlay network it is on, got no answer, and the Docker host has no
+    /proc/net/ip_vs.
+    Why it breaks: a service's name resolves to one virtual IP, which IPVS in the container's
+    own namespace spreads over the service's tasks; without IPVS nothing owns that address and
+    the connection goes nowhere, however healthy the tasks are.
+    Evidence: the service and its virtual IP, the missing /proc/net/ip_vs, what the attempt got.
+    Fix: ask for the tasks' own addresses (`tasks.SERVICE`), or switch the service to
+    `--endpoint-mode dnsrr`; or load IPVS (`modprobe ip_vs ip_vs_rr`).
+    Exceptions: an attempt that answered; a Docker host whose kernel cannot be read from here.
+    """
+    found = overlay.vip_of(ctx)
+    r = ctx.from_source()
+    if found is None or ctx.engine.ipvs is not False or ctx.answered() or r is None or not r.outcome.ok:
+        return
+    net, name = found
+    yield Found(f"{ctx.address} is the virtual IP of service {name}, which this kernel cannot load-balance: it has "
+                "no IPVS",
+                [f"{ctx.address} is service {name}'s virtual IP on overlay {net.name} (endpoint mode vip)",
+                 "/proc/net/ip_vs does not exist on the Docker host: its kernel has no IPVS, which service virtual IPs "
+                 "need", f"{ctx.where}: {r.result}" + (f" ({r.detail})" if r.detail else "")],
+                [f"use the tasks' own addresses: tasks.{name} (from {ctx.source.name}, the same port)",
+                 f"or: docker service update --endpoint-mode dnsrr {name}  (the name then resolves to the tasks)",
+                 f"or load IPVS: modprobe ip_vs ip_vs_rr, then docker service update --force {name}"])
+
+
 def _between(ctx: Outbound, c: overlay.Crossing) -> list[str]:
     """What shows the swarm's ports blocked between this node and c's: this node's rules that
     drop them, and the gossip port's silence or refusal."""

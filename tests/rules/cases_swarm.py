@@ -181,3 +181,28 @@ def _():
     return (across(overlay_net(endpoints=(here,)), (cart_lookup("10.77.0.10"),), (from_app(ReachResult.TIMEOUT),),
                    firewall(chains=(INPUT_VXLAN_DROP,))),
             args(**FROM_SHOP))
+
+
+# --- ND805 ipvs-missing: a service's virtual IP from a container, on a kernel without IPVS ----------
+
+def to_vip(ipvs: bool | None, result: ReachResult):
+    snap = across(dataclasses.replace(overlay_net(), vips={"cart": "10.77.0.4"}), (cart_lookup("10.77.0.4"),),
+                  (tcp("10.77.0.4", 80, result, origin="container:app"),))
+    return dataclasses.replace(snap, engine=dataclasses.replace(snap.engine, ipvs=ipvs))
+
+
+@fires("ND805", "a-virtual-ip-without-ipvs")
+def _():
+    return (to_vip(False, ReachResult.TIMEOUT), args(**FROM_SHOP),
+            lambda c: c.fix[0] == "use the tasks' own addresses: tasks.cart (from app, the same port)"
+            and "10.77.0.4 is service cart's virtual IP on overlay backend (endpoint mode vip)" in c.evidence)
+
+
+@quiet("ND805", "ipvs-present")
+def _():
+    return to_vip(True, ReachResult.TIMEOUT), args(**FROM_SHOP)
+
+
+@quiet("ND805", "ipvs-not-known-from-here")
+def _():
+    return to_vip(None, ReachResult.TIMEOUT), args(**FROM_SHOP)
