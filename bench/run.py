@@ -116,6 +116,44 @@ def fleet(runs: int) -> dict:
         lab.remove_second_host()
 
 
+def swarm(runs: int) -> dict:
+    """10. a container on the manager to a service on the worker of the lab's two-node swarm, by
+    name over an overlay: 10a healthy (dnsrr), 10b a virtual IP without IPVS, 10c gossip and VXLAN
+    filtered on the worker (the name gone, the worker's gossip port tried). Target: under 2 s."""
+    httpd = ("httpd", "-f", "-p", "80", "-h", "/www")
+    on_worker = ("--constraint", "node.labels.netdiag-lab==host2")
+    filters = [f"-s {lab.HOST2_LINK_IP} -p {p} --dport {port} -j DROP"
+               for p, port in (("tcp", 7946), ("udp", 7946), ("udp", 4789))]
+    lab.make_second_host()
+    lab.sh("ip", "route", "add", "blackhole", "10.77.0.0/24", "metric", "4242")
+    try:
+        lab.make_swarm(lab.HOST2_LINK_IP)
+        lab.join_swarm()
+        lab.docker("network", "create", "-d", "overlay", "--attachable", "--subnet", "10.77.0.0/24", "--label",
+                   lab.LABEL, "ndt-bench-ov")
+        lab.service("ndt-bench-rr", "--endpoint-mode", "dnsrr", "--network", "ndt-bench-ov", *on_worker, cmd=httpd)
+        lab.service("ndt-bench-vip", "--network", "ndt-bench-ov", *on_worker, cmd=httpd)
+        lab.run("ndt-bench-ovcli", "--network", "ndt-bench-ov", cmd=("sleep", "3600"))
+        time.sleep(3)
+        out = {"10a_healthy_by_name": median(netdiag_argv("why-unreachable", "ndt-bench-rr:80", "--from",
+                                                          "container:ndt-bench-ovcli"), runs, env_for(), expect=0),
+               "10b_vip_without_ipvs": median(netdiag_argv("why-unreachable", "ndt-bench-vip:80", "--from",
+                                                           "container:ndt-bench-ovcli"), runs, env_for(), expect=1)}
+        for f in filters:
+            lab.sh("ip", "netns", "exec", lab.HOST2, "iptables", "-A", "INPUT", *f.split())
+        time.sleep(15)  # until the manager's gossip has lost the worker
+        out["10c_gossip_filtered_on_the_worker"] = median(netdiag_argv(
+            "why-unreachable", "ndt-bench-rr:80", "--from", "container:ndt-bench-ovcli"), runs, env_for(), expect=1)
+        return {"10_swarm_two_nodes": out}
+    finally:
+        lab.sh("docker", "rm", "-f", "ndt-bench-ovcli", check=False)
+        lab.sh("docker", "service", "rm", "ndt-bench-rr", "ndt-bench-vip", check=False)
+        lab.leave_swarm()
+        lab.remove_swarm()
+        lab.remove_second_host()
+        lab.sh("ip", "route", "del", "blackhole", "10.77.0.0/24", "metric", "4242", check=False)
+
+
 def doctor_case(runs: int, sizes_text: str) -> dict:
     """3. doctor over growing numbers of containers, against a shell loop of inspect + port."""
     doctor: dict = {}
@@ -139,7 +177,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--sizes", default="50,100,200,500")
-    ap.add_argument("--only", choices=("outbound", "fleet", "doctor"), help="run one group of cases only")
+    ap.add_argument("--only", choices=("outbound", "fleet", "doctor", "swarm"), help="run one group of cases only")
     args = ap.parse_args()
     runs = args.runs
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -149,7 +187,7 @@ def main() -> int:
     if args.only:
         try:
             case = {"outbound": lambda: outbound(runs), "fleet": lambda: fleet(runs),
-                    "doctor": lambda: doctor_case(runs, args.sizes)}[args.only]
+                    "doctor": lambda: doctor_case(runs, args.sizes), "swarm": lambda: swarm(runs)}[args.only]
             results.update(case())
         finally:
             lab.cleanup()
@@ -158,6 +196,7 @@ def main() -> int:
     try:
         results.update(outbound(runs))
         results.update(fleet(runs))
+        results.update(swarm(runs))
         lab.make_laptop()
         lab.run("ndt-bench-web", "-p", "80", image=lab.WEBAPP, cmd=("httpd", "-f", "-p", "80", "-h", "/www"))
         lab.wait_listening("ndt-bench-web", 80)

@@ -6,13 +6,15 @@ elsewhere through the container's own tools (docker exec), or a helper container
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 
 from netdiag.addr import is_ip
+from netdiag.diagnosis import Attempt
 from netdiag.facts import CUT_SHORT, Container, Lookup, Outcome, Reach, Snapshot
 from netdiag.outbound import Outbound
 from netdiag.reasoner.outward import destination, outbound_attempt
-from netdiag.vocab import HOST, Origin, ProbeKind, ReachResult
+from netdiag.vocab import HOST, AddressKind, Origin, ProbeKind, ReachResult
 
 
 def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int | None, api, local: bool,
@@ -30,6 +32,13 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
     view = probe_source_view(api, source, local)
     origin = Origin(source.name)
     lookups: list[Lookup] = []
+    # over an overlay, the gossip port of the nodes that run the named service is tried while the
+    # name is looked up
+    ahead = Outbound(dataclasses.replace(snapshot, source_views=(view,)), source,
+                     Attempt(origin, to, "", host, port, AddressKind.OTHER), protocol)
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    gossip = pool.submit(_gossip_here, ahead, timeout) if local and not is_ip(host) else None
+    pool.shutdown(wait=False)
     if not is_ip(host) and not (view.outcome.ok and in_hosts(view.hosts, host)):
         servers = view.nameservers if view.outcome.ok else ()
         upstreams = (view.ext_servers or source.dns) if EMBEDDED_DNS in servers else ()
@@ -41,8 +50,11 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
             lookups = _lookups(api, source, host, asked, local, helper, timeout)
     snapshot = dataclasses.replace(snapshot, source_views=(view,), lookups=tuple(lookups))
     ctx = Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, to, port), protocol)
-    if not ctx.address:  # nothing to try; over an overlay, whether the nodes' gossip gets through
-        return dataclasses.replace(snapshot, reach=_gossip_here(ctx, timeout)) if local else snapshot
+    if gossip is not None:
+        snapshot = dataclasses.replace(snapshot, reach=tuple(snapshot.reach) + gossip.result())
+        ctx = dataclasses.replace(ctx, snapshot=snapshot)
+    if not ctx.address:
+        return snapshot
     if local and is_ip(ctx.address) and ":" not in ctx.address and not ctx.to_itself() and ctx.over_overlay() is None:
         from netdiag.probes.outward import probe_kernel_route
 
@@ -110,12 +122,13 @@ def _attempts_here(ctx: Outbound, timeout: float) -> tuple[Reach, ...]:
 
 def _gossip_here(ctx: Outbound, timeout: float) -> tuple[Reach, ...]:
     """From this machine (a node of the swarm) to the gossip port of each other node the attempt
-    goes to over an overlay, all at once: () off an overlay."""
+    goes to over an overlay (not tried yet), all at once: () off an overlay."""
     from netdiag.overlay import GOSSIP, nodes_to_probe
     from netdiag.probes.outward import probe_from_host
     from netdiag.probes.runner import run_concurrently
 
-    nodes = nodes_to_probe(ctx)
+    tried = {r.address for r in ctx.snapshot.reach if r.port == GOSSIP and r.origin == HOST}
+    nodes = [n for n in nodes_to_probe(ctx) if n not in tried]
     if not nodes:
         return ()
     found = run_concurrently({n: (lambda n=n: probe_from_host(n, GOSSIP, timeout, ProbeKind.TCP)) for n in nodes},
