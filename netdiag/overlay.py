@@ -16,6 +16,7 @@ from netdiag.outbound import Outbound
 from netdiag.parsers.routes import route_for
 from netdiag.vocab import HOST, ProbeKind
 
+MANAGEMENT = 2377  # tcp, from every node to the managers
 GOSSIP = 7946  # tcp and udp, between every two nodes
 VXLAN = 4789  # udp, between every two nodes with tasks on the same overlay
 # what every two nodes must let through both ways, as (protocol, port, what it carries)

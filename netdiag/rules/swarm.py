@@ -109,7 +109,8 @@ def gossip_blocked(ctx: Outbound) -> Iterator[Found]:
     the manager (2377/tcp) still sees every task running. The same filter usually stops the
     overlay's own packets (4789/udp).
     Evidence: the tasks and their nodes, the overlay's peers, this machine's attempt at the
-    node's 7946/tcp, the rule of this node's firewall that drops the port.
+    node's 7946/tcp, the rule of this node's firewall that drops the port, and the node's state
+    when the manager no longer lists it ready (its 2377/tcp heartbeats stopped, or it is off).
     Fix: allow 7946/tcp, 7946/udp and 4789/udp both ways between the nodes (iptables on each, and
     the cloud security group between them); or delete the rule named.
     Exceptions: a name that resolved; nodes this node's gossip reaches; a service without a
@@ -127,7 +128,7 @@ def gossip_blocked(ctx: Outbound) -> Iterator[Found]:
                     f"{c.network.name}",
                     f"{c.network.name}'s peers, as this node ({me}) sees them: {', '.join(c.network.peers)}: "
                     f"{c.node} is not among them (their gossip, {overlay.GOSSIP}/tcp+udp, does not get through)"]
-        evidence += _between(ctx, c)
+        evidence += _between(ctx, c) + _node_state(ctx, c)
         yield Found(f"{ctx.name} does not resolve in {ctx.source.name}: this node's gossip does not reach {c.label}, "
                     f"where its task runs", evidence, _fixes(ctx, c))
 
@@ -145,7 +146,7 @@ def overlay_blocked(ctx: Outbound) -> Iterator[Found]:
     (4789/udp), and the nodes keep each other's endpoints by gossip (7946/tcp+udp); a filter on
     either node or between them (a cloud security group) drops the traffic silently.
     Evidence: the endpoint and its node, the rule that drops the port, what the gossip attempt
-    got.
+    got, and the node's state when the manager no longer lists it ready.
     Fix: allow 7946/tcp, 7946/udp and 4789/udp both ways between the nodes, or delete the rule
     named.
     Exceptions: an attempt that answered; an endpoint on this node; a filter netdiag cannot see
@@ -160,7 +161,8 @@ def overlay_blocked(ctx: Outbound) -> Iterator[Found]:
     name = c.endpoint.name if c.endpoint is not None else ctx.address
     yield Found(f"the overlay {c.network.name} does not carry {ctx.source.name}'s packets to {c.label}, where "
                 f"{ctx.address} is: the swarm's ports are blocked between the nodes",
-                [f"{ctx.address} is {name} on overlay {c.network.name}, on {c.label}", *evidence], _fixes(ctx, c))
+                [f"{ctx.address} is {name} on overlay {c.network.name}, on {c.label}", *evidence,
+                 *_node_state(ctx, c)], _fixes(ctx, c))
 
 
 @rule("ND805", "ipvs-missing", Hop.ROUTE_OUT, per_port=False, direction=Direction.OUTBOUND)
@@ -203,6 +205,16 @@ def _between(ctx: Outbound, c: overlay.Crossing) -> list[str]:
         out.append(f"this node's attempt at {c.node}:{overlay.GOSSIP}/tcp (gossip): {g.result}" +
                    (f" ({g.detail})" if g.detail else ""))
     return out
+
+
+def _node_state(ctx: Outbound, c: overlay.Crossing) -> list[str]:
+    """The manager's word on c's node when it is not ready: its heartbeats (to the managers'
+    2377/tcp) stopped arriving, or the node is off."""
+    node = next((n for n in ctx.snapshot.nodes if n.address == c.node), None)
+    if node is None or node.state in ("", "ready"):
+        return []
+    return [f"the manager lists {c.label} as {node.state}: its heartbeats to the managers ({overlay.MANAGEMENT}/tcp) "
+            "do not arrive, or the node is off"]
 
 
 def _fixes(ctx: Outbound, c: overlay.Crossing) -> list[str]:

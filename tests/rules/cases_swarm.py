@@ -206,3 +206,13 @@ def _():
 @quiet("ND805", "ipvs-not-known-from-here")
 def _():
     return to_vip(None, ReachResult.TIMEOUT), args(**FROM_SHOP)
+
+
+@fires("ND804", "the-manager-has-lost-the-node-too")
+def _():
+    snap = across(overlay_net(), (cart_lookup("10.77.0.10"),), (from_app(ReachResult.TIMEOUT),
+                                                                 gossip(ReachResult.TIMEOUT)))
+    down = (NODES[0], dataclasses.replace(NODES[1], state="down"))
+    return (dataclasses.replace(snap, nodes=down), args(**FROM_SHOP),
+            lambda c: "the manager lists node node2, id node2idxxxxx (198.18.9.2) as down: its heartbeats to the "
+                      "managers (2377/tcp) do not arrive, or the node is off" in c.evidence)
