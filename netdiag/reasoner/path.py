@@ -63,9 +63,13 @@ def _forwarding(ctx: Context, t: Target | None) -> Seen:
         return OK, "not read" + (f": {fw.outcome.reason}" if fw is not None else "")
     if t is not None and ":" in t[0]:
         fwd6 = next((c for c in fw.chains6 if c.table == "filter" and c.name == "FORWARD"), None)
-        return OK, (f"IPv6: net.ipv6.conf.all.forwarding {'on' if fw.ipv6_forward else 'off'}; "
-                    + (f"ip6tables FORWARD policy {fwd6.policy}" if fw.ip6tables_outcome.ok and fwd6 is not None
-                       else f"ip6tables not read: {fw.ip6tables_outcome.reason}"))
+        if not fw.ip6tables_outcome.ok:
+            filter6 = f"ip6tables not read: {fw.ip6tables_outcome.reason}"
+        elif fwd6 is None:  # ip6tables-save printed no filter table: nothing loaded, every policy ACCEPT
+            filter6 = "ip6tables: no filter rules (FORWARD accepts)"
+        else:
+            filter6 = f"ip6tables FORWARD policy {fwd6.policy}"
+        return OK, f"IPv6: net.ipv6.conf.all.forwarding {'on' if fw.ipv6_forward else 'off'}; {filter6}"
     fwd = fw.chain("filter", "FORWARD")
     return OK, (f"ip_forward {'on' if fw.ip_forward else 'off'}" + (f", FORWARD policy {fwd.policy}" if fwd else "")
                 + ("" if fw.iptables_outcome.ok else f"; iptables: {fw.iptables_outcome.reason}"))
@@ -76,8 +80,10 @@ def _network(ctx: Context, t: Target | None) -> Seen:
         return OK, f"networks not read: {ctx.snapshot.networks_outcome.reason}"
     if ctx.target.mode in (NetMode.HOST, NetMode.NONE):
         return OK, f"network mode {ctx.target.network_mode}"
+    addresses = ctx.ipv4() + ([e.ipv6 for e in ctx.target.endpoints if e.ipv6] if t is not None and ":" in t[0]
+                              else [])
     return OK, ", ".join(f"{n.name} {', '.join(n.subnets)}" + (" (internal)" if n.internal else "")
-                         for n in ctx.networks_of(ctx.target)) + "; " + ", ".join(ctx.ipv4())
+                         for n in ctx.networks_of(ctx.target)) + "; " + ", ".join(addresses)
 
 
 def _container(ctx: Context, t: Target | None) -> Seen:

@@ -81,3 +81,39 @@ def listening_on_loopback(ctx: Context) -> Iterator[Found]:
                    f"{hostport(x.address, x.port)}" for x in socks],
                   [f"make the app bind 0.0.0.0:{ctx.port} instead of {s.address} (e.g. --host 0.0.0.0, "
                    f"--bind 0.0.0.0:{ctx.port}), then restart {ctx.target.name}"])
+
+
+@rule("ND403", "nothing-listening", Hop.LISTENER, needs=(Fact.LISTENERS,))
+def listening_on_ipv4_only(ctx: Context) -> Iterator[Found]:
+    """The app listens on IPv4 only, and the attempt goes to the container's IPv6 address.
+
+    Detects: the attempt is made to the container's own IPv6 address (a network created with
+    --ipv6), every socket on the container port is an IPv4 one (0.0.0.0, or an IPv4 address),
+    and the attempt got no answer.
+    Why it breaks: a socket bound to 0.0.0.0 takes IPv4 connections only; an IPv6 connection to
+    the same port finds no listener and gets a reset, while the container's IPv4 address works.
+    Evidence: the IPv6 address tried, the app's IPv4-only sockets, what the attempt got.
+    Fix: make the app listen on [::] as well (one dual-stack socket: busybox httpd `-p [::]:80`,
+    `--host ::`, `listen [::]:80;` in nginx), or use the container's IPv4 address.
+    Exceptions: an app with an IPv6 socket on the port (on [::] it takes IPv4 too, unless
+    IPV6_V6ONLY); an attempt to an IPv4 address or a published port; an attempt that answered.
+    """
+    address, port = ctx.attempt.address, ctx.attempt.port
+    if ctx.port is None or not ctx.running or ":" not in address or port != ctx.port:
+        return
+    if not any(e.ipv6 == address for e in ctx.target.endpoints) or ctx.answered(address, port):
+        return
+    socks = ctx.sockets_on()
+    if not socks or any(s.family == 6 for s in socks):
+        return
+    r = ctx.reach(address, port)
+    ipv4 = next((e.ipv4 for e in ctx.target.endpoints if e.ipv6 == address and e.ipv4), "")
+    evidence = [f"{x.process or 'a process'}{f' (pid {x.pid})' if x.pid else ''} listens on "
+                f"{hostport(x.address, x.port)}: IPv4 only" for x in socks]
+    if r is not None and r.outcome.ok:
+        evidence.append(f"connect to {hostport(address, port)}: {r.result}")
+    yield Found(f"{socks[0].process or 'the app'} in {ctx.target.name} listens on IPv4 only: the attempt to its IPv6 "
+                f"address {address} finds nothing on {port}/{ctx.protocol}", evidence,
+                [f"make the app listen on [::]:{port} too (one dual-stack socket: e.g. httpd -p [::]:{port}, "
+                 f"--host ::), then restart {ctx.target.name}"]
+                + ([f"or use its IPv4 address: {hostport(ipv4, port)}"] if ipv4 else []))

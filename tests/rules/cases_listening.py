@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from netdiag.facts import ContainerState, Listeners, Outcome, PortBinding, Socket
+import dataclasses
+
+from netdiag.facts import ContainerState, Endpoint, Listeners, Network, Outcome, PortBinding, Socket
 from netdiag.vocab import ContainerStatus as S
 from netdiag.vocab import Protocol, ReachResult
 from tests.builders import WEB_ID, answered_locally, listening, local, tcp, web
@@ -82,3 +84,41 @@ def _():
 @unknown("ND402", "sockets-not-read")
 def _():
     return local(listeners=(Listeners(Outcome.failed("sock_diag: timeout"), WEB_ID),)), args()
+
+
+# --- ND403: an IPv4-only app at the container's IPv6 address ------------------------------------
+
+V6 = "fd77:1::29"
+ON_V6 = web(endpoints=(Endpoint("v6net", "n-v6", "172.30.0.29", 24, ipv6=V6),))
+V6_NET = Network("n-v6", "v6net", "bridge", "local", False, ("172.30.0.0/24", "fd77:1::/64"), ipv6=True,
+                 bridge="br-v6")
+
+
+def on_v6(*sockets: Socket, result: ReachResult = ReachResult.REFUSED):
+    return (local(ON_V6, listeners=(listening(WEB_ID, *sockets),), reach=(tcp(V6, 80, result),),
+                  networks=(V6_NET,)), args(port=80, to=f"[{V6}]:80"))
+
+
+@fires("ND403", "ipv4-only-socket-at-the-ipv6-address")
+def _():
+    snap, a = on_v6(Socket("tcp", 4, "0.0.0.0", 80, 1, 4242, "httpd"))
+    return (snap, a, lambda c: c.fix[1] == "or use its IPv4 address: 172.30.0.29:80"
+            and "httpd (pid 4242) listens on 0.0.0.0:80: IPv4 only" in c.evidence)
+
+
+@quiet("ND403", "a-dual-stack-socket")
+def _():
+    return on_v6(Socket("tcp", 6, "::", 80, 1, 4242, "httpd"), result=ReachResult.ANSWERED)
+
+
+@quiet("ND403", "an-ipv4-attempt")
+def _():
+    snap, _ = on_v6(Socket("tcp", 4, "0.0.0.0", 80, 1, 4242, "httpd"))
+    return snap, args(port=80, to="172.30.0.29:80")
+
+
+@unknown("ND403", "sockets-not-read")
+def _():
+    snap, a = on_v6()
+    return dataclasses.replace(snap, listeners=(Listeners(Outcome.unavailable("no permission to read /proc"),
+                                                          WEB_ID),)), a
