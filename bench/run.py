@@ -116,6 +116,9 @@ def fleet(runs: int) -> dict:
         lab.remove_second_host()
 
 
+UPSTREAM = "198.18.79.1"  # the swarm case's resolver behind Docker's embedded DNS
+
+
 def swarm(runs: int) -> dict:
     """10. a container on the manager to a service on the worker of the lab's two-node swarm, by
     name over an overlay: 10a healthy (dnsrr), 10b a virtual IP without IPVS, 10c gossip and VXLAN
@@ -126,6 +129,14 @@ def swarm(runs: int) -> dict:
                for p, port in (("tcp", 7946), ("udp", 7946), ("udp", 4789))]
     lab.make_second_host()
     lab.sh("ip", "route", "add", "blackhole", "10.77.0.0/24", "metric", "4242")
+    # the client's upstream resolver, as a real one answers a name it does not know at once (REFUSED):
+    # dnsmasq on a lab address of this namespace
+    lab.sh("ip", "link", "add", "ndt-dns0", "type", "veth", "peer", "name", "ndt-dns1")
+    lab.sh("ip", "addr", "add", f"{UPSTREAM}/32", "dev", "ndt-dns0")
+    lab.sh("ip", "link", "set", "ndt-dns0", "up")
+    dnsmasq = subprocess.Popen(["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+                                "--no-poll", f"--listen-address={UPSTREAM}", "--bind-interfaces", "--port=53",
+                                "--user=root", "--pid-file="], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         lab.make_swarm(lab.HOST2_LINK_IP)
         lab.join_swarm()
@@ -133,7 +144,7 @@ def swarm(runs: int) -> dict:
                    lab.LABEL, "ndt-bench-ov")
         lab.service("ndt-bench-rr", "--endpoint-mode", "dnsrr", "--network", "ndt-bench-ov", *on_worker, cmd=httpd)
         lab.service("ndt-bench-vip", "--network", "ndt-bench-ov", *on_worker, cmd=httpd)
-        lab.run("ndt-bench-ovcli", "--network", "ndt-bench-ov", cmd=("sleep", "3600"))
+        lab.run("ndt-bench-ovcli", "--network", "ndt-bench-ov", "--dns", UPSTREAM, cmd=("sleep", "3600"))
         time.sleep(3)
         out = {"10a_healthy_by_name": median(netdiag_argv("why-unreachable", "ndt-bench-rr:80", "--from",
                                                           "container:ndt-bench-ovcli"), runs, env_for(), expect=0),
@@ -152,6 +163,9 @@ def swarm(runs: int) -> dict:
         lab.remove_swarm()
         lab.remove_second_host()
         lab.sh("ip", "route", "del", "blackhole", "10.77.0.0/24", "metric", "4242", check=False)
+        dnsmasq.terminate()
+        dnsmasq.wait()
+        lab.sh("ip", "link", "del", "ndt-dns0", check=False)
 
 
 def doctor_case(runs: int, sizes_text: str) -> dict:

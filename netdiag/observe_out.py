@@ -123,7 +123,7 @@ def _attempts_here(ctx: Outbound, timeout: float) -> tuple[Reach, ...]:
 def _gossip_here(ctx: Outbound, timeout: float) -> tuple[Reach, ...]:
     """From this machine (a node of the swarm) to the gossip port of each other node the attempt
     goes to over an overlay (not tried yet), all at once: () off an overlay."""
-    from netdiag.overlay import GOSSIP, nodes_to_probe
+    from netdiag.overlay import GOSSIP, GOSSIP_WAIT, nodes_to_probe
     from netdiag.probes.outward import probe_from_host
     from netdiag.probes.runner import run_concurrently
 
@@ -131,8 +131,9 @@ def _gossip_here(ctx: Outbound, timeout: float) -> tuple[Reach, ...]:
     nodes = [n for n in nodes_to_probe(ctx) if n not in tried]
     if not nodes:
         return ()
-    found = run_concurrently({n: (lambda n=n: probe_from_host(n, GOSSIP, timeout, ProbeKind.TCP)) for n in nodes},
-                             timeout=timeout + 5, on_error=lambda n, why: Outcome.failed(why))
+    wait = min(timeout, GOSSIP_WAIT)
+    found = run_concurrently({n: (lambda n=n: probe_from_host(n, GOSSIP, wait, ProbeKind.TCP)) for n in nodes},
+                             timeout=wait + 5, on_error=lambda n, why: Outcome.failed(why))
     return tuple(r if isinstance(r, Reach) else Reach(r, ProbeKind.TCP, n, GOSSIP, origin=HOST)
                  for n, r in found.items())
 

@@ -19,6 +19,9 @@ from netdiag.vocab import HOST, ProbeKind
 MANAGEMENT = 2377  # tcp, from every node to the managers
 GOSSIP = 7946  # tcp and udp, between every two nodes
 VXLAN = 4789  # udp, between every two nodes with tasks on the same overlay
+# how long a node's gossip port is given to answer a connect: memberlist, which Docker's gossip
+# runs on, gives a node 0.5 s to answer its probes (its LAN profile) before suspecting it
+GOSSIP_WAIT = 1.0
 # what every two nodes must let through both ways, as (protocol, port, what it carries)
 BETWEEN_NODES = (("tcp", GOSSIP, "gossip"), ("udp", GOSSIP, "gossip"), ("udp", VXLAN, "the overlay's VXLAN packets"))
 
