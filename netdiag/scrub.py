@@ -6,8 +6,11 @@ context, the user and host of the endpoint, label keys), addresses wherever they
 address fields, and inside free text such as command lines, at sentence ends too; IPv4-mapped
 IPv6 addresses stay valid), and never an enumerated field (a location, a VM kind, a protocol), so a
 daemon named `docker-desktop` or a container named `tcp` changes nothing but itself. Interface
-and bridge names, process names, ids and ports are kept: they identify nothing of the customer's
-and the diagnosis speaks of them. Label values are replaced whole.
+and bridge names (a firewall rule's -i and -o too), process names, ids and ports are kept: they
+identify nothing of the customer's and the diagnosis speaks of them. Label values are replaced
+whole, except those naming a Swarm service or task, a Compose project or service, replaced as
+that name (the rules match them against the services and the names looked up); Swarm services,
+nodes and tasks are named like containers.
 
 Addresses are mapped prefix-preservingly (each bit is flipped by a keyed hash of the bits before
 it, in the manner of Crypto-PAn), so two addresses share a prefix after scrubbing exactly when
@@ -52,11 +55,16 @@ IPV4 = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(/\d{1,2})?(?!\w|\.\d)")
 IPV6 = re.compile(r"(?<![\w:.])([0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})(/\d{1,3})?(?![\w:.])")
 MAPPED = re.compile(r"(?<![\w:])(::ffff:)(\d{1,3}(?:\.\d{1,3}){3})(?!\w|\.\d)", re.I)
 
+# labels whose value is a name the diagnosis matches against others (a Swarm service's, a Compose
+# project's or service's): replaced as that name; any other label value is replaced whole
+NAMING_LABELS = {vocab.SWARM_SERVICE_LABEL, vocab.PROJECT_LABEL, vocab.SERVICE_LABEL}
+
 # the fields whose value is a name, an address (or a CIDR), a docker endpoint URL
 NAME_FIELDS = {"name", "image", "network", "aliases", "hostname", "daemon_name", "context", "names", "search"}
 ADDRESS_FIELDS = {"ipv4", "ipv6", "gateway", "gateways", "host_ip", "address", "responder", "host_address",
                   "container_ip", "destination", "subnets", "addresses"}
-KEPT_FIELDS = {"id", "network_id", "container_id", "process", "device", "bridge"}
+KEPT_FIELDS = {"id", "network_id", "container_id", "process", "device", "bridge",
+               "in_interface", "out_interface"}  # a firewall rule's -i and -o: interface names, kept
 MAC = re.compile(r"(?<![\w:])((?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2})(?![\w:])")
 TOKEN = re.compile(r"[A-Za-z0-9_.-]+")
 LABEL_SEGMENT = re.compile(r"[^./]+")  # label keys are dotted or slashed paths: com.example.<name>.rule
@@ -175,6 +183,11 @@ class Scrubber:
         port = f":{parts.port}" if parts.port else ""
         return parts._replace(netloc=f"{user}{host}{port}").geturl()
 
+    def task(self, name: str) -> str:
+        """A Swarm task's name, SERVICE.SLOT.ID: its service's name replaced, the rest kept."""
+        service, dot, rest = name.partition(".")
+        return self.name(service) + dot + rest
+
     def label_key(self, key: str) -> str:
         """A label key with the names in it replaced (traefik.http.routers.<container>.rule)."""
         return LABEL_SEGMENT.sub(self._sub_name, key) if self.names else key
@@ -204,8 +217,8 @@ class Scrubber:
     def walk(self, tp: Any, value: Any, field: str = "") -> Any:
         """A decoded document's value scrubbed by what its field means (`tp` is its type hint)."""
         origin = typing.get_origin(tp)
-        if value is None:
-            return None
+        if value is None or field in KEPT_FIELDS:
+            return value
         if origin in (typing.Union, types.UnionType):
             inner = [a for a in typing.get_args(tp) if a is not type(None)]
             return self.walk(inner[0], value, field) if len(inner) == 1 else self._free(value, field)
@@ -213,9 +226,13 @@ class Scrubber:
             return [self.walk(typing.get_args(tp)[0], v, field) for v in value]
         if origin is dict:
             if field == "labels":
-                return {self.label_key(k): f"label-value-{i}" for i, k in enumerate(sorted(value), 1)}
+                return {self.label_key(k): self.name(v) if k in NAMING_LABELS else self.task(v)
+                        if k == vocab.SWARM_TASK_LABEL else f"label-value-{i}"
+                        for i, (k, v) in enumerate(sorted(value.items()), 1)}
             if field == "raw":
                 return {}
+            if field == "vips":  # a Swarm service's name -> its virtual IP
+                return {self.name(k): self.addresses(v) for k, v in value.items()}
             return {k: self.walk(typing.get_args(tp)[1], v, field) for k, v in value.items()}
         if dataclasses.is_dataclass(tp) and tp is not Origin:
             hints = typing.get_type_hints(tp)
@@ -272,6 +289,20 @@ def scrub_document(doc: dict[str, Any], scrubber: Scrubber | None = None) -> tup
             s.add_name(domain, "domain")
     for lk in snap.get("lookups", []):  # the names looked up from inside a container
         s.add_name(lk.get("name", ""), "host")
+    for svc in snap.get("services", []):  # Swarm services, their nodes, and their tasks' names on overlays
+        s.add_name(svc.get("name", ""), "service")
+    for node in snap.get("nodes", []):
+        s.add_name(node.get("hostname", ""), "host")
+    for c in snap.get("containers", []):  # Compose projects and services, Swarm services, named by labels
+        labels = c.get("labels", {})
+        s.add_name(labels.get(vocab.PROJECT_LABEL, ""), "project")
+        s.add_name(labels.get(vocab.SERVICE_LABEL, ""), "service")
+        s.add_name(labels.get(vocab.SWARM_SERVICE_LABEL, ""), "service")
+    for n in snap.get("networks", []):
+        for ep in n.get("overlay_endpoints", []):
+            task = ep.get("name", "")
+            if task and task not in s.names:
+                s.names[task] = s.task(task)
     for host in (snap.get("client"), snap.get("docker_host")):
         if host:
             s.add_name(host.get("hostname", ""), "host")

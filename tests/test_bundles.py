@@ -155,7 +155,8 @@ def _edited(change) -> bytes:
      "snapshot.engine.location: 'LOCAL' is not one of '', 'local', 'vm', 'remote'"),
     (lambda d: d["snapshot"]["containers"][0]["state"].update(status="up"), "containers[0].state.status: 'up'"),
     (lambda d: d["attempts"][0].update(origin="container:"), "attempts[0].origin: 'container:'"),
-    (lambda d: d["snapshot"]["reach"][0].update(kind="sctp"), "reach[0].kind: 'sctp' is not one of 'icmp', 'tcp', 'udp'"),
+    (lambda d: d["snapshot"]["reach"][0].update(kind="sctp"),
+     "reach[0].kind: 'sctp' is not one of 'icmp', 'tcp', 'udp'"),
 ])
 def test_a_value_outside_its_vocabulary_is_bad_input_naming_the_field(tmp_path, change, why):
     r = bad(tmp_path, _edited(change))
@@ -318,3 +319,48 @@ def test_scrub_never_writes_over_the_original_or_the_mapping(tmp_path, how):
     r = invoke("scrub", str(original), *args)
     assert r.exit_code == 2, r.output
     assert original.read_bytes() == SEED_IP.read_bytes()
+
+
+def _firing_examples():
+    from tests.rules.examples import load
+
+    return [c for c in load() if c.kind == "fires"]
+
+
+@pytest.mark.parametrize("case", _firing_examples(), ids=lambda c: c.id)
+def test_every_firing_rule_example_diagnoses_the_same_from_its_scrubbed_bundle(case):
+    """Scrubbing replaces names and addresses consistently wherever the rules match them against
+    each other (labels naming Swarm and Compose services, task names, a firewall rule's
+    interfaces): each cause survives it."""
+    from netdiag.bundle import Bundle
+    from netdiag.diagnosis import AttemptSpec
+    from netdiag.vocab import Origin
+    from netdiag.why import explain
+
+    snap, kw, *_ = case.build()
+    target = kw.get("target") or snap.containers[0]
+    spec = AttemptSpec("" if kw.get("outbound") else target.id, kw.get("port"), kw.get("to", ""),
+                       Origin.parse(kw.get("origin", "host")))
+    original = Bundle(snap, (spec,), "0", "")
+    doc, _ = scrub_document(bundles.to_document(original), Scrubber(key=b"k" * 32))
+    scrubbed = bundles.parse(json.dumps(doc).encode())
+    before, after = explain(original.snapshot, spec), explain(scrubbed.snapshot, scrubbed.attempts[0])
+    assert [(c.code, c.rule) for c in after.causes] == [(c.code, c.rule) for c in before.causes]
+    assert after.verdict == before.verdict
+
+
+def test_scrub_replaces_swarm_service_node_and_task_names():
+    from tests.rules.examples import load
+
+    case = next(c for c in load() if c.id.startswith("ND804-fires-this-nodes-input"))
+    snap, kw, *_ = case.build()
+    from netdiag.bundle import Bundle
+    from netdiag.diagnosis import AttemptSpec
+    from netdiag.vocab import Origin
+
+    b = Bundle(snap, (AttemptSpec("", None, kw["to"], Origin.parse(kw["origin"])),), "0", "")
+    doc, mapping = scrub_document(bundles.to_document(b), Scrubber(key=b"k" * 32))
+    text = json.dumps(doc)
+    for secret in ('"cart"', '"node1"', '"node2"', "198.18.9.2", "10.77.0.10"):  # IDs are kept
+        assert secret not in text, secret
+    assert mapping["names"]["cart.1.q2w3"] == mapping["names"]["cart"] + ".1.q2w3"
