@@ -6,6 +6,7 @@ checked against what the container really gets first."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -131,9 +132,10 @@ def test_a_host_mode_port_published_on_the_other_node_only(two_nodes):
                                 f"service ps {HOST_MODE}; a task's container is diagnosed where it runs")
 
 
-def test_vxlan_dropped_by_this_nodes_input_chain(two_nodes):
+def test_vxlan_dropped_by_this_nodes_input_chain(two_nodes, tmp_path):
     """Gossip passes, the overlay's packets from the worker do not: the name resolves, the
-    connection times out, and netdiag names the rule of this node that drops them."""
+    connection times out, and netdiag names the rule of this node that drops them; a bundle
+    collected here explains the same offline, scrubbed too."""
     rule = f"-s {WORKER}/32 -p udp -m udp --dport 4789 -j DROP"
     lab.sh("iptables", "-I", "INPUT", *rule.split())
     try:
@@ -146,6 +148,16 @@ def test_vxlan_dropped_by_this_nodes_input_chain(two_nodes):
                f"{WORKER}" in c["evidence"]
         assert c["fix"][0] == f"iptables -D INPUT {rule}  (on this node)"
         assert "subnet-overlap" not in codes(d) and "no-route-out" not in codes(d)
+        bundle = tmp_path / "swarm.json"
+        p = lab.netdiag("collect", "-o", str(bundle), "--from", f"container:{CLIENT}", "--to", f"{SERVICE}:80")
+        assert p.returncode == 0, p.stderr
+        offline = json.loads(lab.netdiag("explain", str(bundle), "--json").stdout)
+        assert codes(offline) == ["swarm-ports-blocked"] and offline["causes"][0]["evidence"] == c["evidence"]
+        scrubbed = tmp_path / "scrubbed.json"
+        mapping = str(tmp_path / "map.json")
+        assert lab.netdiag("scrub", str(bundle), "-o", str(scrubbed), "--map", mapping).returncode == 0
+        assert SERVICE not in scrubbed.read_text() and WORKER not in scrubbed.read_text()
+        assert codes(json.loads(lab.netdiag("explain", str(scrubbed), "--json").stdout)) == ["swarm-ports-blocked"]
     finally:
         lab.sh("iptables", "-D", "INPUT", *rule.split(), check=False)
 
