@@ -10,12 +10,25 @@ import dataclasses
 import pytest
 
 from netdiag.diagnosis import AttemptSpec
+from netdiag.facts import Outcome, PortBinding
 from netdiag.parsers.iptables import parse_iptables_save
 from netdiag.vocab import ReachResult, Verdict
 from netdiag.why import explain
-from netdiag.facts import Outcome
-from tests.builders import (BRIDGE, BRIDGE1, C1, LAPTOP, MOBY, ROUTED_LAPTOP, b2d, from_the_laptop, local,
-                            moby_firewall, routed, tcp, with_mode)
+from tests.builders import (
+    BRIDGE,
+    BRIDGE1,
+    C1,
+    LAPTOP,
+    MOBY,
+    ROUTED_LAPTOP,
+    b2d,
+    from_the_laptop,
+    local,
+    moby_firewall,
+    routed,
+    tcp,
+    with_mode,
+)
 
 
 @pytest.mark.parametrize("rules, version", [("docker-28.2-usernet-portmap.rules", "28.2.2"),
@@ -104,7 +117,8 @@ def test_docker29_nftables_healthy_and_shown_as_dockers():
     d = explain(snap, AttemptSpec(C1.id))
     assert d.verdict == Verdict.REACHABLE and not d.causes, d
     text = firewall_text(snap.firewall)
-    assert "Docker's nftables tables: ip docker-bridges; base chains: " in text and "filter-FORWARD (hook forward)" in text
+    assert "Docker's nftables tables: ip docker-bridges; base chains: " in text
+    assert "filter-FORWARD (hook forward)" in text
     assert "none (the engine writes nftables rules)" in text and "flushed" not in text
 
 
@@ -155,6 +169,59 @@ def test_docker29_direct_routing_dropped_by_its_raw_prerouting_chain():
                             "iifname != bridge1") for e in d.causes[0].evidence), d.causes[0].evidence
 
 
+# --- Docker 29 with its nftables backend, IPv6: its `ip6 docker-bridges` table --------------------
+
+NFT29_IP6 = (MOBY / "docker-29-nftables-usernet-portmap-ip6.json").read_text()
+C1_V6 = dataclasses.replace(C1, published=(PortBinding(80, "tcp", "::", 8080),),  # -p [::]:8080:80
+                            requested=(PortBinding(80, "tcp", "::", 8080),),
+                            endpoints=(dataclasses.replace(C1.endpoints[0], ipv6="2001:db8:1::2"),))
+BRIDGE1_V6 = dataclasses.replace(BRIDGE1, subnets=BRIDGE1.subnets + ("2001:db8:1::/64",), ipv6=True)
+
+
+def both_tables(ip6_first: bool, without_ip6_accept: bool = False) -> str:
+    """`nft -j list ruleset` with both of Docker's tables: ip docker-bridges and ip6 docker-bridges."""
+    import json
+
+    ip, ip6 = json.loads(NFT29)["nftables"], json.loads(NFT29_IP6)["nftables"]
+    if without_ip6_accept:
+        ip6 = [i for i in ip6 if not ("rule" in i and i["rule"]["chain"] == "filter-forward-in__bridge1"
+                                      and "dport" in json.dumps(i))]
+    meta, ip, ip6 = ip[:1], ip[1:], ip6[1:]
+    return json.dumps({"nftables": meta + (ip6 + ip if ip6_first else ip + ip6)})
+
+
+def docker29_v6(nft: str, *reach):
+    snap = docker29(EMPTY_IPTABLES, nft, *reach, laptop=False)
+    fw = dataclasses.replace(snap.firewall, ipv6_forward=True, ip6tables_outcome=Outcome(method="ip6tables-save"))
+    return dataclasses.replace(snap, containers=(C1_V6,), networks=(BRIDGE, BRIDGE1_V6), firewall=fw)
+
+
+@pytest.mark.parametrize("ip6_first", [False, True], ids=["ip-table-first", "ip6-table-first"])
+def test_docker29_each_family_meets_its_own_table(ip6_first):
+    """IPv4 traffic is judged by ip docker-bridges only, IPv6 (a port published on [::]) by ip6
+    docker-bridges only, whichever nft lists first: both accept the published port, nothing is
+    claimed."""
+    v4 = docker29(EMPTY_IPTABLES, both_tables(ip6_first), tcp("127.0.0.1", 8080, ReachResult.ANSWERED,
+                                                                banner="HTTP/1.1 200"), laptop=False)
+    d = explain(v4, AttemptSpec(C1.id))
+    assert d.verdict == Verdict.REACHABLE and not d.causes, d.causes
+    v6 = docker29_v6(both_tables(ip6_first), tcp("::1", 8080, ReachResult.ANSWERED, banner="HTTP/1.1 200"))
+    d = explain(v6, AttemptSpec(C1_V6.id))
+    assert d.verdict == Verdict.REACHABLE and not d.causes, d.causes
+
+
+def test_docker29_its_ip6_table_without_the_accept_drops_the_ipv6_traffic():
+    """The accept for the published port missing from ip6 docker-bridges: other machines' IPv6
+    traffic to [::]:8080 is dropped there (the host's own [::1] attempt is not forwarded)."""
+    snap = docker29_v6(both_tables(False, without_ip6_accept=True),
+                       tcp("::1", 8080, ReachResult.ANSWERED, banner="HTTP/1.1 200"))
+    c = next(c for c in explain(snap, AttemptSpec(C1_V6.id)).causes if c.code == "firewall-blocks")
+    assert c.summary == ("Docker's own nftables rules drop the IPv6 traffic to [::]:8080: its accept for the published "
+                         "port is missing")
+    assert c.evidence[0].startswith("table ip6 docker-bridges, chain filter-forward-in__bridge1: rule 3:")
+    assert c.evidence[1] == "no rule of filter-forward-in__bridge1 accepts [2001:db8:1::2]:80/tcp"
+
+
 # --- gateway modes --------------------------------------------------------------------------------
 
 def test_routed_network_reached_at_the_container_address_is_healthy():
@@ -175,7 +242,8 @@ def test_routed_network_without_a_route_gets_the_route_as_its_fix():
 def test_nat_unprotected_is_no_missing_accept_rule():
     """nat-unprotected lets every port in without Docker's per-port ACCEPT: a silent attempt is
     not blamed on a missing one (the fix would be a useless restart)."""
-    rules = (MOBY / "docker-28.2-usernet-portmap.rules").read_text().replace(":FORWARD ACCEPT", ":FORWARD DROP").replace(
+    rules = (MOBY / "docker-28.2-usernet-portmap.rules").read_text()
+    rules = rules.replace(":FORWARD ACCEPT", ":FORWARD DROP").replace(
         "-A DOCKER -d 192.0.2.2/32 ! -i bridge1 -o bridge1 -p tcp -m tcp --dport 80 -j ACCEPT\n", "")
     snap = b2d(C1, reach=(tcp("192.168.59.103", 8080, ReachResult.TIMEOUT, detail="no answer"),),
                networks=(BRIDGE, with_mode("nat-unprotected")))

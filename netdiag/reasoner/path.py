@@ -65,6 +65,8 @@ def _forwarding(ctx: Context, t: Target | None) -> Seen:
         fwd6 = next((c for c in fw.chains6 if c.table == "filter" and c.name == "FORWARD"), None)
         if not fw.ip6tables_outcome.ok:
             filter6 = f"ip6tables not read: {fw.ip6tables_outcome.reason}"
+        elif fwd6 is None and any(c.table.startswith("ip6 ") for c in fw.docker_nft_chains):
+            filter6 = "Docker's nftables table ip6 docker-bridges (ip6tables has no rules)"
         elif fwd6 is None:  # ip6tables-save printed no filter table: nothing loaded, every policy ACCEPT
             filter6 = "ip6tables: no filter rules (FORWARD accepts)"
         else:

@@ -267,21 +267,22 @@ def ipv6_forwarded(ctx: Context) -> tuple[PortBinding, str] | None:
 
 def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
     """ip6tables' FORWARD chain, walked whole for the IPv6 traffic to the published port: a rule
-    that certainly drops it, or a DROP policy no rule overrides."""
+    that certainly drops it, or a DROP policy no rule overrides; then Docker's own `ip6
+    docker-bridges` table (its nftables backend)."""
     found = ipv6_forwarded(ctx)
-    if found is None or not fw.ip6tables_outcome.ok:
+    if found is None:
         return None
     b, ip6 = found
-    chains = {c.name: c for c in fw.chains6 if c.table == "filter"}
-    forward = chains.get("FORWARD")
-    if forward is None:
-        return None
     net = next((ctx.network(e.network) for e in ctx.target.endpoints if e.ipv6 == ip6), None)
     bridge = net.bridge if net is not None and net.bridge else ""
     p = Packet(str(ctx.protocol), ip6, ctx.port or 0, out_interface=bridge or None, orig_dport=b.host_port,
                not_in_interfaces=container_side_interfaces(ctx),
                not_from=_container_subnets(ctx.snapshot, 6))
     target = f"[::]:{b.host_port}"
+    chains = {c.name: c for c in fw.chains6 if c.table == "filter"} if fw.ip6tables_outcome.ok else {}
+    forward = chains.get("FORWARD")
+    if forward is None:  # no ip6tables rules: with Docker's nftables backend, its ip6 table filters
+        return docker_nft_blocks(fw, p, target)
     d = walk(chains, "FORWARD", p)
     if d.certain and d.target in BLOCKING and d.rule is not None:
         return Found(f"an ip6tables {d.chain} rule drops the IPv6 traffic to {target}",
@@ -295,7 +296,7 @@ def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
                      [f"filter/FORWARD policy (ip6tables): DROP, and no rule accepts "
                       f"[{ip6}]:{ctx.port}/{ctx.protocol}"],
                      [f"ip6tables -I {chain} {out}-d {ip6} -p {ctx.protocol} --dport {ctx.port} -j ACCEPT"])
-    return None
+    return docker_nft_blocks(fw, p, target)
 
 
 def _walked_whole(ctx: Context, fw: Firewall, p: Packet, target: str) -> Found | None:
@@ -330,17 +331,36 @@ def _walked_whole(ctx: Context, fw: Firewall, p: Packet, target: str) -> Found |
                          ["iptables -P FORWARD ACCEPT  (Docker's nftables rules do the filtering)",
                           f"or accept Docker's traffic there: iptables -I FORWARD -o {bridge} -j ACCEPT; "
                           f"iptables -I FORWARD -i {bridge} -j ACCEPT"])
-    base = next((c for c in fw.docker_nft_chains if c.hook == "forward"), None)
-    if base is not None:
-        docker = {c.name: c for c in fw.docker_nft_chains if c.table == base.table}
-        d = walk(docker, base.name, p)
-        if d.certain and d.target in BLOCKING and d.rule is not None:
-            return Found(f"Docker's own nftables rules drop the traffic to {target}: its accept for the published "
-                         "port is missing",
-                         [f"table {base.table}, chain {d.chain}: rule {d.position}: {d.rule.text}",
-                          f"no rule of {d.chain} accepts {p.destination}:{p.dport}/{p.protocol}"],
-                         ["systemctl restart docker  (dockerd rewrites its nftables table)"])
+    found = docker_nft_blocks(fw, p, target)
+    if found is not None:
+        return found
     return nft_blocks(fw, "forward", p, f"the traffic to {target}", bridge)
+
+
+def docker_nft(fw: Firewall, ipv6: bool) -> dict[str, Chain]:
+    """Docker's own nftables chains for one family, by name: `ip docker-bridges`, or `ip6
+    docker-bridges` for IPv6 (a packet of one family never meets the other's table)."""
+    family = "ip6" if ipv6 else "ip"
+    return {c.name: c for c in fw.docker_nft_chains if c.table.split(" ", 1)[0] == family}
+
+
+def docker_nft_blocks(fw: Firewall, p: Packet, target: str) -> Found | None:
+    """Docker's own nftables table of the packet's family drops it: the accept for the published
+    port is missing from its forward chains."""
+    docker = docker_nft(fw, ":" in p.destination)
+    base = next((c for c in docker.values() if c.hook == "forward"), None)
+    if base is None:
+        return None
+    d = walk(docker, base.name, p)
+    if not (d.certain and d.target in BLOCKING and d.rule is not None):
+        return None
+    ipv6 = "IPv6 " if ":" in p.destination else ""
+    where = f"[{p.destination}]" if ipv6 else p.destination
+    return Found(f"Docker's own nftables rules drop the {ipv6}traffic to {target}: its accept for the published port "
+                 "is missing",
+                 [f"table {base.table}, chain {d.chain}: rule {d.position}: {d.rule.text}",
+                  f"no rule of {d.chain} accepts {where}:{p.dport}/{p.protocol}"],
+                 ["systemctl restart docker  (dockerd rewrites its nftables tables)"])
 
 
 def nft_blocks(fw: Firewall, hook: str, p: Packet, what: str, bridge: str) -> Found | None:
@@ -390,8 +410,8 @@ def _raw_drop(fw: Firewall, p: Packet) -> Decision | None:
     d = walk(raw, "PREROUTING", p)
     if d.certain and d.target in BLOCKING:
         return d
-    docker = {c.name: c for c in fw.docker_nft_chains}
-    for base in sorted((c for c in fw.docker_nft_chains if c.hook == "prerouting"), key=lambda c: c.priority):
+    docker = docker_nft(fw, ":" in p.destination)
+    for base in sorted((c for c in docker.values() if c.hook == "prerouting"), key=lambda c: c.priority):
         d = walk(docker, base.name, p)
         if d.certain and d.target in BLOCKING:
             return d
