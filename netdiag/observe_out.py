@@ -23,6 +23,7 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
     the attempt from it and from the Docker host, and, when small packets pass, large ones.
     Locally through sockets in the container's namespace; with the daemon elsewhere through the
     container's own tools (docker exec), or a helper container from `helper` by consent."""
+    from netdiag.overlay import nodes_to_probe
     from netdiag.parsers.resolv import EMBEDDED_DNS, in_hosts
     from netdiag.probes.attempts import PROBE_TIMEOUT
     from netdiag.probes.outward import probe_source_view
@@ -36,9 +37,11 @@ def observe_outbound(snapshot: Snapshot, source: Container, to: str, port: int |
     # name is looked up
     ahead = Outbound(dataclasses.replace(snapshot, source_views=(view,)), source,
                      Attempt(origin, to, "", host, port, AddressKind.OTHER), protocol)
-    pool = concurrent.futures.ThreadPoolExecutor(1)
-    gossip = pool.submit(_gossip_here, ahead, timeout) if local and not is_ip(host) else None
-    pool.shutdown(wait=False)
+    gossip = None
+    if local and not is_ip(host) and nodes_to_probe(ahead):
+        pool = concurrent.futures.ThreadPoolExecutor(1)
+        gossip = pool.submit(_gossip_here, ahead, timeout)
+        pool.shutdown(wait=False)
     if not is_ip(host) and not (view.outcome.ok and in_hosts(view.hosts, host)):
         servers = view.nameservers if view.outcome.ok else ()
         upstreams = (view.ext_servers or source.dns) if EMBEDDED_DNS in servers else ()

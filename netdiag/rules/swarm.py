@@ -122,10 +122,10 @@ def gossip_blocked(ctx: Outbound) -> Iterator[Found]:
     if not unseen:
         return
     svc = overlay.named_service(ctx)
+    service = svc.name if svc is not None else ctx.name  # NAME or tasks.NAME: the service NAME
     me = overlay.this_node(ctx)
     for c in unseen:
-        evidence = [f"service {svc.name if svc else ctx.name} has a task running on {c.label}, on overlay "
-                    f"{c.network.name}",
+        evidence = [f"service {service} has a task running on {c.label}, on overlay {c.network.name}",
                     f"{c.network.name}'s peers, as this node ({me}) sees them: {', '.join(c.network.peers)}: "
                     f"{c.node} is not among them (their gossip, {overlay.GOSSIP}/tcp+udp, does not get through)"]
         evidence += _between(ctx, c) + _node_state(ctx, c)
@@ -139,7 +139,7 @@ def overlay_blocked(ctx: Outbound) -> Iterator[Found]:
     """The swarm's ports are blocked between this node and the destination's: the overlay drops its packets.
 
     Detects: the destination is an endpoint of an overlay network the container is on, on
-    another node; the attempt got no answer; and this node's firewall drops 4789/udp or 7946
+    another node; the attempt met silence (no answer, no refusal); and this node's firewall drops 4789/udp or 7946
     from or to that node (INPUT, OUTPUT), or that node's gossip port does not answer this node
     (7946/tcp tried from here).
     Why it breaks: an overlay carries the containers' packets between nodes inside VXLAN
@@ -149,12 +149,14 @@ def overlay_blocked(ctx: Outbound) -> Iterator[Found]:
     got, and the node's state when the manager no longer lists it ready.
     Fix: allow 7946/tcp, 7946/udp and 4789/udp both ways between the nodes, or delete the rule
     named.
-    Exceptions: an attempt that answered; an endpoint on this node; a filter netdiag cannot see
-    (the other node's firewall, with gossip answering): the hop is then unknown, not blamed.
+    Exceptions: an attempt that answered, or was refused or reset (the overlay carried it); an
+    endpoint on this node; a filter netdiag cannot see (the other node's firewall, with gossip
+    answering): the hop is then unknown, not blamed.
     """
     c = overlay.crossing(ctx)
-    if c is None or ctx.answered() or ctx.from_source() is None:
-        return
+    r = ctx.from_source()
+    if c is None or r is None or not r.outcome.ok or r.result != ReachResult.TIMEOUT:
+        return  # a refusal or a reset came back over the overlay: its packets pass
     evidence = _between(ctx, c)
     if not evidence:
         return
@@ -178,12 +180,14 @@ def vip_without_ipvs(ctx: Outbound) -> Iterator[Found]:
     Evidence: the service and its virtual IP, the missing /proc/net/ip_vs, what the attempt got.
     Fix: ask for the tasks' own addresses (`tasks.SERVICE`), or switch the service to
     `--endpoint-mode dnsrr`; or load IPVS (`modprobe ip_vs ip_vs_rr`).
-    Exceptions: an attempt that answered; a Docker host whose kernel cannot be read from here.
+    Exceptions: an attempt that answered or was refused; a Docker host whose kernel cannot be read
+    from here.
     """
     found = overlay.vip_of(ctx)
     r = ctx.from_source()
-    if found is None or ctx.engine.ipvs is not False or ctx.answered() or r is None or not r.outcome.ok:
-        return
+    if found is None or ctx.engine.ipvs is not False or r is None or not r.outcome.ok or \
+            r.result not in (ReachResult.TIMEOUT, ReachResult.ICMP_UNREACHABLE):
+        return  # nothing owns a virtual IP without IPVS: an answer or a refusal came from something that does
     net, name = found
     yield Found(f"{ctx.address} is the virtual IP of service {name}, which this kernel cannot load-balance: it has "
                 "no IPVS",
