@@ -216,3 +216,12 @@ def _():
     return (dataclasses.replace(snap, nodes=down), args(**FROM_SHOP),
             lambda c: "the manager lists node node2, id node2idxxxxx (198.18.9.2) as down: its heartbeats to the "
                       "managers (2377/tcp) do not arrive, or the node is off" in c.evidence)
+
+
+@quiet("ND804", "a-refusal-came-back-over-the-overlay")
+def _():
+    """The worker's task refused: its packets crossed both ways, whatever this node's firewall says."""
+    return (across(overlay_net(), (cart_lookup("10.77.0.10"),), (from_app(ReachResult.REFUSED),
+                                                                  gossip(ReachResult.TIMEOUT)),
+                   firewall(chains=(INPUT_VXLAN_DROP,))),
+            args(**FROM_SHOP))
