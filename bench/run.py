@@ -128,7 +128,7 @@ def swarm(runs: int) -> dict:
     filters = [f"-s {lab.HOST2_LINK_IP} -p {p} --dport {port} -j DROP"
                for p, port in (("tcp", 7946), ("udp", 7946), ("udp", 4789))]
     lab.make_second_host()
-    lab.sh("ip", "route", "add", "blackhole", "10.77.0.0/24", "metric", "4242")
+    lab.guard_overlay()
     # the client's upstream resolver, as a real one answers a name it does not know at once (REFUSED):
     # dnsmasq on a lab address of this namespace
     lab.sh("ip", "link", "add", "ndt-dns0", "type", "veth", "peer", "name", "ndt-dns1")
@@ -140,7 +140,7 @@ def swarm(runs: int) -> dict:
     try:
         lab.make_swarm(lab.HOST2_LINK_IP)
         lab.join_swarm()
-        lab.docker("network", "create", "-d", "overlay", "--attachable", "--subnet", "10.77.0.0/24", "--label",
+        lab.docker("network", "create", "-d", "overlay", "--attachable", "--subnet", lab.OVERLAY_SUBNET, "--label",
                    lab.LABEL, "ndt-bench-ov")
         lab.service("ndt-bench-rr", "--endpoint-mode", "dnsrr", "--network", "ndt-bench-ov", *on_worker, cmd=httpd)
         lab.service("ndt-bench-vip", "--network", "ndt-bench-ov", *on_worker, cmd=httpd)
@@ -162,7 +162,6 @@ def swarm(runs: int) -> dict:
         lab.leave_swarm()
         lab.remove_swarm()
         lab.remove_second_host()
-        lab.sh("ip", "route", "del", "blackhole", "10.77.0.0/24", "metric", "4242", check=False)
         dnsmasq.terminate()
         dnsmasq.wait()
         lab.sh("ip", "link", "del", "ndt-dns0", check=False)

@@ -495,6 +495,15 @@ def service(name: str, *args: str, cmd: tuple[str, ...] = (), wait: bool = True)
     raise AssertionError(f"service {name} did not start: {states}")
 
 
+OVERLAY_SUBNET = "10.77.0.0/24"  # the lab's overlay networks; blackholed in this namespace (guard_overlay)
+
+
+def guard_overlay() -> None:
+    """A blackhole for OVERLAY_SUBNET in this namespace, which is on no overlay: nothing sent to
+    its addresses from here can leave the machine (remove_swarm takes it away)."""
+    sh("ip", "route", "replace", "blackhole", OVERLAY_SUBNET, "metric", "4242")
+
+
 SWARM_NODE_LABEL = "netdiag-lab=host2"  # the second host's node label: --constraint node.labels.netdiag-lab==host2
 
 
@@ -527,6 +536,8 @@ def remove_swarm() -> None:
                 break
             time.sleep(0.1)
     sh("ip", "link", "del", SWARM_LINK, check=False)
+    while sh("ip", "route", "del", "blackhole", OVERLAY_SUBNET, "metric", "4242", check=False).returncode == 0:
+        pass
 
 
 PODMAN_DIR = "/run/netdiag-test-podman"

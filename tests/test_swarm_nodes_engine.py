@@ -6,6 +6,7 @@ checked against what the container really gets first."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 
@@ -17,7 +18,7 @@ from tests.test_why_engine import cause, codes, why
 pytestmark = pytest.mark.engine
 
 OVERLAY = "ndt-ov"
-OVERLAY_SUBNET = "10.77.0.0/24"
+OVERLAY_SUBNET = lab.OVERLAY_SUBNET
 CLIENT = "ndt-ovcli"
 SERVICE = "ndt-far"  # dnsrr: its name resolves to its task's own address
 VIP_SERVICE = "ndt-farvip"  # the default endpoint mode: its name resolves to a virtual IP (IPVS)
@@ -34,7 +35,7 @@ def two_nodes(second_host):
     """The worker, as netdiag names it, joined, an attachable overlay, the service on the worker, a client container
     on the manager; a blackhole for the overlay's subnet in this namespace, so that nothing sent
     to its addresses from here can leave the machine."""
-    lab.sh("ip", "route", "add", "blackhole", OVERLAY_SUBNET, "metric", "4242")
+    lab.guard_overlay()
     try:
         lab.make_swarm(lab.HOST2_LINK_IP)
         node = lab.join_swarm()
@@ -53,7 +54,6 @@ def two_nodes(second_host):
         lab.sh("docker", "service", "rm", SERVICE, VIP_SERVICE, HOST_MODE, check=False)
         lab.leave_swarm()
         lab.remove_swarm()
-        lab.sh("ip", "route", "del", "blackhole", OVERLAY_SUBNET, "metric", "4242", check=False)
 
 
 def peers() -> str:
@@ -109,7 +109,8 @@ def test_a_virtual_ip_on_a_kernel_without_ipvs(two_nodes):
     assert codes(d) == ["ipvs-missing"], d["causes"]
     c = cause(d, "ipvs-missing")
     vips = lab.docker("service", "inspect", "-f", "{{range .Endpoint.VirtualIPs}}{{.Addr}} {{end}}", VIP_SERVICE)
-    vip = next(v.split("/")[0] for v in vips.split() if v.startswith("10.77.0."))
+    vip = next(v.split("/")[0] for v in vips.split()
+               if ipaddress.ip_address(v.split("/")[0]) in ipaddress.ip_network(OVERLAY_SUBNET))
     assert c["summary"] == f"{vip} is the virtual IP of service {VIP_SERVICE}, which this kernel cannot " \
                            "load-balance: it has no IPVS"
     assert c["fix"][0] == f"use the tasks' own addresses: tasks.{VIP_SERVICE} (from {CLIENT}, the same port)"
