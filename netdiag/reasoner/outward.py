@@ -124,6 +124,15 @@ def _name_resolution(ctx: Outbound) -> Seen:
     answered = [lk for lk in ctx.lookups(upstream=False) if lk.outcome.ok and lk.addresses]
     if answered:
         return OK, lookup_text(answered[0])
+    unseen = overlay.unseen_task_nodes(ctx)
+    if unseen:
+        c = unseen[0]
+        g = overlay.gossip_probe(ctx, c.node)
+        tried = f"its gossip port {overlay.GOSSIP}/tcp answered this node" if g is not None and g.outcome.ok \
+            else "its gossip port was not tried from here"
+        return UNKNOWN, (f"{ctx.name} did not resolve: {c.label}, which runs its task, is not among the peers of "
+                         f"{c.network.name} seen from this node, and {tried}: the overlay may still be syncing (a "
+                         "task that has just started)")
     return UNKNOWN, f"{ctx.name} did not resolve, and no rule says why"
 
 

@@ -100,9 +100,10 @@ def gossip_blocked(ctx: Outbound) -> Iterator[Found]:
     """This node's swarm gossip does not reach the nodes running the service: its name is unknown here.
 
     Detects: the container looks up the name of a Swarm service it shares an overlay network
-    with, the manager lists running tasks of it on other nodes, the name does not resolve, and
-    those nodes are missing from the overlay's peers as this node sees them; netdiag tries their
-    gossip port (7946/tcp) from this node and reads this node's INPUT and OUTPUT chains.
+    with, the manager lists running tasks of it on other nodes, the name does not resolve, those
+    nodes are missing from the overlay's peers as this node sees them, and their gossip port
+    (7946/tcp, tried from this node) does not answer or this node's INPUT or OUTPUT chain drops
+    the swarm's ports to them.
     Why it breaks: Docker's embedded DNS answers with the endpoints this node learnt by gossip
     (7946/tcp and udp between every two nodes); when it is filtered, a node drops out of the
     overlay's peers within seconds and the names and addresses of the tasks there vanish, though
@@ -113,8 +114,10 @@ def gossip_blocked(ctx: Outbound) -> Iterator[Found]:
     when the manager no longer lists it ready (its 2377/tcp heartbeats stopped, or it is off).
     Fix: allow 7946/tcp, 7946/udp and 4789/udp both ways between the nodes (iptables on each, and
     the cloud security group between them); or delete the rule named.
-    Exceptions: a name that resolved; nodes this node's gossip reaches; a service without a
-    running task (no-running-task).
+    Exceptions: a name that resolved; nodes this node's gossip reaches; a node missing from the
+    peers whose gossip port answers and whose ports this node does not drop (a task that has
+    just started, an overlay still syncing: the name hop is unknown, with the reason); a service
+    without a running task (no-running-task).
     """
     if not ctx.name or any(lk.outcome.ok and lk.addresses for lk in ctx.lookups(upstream=False)):
         return
@@ -125,10 +128,13 @@ def gossip_blocked(ctx: Outbound) -> Iterator[Found]:
     service = svc.name if svc is not None else ctx.name  # NAME or tasks.NAME: the service NAME
     me = overlay.this_node(ctx)
     for c in unseen:
+        blocked = _between(ctx, c)
+        if not blocked:  # its gossip port answers: the overlay may still be syncing (the name hop says so)
+            continue
         evidence = [f"service {service} has a task running on {c.label}, on overlay {c.network.name}",
                     f"{c.network.name}'s peers, as this node ({me}) sees them: {', '.join(c.network.peers)}: "
                     f"{c.node} is not among them (their gossip, {overlay.GOSSIP}/tcp+udp, does not get through)"]
-        evidence += _between(ctx, c) + _node_state(ctx, c)
+        evidence += blocked + _node_state(ctx, c)
         yield Found(f"{ctx.name} does not resolve in {ctx.source.name}: this node's gossip does not reach {c.label}, "
                     f"where its task runs", evidence, _fixes(ctx, c))
 

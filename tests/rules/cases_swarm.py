@@ -225,3 +225,14 @@ def _():
                                                                   gossip(ReachResult.TIMEOUT)),
                    firewall(chains=(INPUT_VXLAN_DROP,))),
             args(**FROM_SHOP))
+
+
+@quiet("ND803", "the-missing-nodes-gossip-port-answers")
+def _():
+    """Missing from the peers, but its gossip port answers and nothing here drops the ports: an
+    overlay still syncing; the name hop is unknown, with that reason, not blamed."""
+    return (across(overlay_net(peers=(ME,), endpoints=()), (cart_lookup(),), (gossip(ReachResult.ANSWERED),)),
+            args(**FROM_SHOP),
+            lambda d: d.verdict == "unknown" and any(
+                h.hop == "name resolution" and h.status == "unknown" and "may still be syncing" in h.detail
+                for h in d.path))
