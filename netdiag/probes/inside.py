@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 from netdiag.facts import Container, Outcome, Reach, from_dict, to_dict
+from netdiag.probes.execs import run_exec
 from netdiag.vocab import Origin, ProbeKind
 
 
@@ -71,19 +72,16 @@ def _exec_nc(api, source: Container, address: str, port: int) -> tuple[Reach, bo
     origin = Origin(source.name)
     method = f"docker exec {source.name} nc"
     try:
-        exec_id = api.exec_create(source.id, ["sh", "-c", NC_SCRIPT, "netdiag", address, str(port)])["Id"]
-        out, err = api.exec_start(exec_id, demux=True)
-        code = api.exec_inspect(exec_id).get("ExitCode")
+        code, text_out, text_err = run_exec(api, source.id, ["sh", "-c", NC_SCRIPT, "netdiag", address, str(port)])
     except docker.errors.APIError as e:
         return Reach(Outcome.unavailable(f"docker exec in {source.name} failed: {e.explanation or e}", method),
                      ProbeKind.TCP, address, port, origin=origin), False
-    text_out = (out or b"").decode("latin-1")
-    text_err = (err or b"").decode("utf-8", "replace")
     if "executable file not found" in text_out + text_err or code in (126, 127):
         return Reach(Outcome.unavailable(f"{source.name} has no sh or nc to try the connection with", method),
                      ProbeKind.TCP, address, port, origin=origin), False
     result, detail, banner = classify(text_out, text_err)
-    lost = code == 0 and not text_out.strip() and not text_err.strip()
+    # nc succeeded (or its exit was not recorded yet) and nothing came back: the output was lost
+    lost = code in (0, None) and not text_out.strip() and not text_err.strip()
     return Reach(Outcome(method=method), ProbeKind.TCP, address, port, result, address if banner else "", detail=detail,
                  banner=banner, origin=origin), lost
 

@@ -15,11 +15,11 @@ import time
 
 from netdiag.facts import Container, Listeners, Outcome
 from netdiag.parsers.procnet import PROC_NET_FILES, listeners_from_files, split_cat
+from netdiag.probes.execs import run_exec
 from netdiag.probes.runner import read_text
 from netdiag.vocab import NetMode
 
 PROCFS = os.environ.get("NETDIAG_PROCFS", "/proc")
-EXEC_WAIT = 2.0  # seconds for a `docker exec cat` to report its exit
 EXEC_TRIES = 4
 NO_CAT = ("the container has no `cat`, so its sockets cannot be read through docker exec; "
           "run netdiag on the Docker host to read them from /proc")
@@ -120,23 +120,10 @@ def _exec_cat(api, container_id: str, paths: list[str]) -> tuple[int | None, str
     A /proc/net file always has its header line, so an empty output means the output was lost on
     the way (it happens with exec streams over tcp://): try again, a few times."""
     for _ in range(EXEC_TRIES):
-        code, out, err = _exec_once(api, container_id, ["cat", *paths])
+        code, out, err = run_exec(api, container_id, ["cat", *paths])
         if out.strip() or code not in (0, 1):
             return code, out, err
     return None, "", "the output of docker exec was lost (empty) several times"
-
-
-def _exec_once(api, container_id: str, argv: list[str]) -> tuple[int | None, str, str]:
-    exec_id = api.exec_create(container_id, argv, stdout=True, stderr=True)["Id"]
-    output = api.exec_start(exec_id, demux=True)
-    deadline = time.monotonic() + EXEC_WAIT
-    info = api.exec_inspect(exec_id)
-    while info.get("Running") and time.monotonic() < deadline:  # the stream can end before the exit
-        time.sleep(0.02)
-        info = api.exec_inspect(exec_id)
-    out, err = output if isinstance(output, tuple) else (b"", b"")
-    return ((None if info.get("Running") else info.get("ExitCode")),
-            (out or b"").decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace"))
 
 
 def _read_once(api, container: Container, udp: bool) -> Listeners:

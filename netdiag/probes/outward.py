@@ -21,6 +21,7 @@ from netdiag.facts import Container, KernelRoute, Lookup, Outcome, PathMtu, Reac
 from netdiag.parsers import dns
 from netdiag.parsers.resolv import parse_hosts, parse_resolv_conf
 from netdiag.parsers.routes import parse_ipv4_routes
+from netdiag.probes.execs import run_exec
 from netdiag.untrusted import Unusable, read_regular
 from netdiag.vocab import DnsResult, Origin, OutcomeState, ProbeKind
 
@@ -319,9 +320,8 @@ def _run_in(api, source: Container, argv: list[str], helper: str, network: str =
         where = "the Docker host's namespace" if network == "host" else f"{source.name}'s network namespace"
         code, out, err = run_helper(api, helper, argv, network or f"container:{source.id}")
         return code, out + err, f"helper container from {helper} in {where}"
-    exec_id = api.exec_create(source.id, argv)["Id"]
-    out = api.exec_start(exec_id).decode("utf-8", "replace")
-    return api.exec_inspect(exec_id).get("ExitCode"), out, f"docker exec {source.name}"
+    code, out, err = run_exec(api, source.id, argv)
+    return code, out + err, f"docker exec {source.name}"
 
 
 def lookups_elsewhere(api, source: Container, name: str, asked: list[tuple[str, bool]], helper: str) -> list[Lookup]:
