@@ -26,6 +26,7 @@ FORBIDDEN = {
                          "netdiag.cli", "netdiag.engine_api", "netdiag.bundle"),
     "netdiag.context": ("netdiag.probes", "netdiag.rules", "netdiag.reasoner", "netdiag.render", "netdiag.live"),
     "netdiag.outbound": ("netdiag.probes", "netdiag.rules", "netdiag.reasoner", "netdiag.render", "netdiag.live"),
+    "netdiag.overlay": ("netdiag.probes", "netdiag.rules", "netdiag.reasoner", "netdiag.render", "netdiag.live"),
     "netdiag.render": ("netdiag.probes", "netdiag.live", "netdiag.why", "netdiag.check", "netdiag.cli",
                        "netdiag.engine_api", "netdiag.offline", "netdiag.ping"),
 }
