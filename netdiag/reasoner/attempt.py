@@ -51,6 +51,15 @@ def _client_addresses(snapshot: Snapshot) -> set[str]:
     return {a.split("/")[0] for i in snapshot.client.interfaces for a in i.addresses}
 
 
+def _docker_host_addresses(snapshot: Snapshot) -> set[str]:
+    """The Docker host's own addresses when it is another machine and they were read (--helper):
+    its LAN and IPv6 addresses, besides the one the client reaches it at."""
+    h = snapshot.docker_host
+    if h is None or not h.outcome.ok:
+        return set()
+    return {a.split("/")[0] for i in h.interfaces for a in i.addresses}
+
+
 def _names(c: Container) -> set[str]:
     return {c.name, c.id[:12]} | {a for ep in c.endpoints for a in ep.aliases}
 
@@ -98,6 +107,7 @@ def _kind(snapshot: Snapshot, target: Container, ip: ipaddress.IPv4Address | ipa
     if any(address in _ipv4s(c) for c in snapshot.containers if c.id != target.id):
         return AddressKind.OTHER_CONTAINER_IP
     engine = snapshot.engine
-    if address == engine.host_address or (engine.location == Location.LOCAL and address in _client_addresses(snapshot)):
+    local = engine.location == Location.LOCAL and address in _client_addresses(snapshot)
+    if address == engine.host_address or local or address in _docker_host_addresses(snapshot):
         return AddressKind.DOCKER_HOST
     return AddressKind.OTHER

@@ -23,6 +23,13 @@ def _forwarded_bindings(ctx: Context) -> list[PortBinding]:
     return [b for b in ctx.published() if not is_loopback(b.host_ip) and ":" not in b.host_ip]
 
 
+def _ipv6_way(ctx: Context) -> bool:
+    """The traffic in question is IPv6: the port is published on [::] alone, or the attempt went
+    to an IPv6 address that is not loopback (the Docker host's, from another machine)."""
+    address = ctx.attempt.address
+    return not _forwarded_bindings(ctx) or (":" in address and not is_loopback(address))
+
+
 def _applies(ctx: Context) -> bool:
     """Published traffic that the host's kernel forwards: not with a rootless engine, whose ports a
     user-space forwarder carries into the container's namespace."""
@@ -84,7 +91,8 @@ def ip_forwarding_disabled(ctx: Context) -> Iterator[Found]:
     Fix: `sysctl -w net.ipv4.ip_forward=1` (or `net.ipv4.conf.IFACE.forwarding=1`), and keep it
     in /etc/sysctl.d/99-docker.conf (a network manager or hardening script may have turned it off).
     IPv6: net.ipv6.conf.all.forwarding = 0 for a port published on [::] alone to a container with
-    an IPv6 address (`sysctl -w net.ipv6.conf.all.forwarding=1`).
+    an IPv6 address, or for an attempt at the Docker host's IPv6 address from another machine
+    (`sysctl -w net.ipv6.conf.all.forwarding=1`); IPv4's sysctls are never blamed for IPv6 traffic.
     Exceptions: the Docker host itself still reaches the port through docker-proxy; a rootless
     engine, whose ports a user-space forwarder carries (the host's forwarding does not apply);
     a client elsewhere whose attempt was answered (its traffic was forwarded); interfaces off the
@@ -93,8 +101,10 @@ def ip_forwarding_disabled(ctx: Context) -> Iterator[Found]:
     fw = ctx.snapshot.firewall
     read = fw is not None and fw.outcome.ok
     v6 = ipv6_forwarded(ctx) if ctx.port is not None and not ctx.engine.rootless else None
-    if fw is not None and read and v6 is not None and not _forwarded_bindings(ctx) and fw.ipv6_forward is False:
-        if not ctx.local and ctx.answered(ctx.public_address(v6[0]), v6[0].host_port or 0):
+    if _ipv6_way(ctx):  # IPv6 traffic: never judged by the IPv4 sysctls
+        if v6 is None or fw is None or not read or fw.ipv6_forward is not False:
+            return
+        if not ctx.local and ctx.answered(ctx.attempt.address or ctx.public_address(v6[0]), v6[0].host_port or 0):
             return
         yield Found(f"IPv6 forwarding is off on the Docker host: other machines cannot reach [::]:{v6[0].host_port}",
                     ["net.ipv6.conf.all.forwarding = 0 on the Docker host",
@@ -177,8 +187,10 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     Evidence: the chain, the rule's position and text, the chain's policy, and which of Docker's
     chains or rules are missing; for another nftables table (firewalld's, /etc/nftables.conf's),
     its base chain on the forward hook that drops the traffic, by a rule or by its policy.
-    A port published on [::] alone to a container with an IPv6 address is IPv6 traffic: ip6tables'
-    FORWARD chain is walked whole for it (a rule that drops it, or a DROP policy).
+    A port published on [::] alone to a container with an IPv6 address is IPv6 traffic, and so is
+    an attempt at the Docker host's IPv6 address from another machine (to a port published on
+    both 0.0.0.0 and [::]): ip6tables' FORWARD chain is walked whole for it (a rule that drops it,
+    or a DROP policy), then Docker's `ip6 docker-bridges`; iptables claims nothing of it.
     With Docker's nftables backend (Docker 29), its table `ip docker-bridges` is walked as Docker's
     rules, and iptables' FORWARD chain as one more base chain every packet passes: a rule there,
     or a DROP policy (left by Docker's iptables backend or the host's firewall), drops what
@@ -198,8 +210,8 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     FORWARD chain never sees.
     """
     fw = ctx.snapshot.firewall
-    if fw is not None and ctx.port is not None and not ctx.engine.rootless and not _forwarded_bindings(ctx):
-        found = _ipv6_blocks(ctx, fw)
+    if fw is not None and ctx.port is not None and not ctx.engine.rootless and _ipv6_way(ctx):
+        found = _ipv6_blocks(ctx, fw)  # IPv6 traffic: never judged by iptables (IPv4)
         if found is not None:
             yield found
         return
@@ -261,7 +273,8 @@ def ipv6_forwarded(ctx: Context) -> tuple[PortBinding, str] | None:
     forwards IPv6 traffic to the published port: the container has an IPv6 address (without one,
     docker-proxy carries [::] traffic to its IPv4 address, and nothing is forwarded)."""
     ip6 = next((e.ipv6 for e in ctx.target.endpoints if e.ipv6), "")
-    b = next((b for b in ctx.published() if b.host_ip == "::" and b.host_port), None)
+    b = next((b for b in ctx.target.published if b.host_ip == "::" and b.host_port and b.container_port == ctx.port
+              and b.protocol == ctx.protocol), None)  # published() leaves out [::] beside 0.0.0.0
     return (b, ip6) if b is not None and ip6 else None
 
 
@@ -273,6 +286,9 @@ def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
     if found is None:
         return None
     b, ip6 = found
+    tried = ctx.attempt.address
+    if not ctx.local and tried and ctx.answered(tried, ctx.attempt.port or b.host_port or 0):
+        return None  # the client's own IPv6 traffic was forwarded: whatever the rules say, they let it through
     net = next((ctx.network(e.network) for e in ctx.target.endpoints if e.ipv6 == ip6), None)
     bridge = net.bridge if net is not None and net.bridge else ""
     p = Packet(str(ctx.protocol), ip6, ctx.port or 0, out_interface=bridge or None, orig_dport=b.host_port,

@@ -5,8 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import (Chain, Firewall, FirewallRule, HostNet, Interface, Listeners, Match, Outcome, PortBinding,
-                           Socket)
+from netdiag.facts import (
+    Chain,
+    Endpoint,
+    Firewall,
+    FirewallRule,
+    HostNet,
+    Interface,
+    Listeners,
+    Match,
+    Outcome,
+    PortBinding,
+    Socket,
+)
 from netdiag.vocab import HostRole, Protocol, ReachResult
 from tests.builders import (
     B2D_ENGINE,
@@ -413,3 +424,50 @@ def _():
             and any(e.startswith("candidates: Docker 28.2.2's filter of packets other machines address to a "
                                  "container") for e in c.evidence)
             and c.fix[0] == "use 192.168.59.103:8080")
+
+
+# --- IPv6 from another machine, to a port published on both 0.0.0.0 and [::] ---------------------
+
+VM_V6 = "2001:db8:59::103"  # the Docker host's IPv6 address, as the laptop reaches it
+DUAL = web(endpoints=(Endpoint("bridge", "n-bridge", "172.17.0.29", 16, gateway="172.17.0.1", ipv6="fd00:17::29"),),
+           published=(PortBinding(80, Protocol.TCP, "0.0.0.0", 32768), PortBinding(80, Protocol.TCP, "::", 32768)))
+
+
+def dual(fw: Firewall, result: ReachResult = ReachResult.TIMEOUT, to: str = f"[{VM_V6}]:32768"):
+    """From the laptop, the VM read with --helper: its firewall, and its interfaces with their IPv6 address."""
+    address = to.rsplit(":", 1)[0].strip("[]")
+    vm = HostNet(Outcome(method="a helper container"), HostRole.DOCKER_HOST,
+                 interfaces=(Interface("eth1", ("192.168.59.103/24", f"{VM_V6}/64")),))
+    snap = dataclasses.replace(b2d(DUAL, reach=(tcp(address, 32768, result),)), firewall=fw, docker_host=vm)
+    return snap, args(to=to)
+
+
+V6_DROP = (chain("filter", "FORWARD", "DROP", "-j DOCKER-USER"), chain("filter", "DOCKER-USER", "", "-j RETURN"))
+
+
+@fires("ND502", "ipv6-from-another-machine-to-a-dual-stack-port")
+def _():
+    """The IPv4 rules accept the port; the IPv6 attempt meets ip6tables' DROP policy."""
+    snap, a = dual(firewall(ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=V6_DROP))
+    return (snap, a, lambda c: c.summary == "ip6tables' FORWARD policy is DROP and no rule accepts the IPv6 traffic "
+                                            "to [::]:32768")
+
+
+@quiet("ND502", "ipv4-from-another-machine-to-the-same-port")
+def _():
+    """The same host, the same ip6tables: an IPv4 attempt never meets them."""
+    snap, a = dual(firewall(ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=V6_DROP),
+                   to="192.168.59.103:32768")
+    return snap, a
+
+
+@fires("ND501", "ipv6-forwarding-off-for-an-ipv6-attempt")
+def _():
+    snap, a = dual(firewall(ipv6_forward=False, ip6tables_outcome=Outcome(), chains6=V6_ACCEPTING))
+    return snap, a, lambda c: c.fix[0] == "sysctl -w net.ipv6.conf.all.forwarding=1"
+
+
+@quiet("ND501", "ipv4-forwarding-off-is-not-an-ipv6-attempts-cause")
+def _():
+    snap, a = dual(firewall(ip_forward=False, ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=V6_ACCEPTING))
+    return snap, a
