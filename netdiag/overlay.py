@@ -24,6 +24,14 @@ VXLAN = 4789  # udp, between every two nodes with tasks on the same overlay
 GOSSIP_WAIT = 1.0
 # what every two nodes must let through both ways, as (protocol, port, what it carries)
 BETWEEN_NODES = (("tcp", GOSSIP, "gossip"), ("udp", GOSSIP, "gossip"), ("udp", VXLAN, "the overlay's VXLAN packets"))
+# an overlay created with --opt encrypted wraps its VXLAN packets in IPsec: ESP (IP protocol 50) too
+ENCRYPTED_OPTION = "encrypted"
+ESP = ("esp", None, "the encrypted overlay's IPsec (ESP) packets")
+
+
+def between(network: Network) -> tuple[tuple[str, int | None, str], ...]:
+    """What two nodes with tasks on `network` must let through both ways."""
+    return BETWEEN_NODES + ((ESP,) if ENCRYPTED_OPTION in network.options else ())
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,7 @@ class Drop:
 
     decision: Decision
     protocol: str
-    port: int
+    port: int | None  # None: a protocol without ports (ESP)
     carries: str
     inbound: bool  # dropped coming in from the other node (INPUT), else going out to it (OUTPUT)
 
@@ -144,9 +152,11 @@ class Drop:
             f"filter/{d.chain} policy: DROP, and no rule accepts it"
 
 
-def local_drops(ctx: Outbound, node: str) -> list[Drop]:
+def local_drops(ctx: Outbound, c: Crossing) -> list[Drop]:
     """The rules of this node's filter table that certainly drop the swarm's traffic between it
-    and `node`, either way (INPUT from it, OUTPUT to it); [] when none does or it was not read."""
+    and c's node on c's overlay, either way (INPUT from it, OUTPUT to it); [] when none does or it
+    was not read."""
+    node = c.node
     fw = ctx.snapshot.firewall
     me = this_node(ctx)
     if fw is None or not fw.iptables_outcome.ok or not me:
@@ -156,7 +166,7 @@ def local_drops(ctx: Outbound, node: str) -> list[Drop]:
     r = route_for(h.routes, node) if h is not None and h.outcome.ok else None
     device = r.device if r is not None else None
     out = []
-    for protocol, port, carries in BETWEEN_NODES:
+    for protocol, port, carries in between(c.network):
         for inbound in (True, False):
             p = Packet(protocol, me, port, source=node, in_interface=device) if inbound else \
                 Packet(protocol, node, port, source=me, out_interface=device)
@@ -171,7 +181,10 @@ def local_drops(ctx: Outbound, node: str) -> list[Drop]:
 def opening(me: str, c: Crossing) -> list[str]:
     """The commands that let the swarm's ports through between this node (at `me`) and c's."""
     node = c.node
+    esp = ENCRYPTED_OPTION in c.network.options
     return [f"on {c.label}: iptables -I INPUT -s {me} -p tcp --dport {GOSSIP} -j ACCEPT; iptables -I INPUT -s {me} "
-            f"-p udp -m multiport --dports {GOSSIP},{VXLAN} -j ACCEPT",
+            f"-p udp -m multiport --dports {GOSSIP},{VXLAN} -j ACCEPT"
+            + (f"; iptables -I INPUT -s {me} -p esp -j ACCEPT  ({c.network.name} is encrypted)" if esp else ""),
             f"and the same on {me} for traffic from {node}; in a cloud, the security group or firewall between them "
-            f"must allow {GOSSIP}/tcp, {GOSSIP}/udp and {VXLAN}/udp both ways"]
+            f"must allow {GOSSIP}/tcp, {GOSSIP}/udp and {VXLAN}/udp" + (" and ESP (IP protocol 50)" if esp else "")
+            + " both ways"]

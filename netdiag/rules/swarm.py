@@ -145,16 +145,18 @@ def overlay_blocked(ctx: Outbound) -> Iterator[Found]:
     """The swarm's ports are blocked between this node and the destination's: the overlay drops its packets.
 
     Detects: the destination is an endpoint of an overlay network the container is on, on
-    another node; the attempt met silence (no answer, no refusal); and this node's firewall drops 4789/udp or 7946
-    from or to that node (INPUT, OUTPUT), or that node's gossip port does not answer this node
-    (7946/tcp tried from here).
+    another node; the attempt met silence (no answer, no refusal); and this node's firewall
+    drops 4789/udp or 7946 (and ESP, for an overlay created with `--opt encrypted`) from or to
+    that node (INPUT, OUTPUT), or that node's gossip port does not answer this node (7946/tcp
+    tried from here).
     Why it breaks: an overlay carries the containers' packets between nodes inside VXLAN
-    (4789/udp), and the nodes keep each other's endpoints by gossip (7946/tcp+udp); a filter on
-    either node or between them (a cloud security group) drops the traffic silently.
+    (4789/udp; an encrypted overlay wraps them in IPsec, IP protocol 50), and the nodes keep each
+    other's endpoints by gossip (7946/tcp+udp); a filter on either node or between them (a cloud
+    security group) drops the traffic silently.
     Evidence: the endpoint and its node, the rule that drops the port, what the gossip attempt
     got, and the node's state when the manager no longer lists it ready.
-    Fix: allow 7946/tcp, 7946/udp and 4789/udp both ways between the nodes, or delete the rule
-    named.
+    Fix: allow 7946/tcp, 7946/udp and 4789/udp (and ESP for an encrypted overlay) both ways
+    between the nodes, or delete the rule named.
     Exceptions: an attempt that answered, or was refused or reset (the overlay carried it); an
     endpoint on this node; a filter netdiag cannot see (the other node's firewall, with gossip
     answering): the hop is then unknown, not blamed.
@@ -208,8 +210,8 @@ def vip_without_ipvs(ctx: Outbound) -> Iterator[Found]:
 def _between(ctx: Outbound, c: overlay.Crossing) -> list[str]:
     """What shows the swarm's ports blocked between this node and c's: this node's rules that
     drop them, and the gossip port's silence or refusal."""
-    out = [f"this node's {d.where}: drops {d.protocol}/{d.port} ({d.carries}) "
-           f"{'from' if d.inbound else 'to'} {c.node}" for d in overlay.local_drops(ctx, c.node)]
+    out = [f"this node's {d.where}: drops {d.protocol}" + (f"/{d.port}" if d.port else "") + f" ({d.carries}) "
+           f"{'from' if d.inbound else 'to'} {c.node}" for d in overlay.local_drops(ctx, c)]
     g = overlay.gossip_probe(ctx, c.node)
     if g is not None and g.outcome.ok and g.result not in (ReachResult.ANSWERED, ReachResult.SILENT):
         out.append(f"this node's attempt at {c.node}:{overlay.GOSSIP}/tcp (gossip): {g.result}" +
@@ -228,7 +230,7 @@ def _node_state(ctx: Outbound, c: overlay.Crossing) -> list[str]:
 
 
 def _fixes(ctx: Outbound, c: overlay.Crossing) -> list[str]:
-    drops = overlay.local_drops(ctx, c.node)
+    drops = overlay.local_drops(ctx, c)
     me = overlay.this_node(ctx)
     fixes = [f"iptables -D {d.decision.chain} {d.decision.rule.text}  (on this node)" for d in drops
              if d.decision.rule is not None]

@@ -236,3 +236,25 @@ def _():
             lambda d: d.verdict == "unknown" and any(
                 h.hop == "name resolution" and h.status == "unknown" and "may still be syncing" in h.detail
                 for h in d.path))
+
+
+@fires("ND804", "an-encrypted-overlay-and-esp-dropped-here")
+def _():
+    """--opt encrypted: the VXLAN packets travel in IPsec, which this node's INPUT drops."""
+    net = dataclasses.replace(overlay_net(), options={"encrypted": ""})
+    esp_drop = chain("filter", "INPUT", "ACCEPT", f"-s {OTHER}/32 -p esp -j DROP")
+    return (across(net, (cart_lookup("10.77.0.10"),), (from_app(ReachResult.TIMEOUT), gossip(ReachResult.ANSWERED)),
+                   firewall(chains=(esp_drop,))),
+            args(**FROM_SHOP),
+            lambda c: "this node's rule 1 of INPUT: -A INPUT -s 198.18.9.2/32 -p esp -j DROP: drops esp (the encrypted "
+                      "overlay's IPsec (ESP) packets) from 198.18.9.2" in c.evidence
+            and "iptables -I INPUT -s 198.18.9.1 -p esp -j ACCEPT  (backend is encrypted)" in c.fix[1])
+
+
+@quiet("ND804", "esp-dropped-on-an-overlay-that-is-not-encrypted")
+def _():
+    esp_drop = chain("filter", "INPUT", "ACCEPT", f"-s {OTHER}/32 -p esp -j DROP")
+    return (across(overlay_net(), (cart_lookup("10.77.0.10"),), (from_app(ReachResult.TIMEOUT),
+                                                                  gossip(ReachResult.ANSWERED)),
+                   firewall(chains=(esp_drop,))),
+            args(**FROM_SHOP))
