@@ -32,9 +32,9 @@ GOSSIP_AND_VXLAN = ((f"-s {ME} -p tcp --dport 7946 -j DROP", f"-s {ME} -p udp --
 
 @pytest.fixture(scope="module")
 def two_nodes(second_host):
-    """The worker, as netdiag names it, joined, an attachable overlay, the service on the worker, a client container
-    on the manager; a blackhole for the overlay's subnet in this namespace, so that nothing sent
-    to its addresses from here can leave the machine."""
+    """The worker joined, an attachable overlay, the services on the worker, a client container on
+    the manager, and a blackhole for the overlay's subnet in this namespace, so that nothing sent
+    to its addresses from here can leave the machine; yields the worker as netdiag names it."""
     lab.guard_overlay()
     try:
         lab.make_swarm(lab.HOST2_LINK_IP)
