@@ -103,7 +103,8 @@ helper_option = click.option(
     "--helper", "helper", default="", metavar="IMAGE",
     help="When the daemon is elsewhere: allow short-lived containers from IMAGE (already on the daemon) "
          "to read what the client cannot: a tool-less container's sockets, from its namespace, and the "
-         "Docker host's firewall and routes, privileged in the host's namespaces.")
+         "Docker host's firewall, routes and port holders, from the host's network namespace with its files "
+         "read-only, CAP_NET_ADMIN and CAP_SYS_PTRACE (not privileged).")
 
 
 class AliasedGroup(click.Group):
@@ -284,9 +285,10 @@ def why_cmd(container, port, to, origin, helper, timeout, as_json):
     CONTAINER is a name, an id or an id prefix; or a Compose service (web), or a Swarm service
     (shop, shop.2 for its task in slot 2), whose container on this node is taken.
 
-    With --from container:NAME, a DESTINATION that is not a container is an attempt out of that
-    container: ADDR, ADDR:PORT, NAME[:PORT] (resolved as the container resolves it), to the
-    Docker host, the LAN or the internet.
+    With --from container:NAME, a DESTINATION that is not a container on this node is an attempt
+    out of that container: ADDR, ADDR:PORT, NAME[:PORT] (resolved as the container resolves it),
+    to the Docker host, the LAN, the internet, or a Swarm service whose tasks run on other nodes
+    (followed over the overlay).
 
     Exit 0 reachable, 1 unreachable (the causes say why), 2 bad input, 3 could not diagnose.
     """

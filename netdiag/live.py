@@ -185,7 +185,8 @@ class Live:
             firewall=firewall,
             services=() if isinstance(services, Outcome) else services[0],
             nodes=() if isinstance(services, Outcome) else services[1],
-            services_outcome=services if isinstance(services, Outcome) else Outcome(method="docker service inspect"),
+            services_outcome=services if isinstance(services, Outcome) else Outcome(
+                method="docker service inspect, docker node ls"),
             netdiag_version=__version__,
             created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         )

@@ -173,9 +173,9 @@ def test_vxlan_dropped_on_the_worker_alone_is_unknown(two_nodes):
         assert d["verdict"] == "unknown" and not d["causes"]
         route = next(h for h in d["path"] if h["hop"] == "route out")
         assert route["status"] == "unknown"
-        assert "this node's firewall lets the swarm's ports through; this node's attempt at its gossip port " \
-               "7946/tcp: answered; that node's firewall, and any between them, cannot be read from here" \
-               in route["detail"]
+        assert "no rule of this node's iptables certainly drops the swarm's ports to or from it; this node's " \
+               "attempt at its gossip port 7946/tcp: answered; that node's firewall, and any between them, cannot " \
+               "be read from here" in route["detail"]
     finally:
         on_worker(f"-s {ME} -p udp --dport 4789 -j DROP", add=False)
 

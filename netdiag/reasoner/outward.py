@@ -127,12 +127,9 @@ def _name_resolution(ctx: Outbound) -> Seen:
     unseen = overlay.unseen_task_nodes(ctx)
     if unseen:
         c = unseen[0]
-        g = overlay.gossip_probe(ctx, c.node)
-        tried = f"its gossip port {overlay.GOSSIP}/tcp answered this node" if g is not None and g.outcome.ok \
-            else "its gossip port was not tried from here"
         return UNKNOWN, (f"{ctx.name} did not resolve: {c.label}, which runs its task, is not among the peers of "
-                         f"{c.network.name} seen from this node, and {tried}: the overlay may still be syncing (a "
-                         "task that has just started)")
+                         f"{c.network.name} seen from this node; {_gossip_text(ctx, c.node)}; nothing here shows its "
+                         "ports blocked: the overlay may still be syncing (a task that has just started)")
     return UNKNOWN, f"{ctx.name} did not resolve, and no rule says why"
 
 
@@ -217,29 +214,36 @@ def _route_out(ctx: Outbound) -> Seen:
 
 
 def _over_overlay(ctx: Outbound) -> Seen:
-    """The overlay's way to the destination: on this node, or in VXLAN to the node it is on,
-    which an unanswered attempt leaves unknown when nothing on this side shows it blocked."""
-    net = ctx.over_overlay()
+    """The overlay's way to the destination: a service's virtual IP, a task on this node, or
+    VXLAN to the node it is on, which an unanswered attempt leaves unknown when nothing on this
+    side shows it blocked."""
     vip = overlay.vip_of(ctx)
     if vip is not None:
         return OK, f"the virtual IP of service {vip[1]} on the overlay {vip[0].name}, which IPVS in " \
             f"{ctx.source.name}'s namespace spreads over its tasks"
     c = overlay.crossing(ctx)
-    if c is None:
-        return OK, f"on the overlay {net.name if net else ''}, on this node" if any(
-            ep.address == ctx.address for ep in (net.overlay_endpoints if net else ())) else \
-            f"on the overlay {net.name if net else ''}"
+    net = ctx.over_overlay()
+    if c is None or net is None:  # on this node, or an address the overlay does not list
+        local = net is not None and any(ep.address == ctx.address for ep in net.overlay_endpoints)
+        return OK, f"on the overlay {net.name if net is not None else ''}" + (", on this node" if local else "")
     way = f"in VXLAN ({overlay.VXLAN}/udp) on the overlay {c.network.name} to {c.label}"
     if ctx.answered():
         return OK, way
-    g = overlay.gossip_probe(ctx, c.node)
-    gossip = f"; this node's attempt at its gossip port {overlay.GOSSIP}/tcp: {g.result}" \
-        if g is not None and g.outcome.ok else ""
     fw = ctx.snapshot.firewall
-    here = "this node's firewall lets the swarm's ports through" if fw is not None and fw.iptables_outcome.ok else \
-        "this node's firewall was not read"
-    return UNKNOWN, f"{way}: {here}{gossip}; that node's firewall, and any between them, cannot be read from here " \
-        f"(netdiag firewall there shows it)"
+    mine = "no rule of this node's iptables certainly drops the swarm's ports to or from it" \
+        if fw is not None and fw.iptables_outcome.ok else "this node's firewall was not read"
+    return UNKNOWN, f"{way}: {mine}; {_gossip_text(ctx, c.node)}; that node's firewall, and any between them, " \
+        "cannot be read from here (netdiag firewall there shows it)"
+
+
+def _gossip_text(ctx: Outbound, node: str) -> str:
+    """What this machine's attempt at the node's gossip port got, or why there was none."""
+    g = overlay.gossip_probe(ctx, node)
+    if g is None:
+        return f"its gossip port {overlay.GOSSIP}/tcp was not tried (only from a node of the swarm)"
+    if not g.outcome.ok:
+        return f"its gossip port {overlay.GOSSIP}/tcp could not be tried: {g.outcome.reason}"
+    return f"this node's attempt at its gossip port {overlay.GOSSIP}/tcp: {g.result}"
 
 
 def _destination(ctx: Outbound) -> Seen:
