@@ -54,6 +54,8 @@ VM_IP = "192.168.59.103"
 LAPTOP_IP = "192.168.59.3"
 ISP_IP = "10.0.1.1"
 LAPTOP_UPLINK_IP = "10.0.1.7"
+VM_IP6 = "fd59::103"  # the laptop link's IPv6 addresses (a unique local prefix, on that link only)
+LAPTOP_IP6 = "fd59::3"
 DOCKER_TCP = f"tcp://{VM_IP}:2375"
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -151,16 +153,19 @@ def stop_forwarder() -> None:
 
 
 def make_laptop() -> None:
-    """The laptop and ISP namespaces of LAB.md, and dockerd's API on 192.168.59.103:2375."""
+    """The laptop and ISP namespaces of LAB.md, and dockerd's API on 192.168.59.103:2375; the
+    laptop's link to the Docker host carries IPv6 too (fd59::3 to fd59::103), on that link only."""
     sh("ip", "netns", "add", LAPTOP)
     sh("ip", "netns", "add", ISP)
     sh("ip", "link", "add", "ndt-vm0", "type", "veth", "peer", "name", "ndt-lap0", "netns", LAPTOP)
     sh("ip", "addr", "add", f"{VM_IP}/24", "dev", "ndt-vm0")
+    sh("ip", "addr", "add", f"{VM_IP6}/64", "dev", "ndt-vm0", "nodad")  # nodad: usable at once
     sh("ip", "link", "set", "ndt-vm0", "up")
     lap = ("ip", "netns", "exec", LAPTOP)
     isp = ("ip", "netns", "exec", ISP)
     sh(*lap, "ip", "link", "set", "lo", "up")
     sh(*lap, "ip", "addr", "add", f"{LAPTOP_IP}/24", "dev", "ndt-lap0")
+    sh(*lap, "ip", "addr", "add", f"{LAPTOP_IP6}/64", "dev", "ndt-lap0", "nodad")
     sh(*lap, "ip", "link", "set", "ndt-lap0", "up")
     sh(*lap, "ip", "link", "add", "ndt-up0", "type", "veth", "peer", "name", "ndt-isp0", "netns", ISP)
     sh(*lap, "ip", "addr", "add", f"{LAPTOP_UPLINK_IP}/24", "dev", "ndt-up0")

@@ -205,6 +205,23 @@ class Context:
             return self.host_address
         return binding.host_ip
 
+    def ipv6_relayed(self) -> PortBinding | None:
+        """The [::] binding whose IPv6 connections docker-proxy takes on the Docker host itself,
+        for an attempt at one of the host's IPv6 addresses: the host's ip6tables was read and
+        Docker rewrites no IPv6 traffic there (no DOCKER chain in ip6tables' nat table: dockerd
+        runs without ip6tables, the default before Docker 27). Such connections pass the host's
+        INPUT chain, never FORWARD, and need no IPv6 forwarding. None when that is not certain
+        (Docker's nftables backend, rules not read)."""
+        a, fw = self.attempt, self.snapshot.firewall
+        if ":" not in a.address or not a.port or fw is None or not fw.ip6tables_outcome.ok \
+                or self.engine.firewall_backend.startswith("nftables") or self.engine.rootless:
+            return None
+        if any(c.table == "nat" and c.name == "DOCKER" for c in fw.chains6) or \
+                any(c.table.startswith("ip6 ") for c in fw.docker_nft_chains):
+            return None
+        return next((b for b in self.target.published if b.host_ip == "::" and b.host_port == a.port
+                     and b.container_port == self.port and b.protocol == self.protocol), None)
+
     def client_route(self, address: str) -> tuple[Route | None, str]:
         """(the client's route to `address`, the policy table it came from or ""): the kernel's
         own choice (RTM_GETROUTE) when it was asked and a policy rule sent the address to another

@@ -1,7 +1,8 @@
 """IPv6 on the real engine: a network created with --ipv6 (fd77:1::/64 beside 10.78.0.0/24), a
 published port answering on [::1], a container's IPv6 address from this machine and from another
-container, and an app that listens on IPv4 only. Each case is checked against what a client
-really gets first."""
+container, an app that listens on IPv4 only; and another machine (the laptop, fd59::3) at the
+Docker host's IPv6 address (fd59::103). Each case is checked against what a client really gets
+first."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 import pytest
 
 from examples import lab
-from tests.test_why_engine import cause, codes, why
+from tests.test_why_engine import HTTPD, cause, codes, free_port, laptop_gets, why
 
 pytestmark = pytest.mark.engine
 
@@ -97,3 +98,63 @@ def test_an_app_listening_on_ipv4_only_at_the_containers_ipv6_address(v6net):
     fixed = web("ndt-v6dual", "[::]:80")
     assert gets(fixed, 80).startswith("HTTP/1")
     assert why("ndt-v6dual", "--to", f"[{fixed}]:80", expect=0)["verdict"] == "reachable"
+
+
+# --- another machine at the Docker host's IPv6 address ----------------------------------------------
+# dockerd runs without ip6tables here (the default before Docker 27): docker-proxy takes the IPv6
+# connections to a [::] binding on the Docker host itself, so they pass INPUT and are not forwarded.
+
+def published(name: str, publish: str) -> int:
+    port = free_port()
+    lab.run(name, "-p", publish.format(port=port), cmd=HTTPD)
+    lab.wait_listening(name, 80)
+    return port
+
+
+def test_the_docker_hosts_ipv6_address_from_another_machine(clean, laptop):
+    hp = published("ndt-v6far", "{port}:80")
+    assert laptop_gets(lab.VM_IP6, hp).startswith("HTTP/1")
+    d = why("ndt-v6far", "--to", f"[{lab.VM_IP6}]:{hp}", "--helper", lab.IMAGE, laptop=True, expect=0)
+    assert f"[{lab.VM_IP6}]:{hp}" in d["works"] and f"{lab.VM_IP}:{hp}" in d["works"]
+    hops = {h["hop"]: h for h in d["path"]}
+    assert hops["host binding"]["detail"] == f"80/tcp on [::]:{hp}"
+    assert hops["forwarding"]["detail"].startswith("IPv6: docker-proxy takes it on the Docker host (no IPv6 DNAT")
+
+
+def test_a_port_published_on_ipv4_only_from_an_ipv6_client(clean, laptop):
+    """-p 0.0.0.0:PORT:80 answers the Docker host's IPv4 address only: the laptop's IPv6 attempt is
+    refused, and the fix is the IPv4 address that answers, not the wildcard it is bound to."""
+    hp = published("ndt-v6only4", "0.0.0.0:{port}:80")
+    assert laptop_gets(lab.VM_IP6, hp) == "ConnectionRefusedError"
+    assert laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
+    d = why("ndt-v6only4", "--to", f"[{lab.VM_IP6}]:{hp}", laptop=True, expect=1)
+    assert codes(d) == ["wrong-address"], d["causes"]
+    c = cause(d, "wrong-address")
+    assert c["summary"] == f"[{lab.VM_IP6}]:{hp} is not where ndt-v6only4 is bound"
+    assert f"the attempt goes to {lab.VM_IP6}, which that binding does not cover (0.0.0.0 is IPv4's wildcard: " \
+           "it covers no IPv6 address)" in c["evidence"]
+    assert c["fix"] == [f"use {lab.VM_IP}:{hp}", f"or publish on every address: docker run -p {hp}:80 ..."]
+    assert d["works"] == [f"{lab.VM_IP}:{hp}"]
+
+
+def test_an_ip6tables_input_rule_drops_the_ipv6_client(clean, laptop):
+    """The Docker host's ip6tables INPUT drops the port: the laptop's IPv6 attempt meets silence
+    while IPv4 answers; netdiag names the INPUT rule (not FORWARD: docker-proxy takes the
+    connection), from the laptop through the helper and on the Docker host."""
+    hp = published("ndt-v6in", "{port}:80")
+    drop = ("INPUT", "-p", "tcp", "-m", "tcp", "--dport", str(hp), "-j", "DROP")
+    lab.sh("ip6tables", "-I", *drop)
+    try:
+        assert laptop_gets(lab.VM_IP6, hp) in ("TimeoutError", "timeout")
+        assert laptop_gets(lab.VM_IP, hp).startswith("HTTP/1")
+        for d in (why("ndt-v6in", "--to", f"[{lab.VM_IP6}]:{hp}", "--helper", lab.IMAGE, laptop=True, expect=1),
+                  why("ndt-v6in", "--to", f"[{lab.VM_IP6}]:{hp}", expect=1)):
+            assert codes(d) == ["firewall-blocks"], d["causes"]
+            c = cause(d, "firewall-blocks")
+            assert c["rule"] == "ND502"
+            assert c["summary"] == f"an ip6tables INPUT rule drops the IPv6 connections to [{lab.VM_IP6}]:{hp}"
+            assert c["evidence"][0] == f"rule 1 of INPUT (ip6tables): -A INPUT -p tcp -m tcp --dport {hp} -j DROP"
+            assert c["fix"][0] == f"ip6tables -D INPUT -p tcp -m tcp --dport {hp} -j DROP"
+        assert f"{lab.VM_IP}:{hp}" in d["works"] or f"127.0.0.1:{hp}" in d["works"]
+    finally:
+        lab.sh("ip6tables", "-D", *drop, check=False)

@@ -72,8 +72,8 @@ def client_and_server(network: str, client: str, server: str) -> None:
 
 def laptop_gets(address: str, port: int) -> str:
     """What the laptop really gets from address:port: the truth the diagnosis must agree with."""
-    code = ("import socket,sys\ns=socket.socket();s.settimeout(2)\n"
-            "try:\n s.connect((sys.argv[1],int(sys.argv[2])));s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n');"
+    code = ("import socket,sys\n"
+            "try:\n s=socket.create_connection((sys.argv[1],int(sys.argv[2])),2);s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n');"
             "print(s.recv(64).decode(errors='replace').split(chr(13))[0] or 'closed')\n"
             "except Exception as e: print(type(e).__name__)")
     return lab.laptop("python3", "-c", code, address, str(port), check=False).stdout.strip()

@@ -49,6 +49,8 @@ def _host_binding(ctx: Context, t: Target | None) -> Seen:
     bindings = ctx.published()
     if not bindings:
         return OK, f"{ctx.port}/tcp is not published"
+    if t is not None and ":" in t[0]:  # an IPv6 attempt: the IPv6 binding published() leaves out beside 0.0.0.0
+        bindings = [b for b in ctx.target.published if b.host_ip in ("::", t[0]) and b.host_port == t[1]] or bindings
     return OK, ", ".join(f"{b.container_port}/{b.protocol} on {hostport(b.host_ip or '0.0.0.0', b.host_port)}"
                          for b in bindings)
 
@@ -61,6 +63,11 @@ def _forwarding(ctx: Context, t: Target | None) -> Seen:
     fw = ctx.snapshot.firewall
     if fw is None or not fw.outcome.ok:
         return OK, "not read" + (f": {fw.outcome.reason}" if fw is not None else "")
+    if t is not None and ":" in t[0] and ctx.ipv6_relayed() is not None:
+        input6 = next((c for c in fw.chains6 if c.table == "filter" and c.name == "INPUT"), None)
+        return OK, ("IPv6: docker-proxy takes it on the Docker host (no IPv6 DNAT: nothing forwarded); "
+                    + (f"ip6tables INPUT policy {input6.policy}" if input6 else "ip6tables: no filter rules "
+                       "(INPUT accepts)"))
     if t is not None and ":" in t[0]:
         fwd6 = next((c for c in fw.chains6 if c.table == "filter" and c.name == "FORWARD"), None)
         if not fw.ip6tables_outcome.ok:

@@ -134,7 +134,8 @@ def not_where_it_is_published(ctx: Context) -> Iterator[Found]:
     bound to; another port may even belong to another container or process. A binding on the IPv6
     wildcard alone (`-p [::]:8080:80`, an IPv6-only network) answers IPv6 addresses only.
     Evidence: the container's bindings, who holds the port tried, and what the attempt got back.
-    Fix: the address and host port of the binding, or publish on every address (`-p 8080:80`).
+    Fix: where the binding answers (for 0.0.0.0, the Docker host's IPv4 address: a wildcard is
+    where to bind, not where to connect), or publish on every address (`-p 8080:80`).
     Exceptions: loopback-only bindings (published-on-loopback-only says so); a container with no
     binding at all (port-not-published says so).
     """
@@ -162,12 +163,14 @@ def not_where_it_is_published(ctx: Context) -> Iterator[Found]:
         return
     evidence = [f"{b.container_port}/{b.protocol} is bound to {hostport(b.host_ip, b.host_port)} only"
                 for b in bindings]
-    evidence.append(f"the attempt goes to {a.address}, which that binding does not cover")
+    evidence.append(f"the attempt goes to {a.address}, which that binding does not cover"
+                    + (" (0.0.0.0 is IPv4's wildcard: it covers no IPv6 address)"
+                       if ":" in a.address and any(b.host_ip == "0.0.0.0" for b in bindings) else ""))
     evidence += reach_evidence(ctx, a.address, a.port)
-    uses = [f"use {hostport(b.host_ip, b.host_port)}" if b.host_ip != "::" else
+    uses = [f"use {hostport(ctx.public_address(b), b.host_port)}" if ctx.public_address(b) else
             f"use the Docker host's IPv6 address: [<address>]:{b.host_port}  (the binding is IPv6's only)"
-            for b in bindings]
-    yield Found(f"{a.address}:{a.port} is not where {name} is bound", evidence,
+            for b in bindings]  # a wildcard is where to bind, not where to connect: the Docker host's address
+    yield Found(f"{hostport(a.address, a.port)} is not where {name} is bound", evidence,
                   uses + [f"or publish on every address: docker run -p {a.port}:{bindings[0].container_port} ..."])
 
 

@@ -190,7 +190,11 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     A port published on [::] alone to a container with an IPv6 address is IPv6 traffic, and so is
     an attempt at the Docker host's IPv6 address from another machine (to a port published on
     both 0.0.0.0 and [::]): ip6tables' FORWARD chain is walked whole for it (a rule that drops it,
-    or a DROP policy), then Docker's `ip6 docker-bridges`; iptables claims nothing of it.
+    or a DROP policy), then Docker's `ip6 docker-bridges`; iptables claims nothing of it. Where
+    Docker rewrites no IPv6 traffic (no DOCKER chain in ip6tables' nat table: dockerd without
+    ip6tables, the default before Docker 27), docker-proxy takes IPv6 connections to the [::]
+    binding on the Docker host itself: ip6tables' INPUT chain is walked for them instead (a
+    rule, or a DROP policy), and the fix opens the host port there.
     With Docker's nftables backend (Docker 29), its table `ip docker-bridges` is walked as Docker's
     rules, and iptables' FORWARD chain as one more base chain every packet passes: a rule there,
     or a DROP policy (left by Docker's iptables backend or the host's firewall), drops what
@@ -272,6 +276,8 @@ def ipv6_forwarded(ctx: Context) -> tuple[PortBinding, str] | None:
     """(the IPv6 wildcard binding, the container's IPv6 address) when the Docker host's kernel
     forwards IPv6 traffic to the published port: the container has an IPv6 address (without one,
     docker-proxy carries [::] traffic to its IPv4 address, and nothing is forwarded)."""
+    if ctx.ipv6_relayed() is not None:
+        return None  # docker-proxy takes the IPv6 connections on the Docker host: nothing is forwarded
     ip6 = next((e.ipv6 for e in ctx.target.endpoints if e.ipv6), "")
     b = next((b for b in ctx.target.published if b.host_ip == "::" and b.host_port and b.container_port == ctx.port
               and b.protocol == ctx.protocol), None)  # published() leaves out [::] beside 0.0.0.0
@@ -282,6 +288,9 @@ def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
     """ip6tables' FORWARD chain, walked whole for the IPv6 traffic to the published port: a rule
     that certainly drops it, or a DROP policy no rule overrides; then Docker's own `ip6
     docker-bridges` table (its nftables backend)."""
+    relayed = ctx.ipv6_relayed()
+    if relayed is not None:
+        return _ipv6_input_blocks(ctx, fw, relayed)
     found = ipv6_forwarded(ctx)
     if found is None:
         return None
@@ -313,6 +322,36 @@ def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
                       f"[{ip6}]:{ctx.port}/{ctx.protocol}"],
                      [f"ip6tables -I {chain} {out}-d {ip6} -p {ctx.protocol} --dport {ctx.port} -j ACCEPT"])
     return docker_nft_blocks(fw, p, target)
+
+
+def _ipv6_input_blocks(ctx: Context, fw: Firewall, b: PortBinding) -> Found | None:
+    """ip6tables' INPUT chain, walked for the IPv6 connections docker-proxy takes on the Docker
+    host itself (no IPv6 DNAT): a rule that certainly drops them, or a DROP policy no rule
+    overrides."""
+    a = ctx.attempt
+    if a.port is None or ctx.answered(a.address, a.port):
+        return None  # the connection came through INPUT: whatever the rules say, they let it in
+    p = Packet(str(ctx.protocol), a.address, a.port, in_interface="lo" if ctx.local else None,
+               not_in_interfaces=frozenset() if ctx.local else container_side_interfaces(ctx),
+               not_from=frozenset() if ctx.local else _container_subnets(ctx.snapshot, 6))
+    chains = {c.name: c for c in fw.chains6 if c.table == "filter"}
+    if "INPUT" not in chains:
+        return None  # ip6tables has no filter rules: INPUT accepts
+    target = hostport(a.address, a.port)
+    how = (f"docker-proxy takes IPv6 connections to [::]:{b.host_port} on the Docker host itself (ip6tables' nat "
+           "table has no DOCKER chain: dockerd does not rewrite IPv6 traffic), so they pass INPUT, not FORWARD")
+    d = walk(chains, "INPUT", p)
+    if d.certain and d.target in BLOCKING and d.rule is not None:
+        return Found(f"an ip6tables {d.chain} rule drops the IPv6 connections to {target}",
+                     [f"rule {d.position} of {d.chain} (ip6tables): -A {d.chain} {d.rule.text}", how],
+                     [f"ip6tables -D {d.chain} {d.rule.text}",
+                      f"or let this port in first: ip6tables -I INPUT -p {ctx.protocol} --dport {b.host_port} "
+                      "-j ACCEPT"])
+    if d.certain and d.target in ("", "RETURN") and chains["INPUT"].policy == "DROP":
+        return Found(f"ip6tables' INPUT policy is DROP and no rule accepts the IPv6 connections to {target}",
+                     [f"filter/INPUT policy (ip6tables): DROP, and no rule accepts {target}/{ctx.protocol}", how],
+                     [f"ip6tables -I INPUT -p {ctx.protocol} --dport {b.host_port} -j ACCEPT"])
+    return None
 
 
 def _walked_whole(ctx: Context, fw: Firewall, p: Packet, target: str) -> Found | None:

@@ -375,7 +375,10 @@ def v6_snap(fw: Firewall):
                  reach=(tcp("::1", 8080, ReachResult.ANSWERED, banner="HTTP/1.1 200 OK"),))
 
 
-V6_ACCEPTING = (chain("filter", "FORWARD", "ACCEPT", "-j DOCKER-USER"), chain("filter", "DOCKER-USER", "", "-j RETURN"))
+# Docker's IPv6 DNAT (dockerd with ip6tables, the default from Docker 27): IPv6 traffic to [::] is forwarded
+V6_NAT = chain("nat", "DOCKER", "", "! -i docker0 -p tcp -m tcp --dport 32768 -j DNAT --to-destination [fd00:17::29]:80")
+V6_ACCEPTING = (chain("filter", "FORWARD", "ACCEPT", "-j DOCKER-USER"), chain("filter", "DOCKER-USER", "", "-j RETURN"),
+                V6_NAT)
 
 
 @fires("ND501", "ipv6-forwarding-off")
@@ -389,7 +392,7 @@ def _():
 @fires("ND502", "an-ip6tables-rule-drops-the-ipv6-traffic")
 def _():
     chains6 = (chain("filter", "FORWARD", "ACCEPT", "-j DOCKER-USER"),
-               chain("filter", "DOCKER-USER", "", "-p tcp -m tcp --dport 80 -j DROP", "-j RETURN"))
+               chain("filter", "DOCKER-USER", "", "-p tcp -m tcp --dport 80 -j DROP", "-j RETURN"), V6_NAT)
     fw = firewall(ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=chains6)
     return (v6_snap(fw), args(),
             lambda c: "rule 1 of DOCKER-USER (ip6tables): -A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP" in c.evidence
@@ -398,7 +401,8 @@ def _():
 
 @fires("ND502", "ip6tables-forward-policy-drop")
 def _():
-    chains6 = (chain("filter", "FORWARD", "DROP", "-j DOCKER-USER"), chain("filter", "DOCKER-USER", "", "-j RETURN"))
+    chains6 = (chain("filter", "FORWARD", "DROP", "-j DOCKER-USER"), chain("filter", "DOCKER-USER", "", "-j RETURN"),
+               V6_NAT)
     fw = firewall(ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=chains6)
     return (v6_snap(fw), args(),
             lambda c: c.fix[0] == "ip6tables -I DOCKER-USER -o br-000000000006 -d fd00:1::2 -p tcp --dport 80 -j ACCEPT")
@@ -442,7 +446,8 @@ def dual(fw: Firewall, result: ReachResult = ReachResult.TIMEOUT, to: str = f"[{
     return snap, args(to=to)
 
 
-V6_DROP = (chain("filter", "FORWARD", "DROP", "-j DOCKER-USER"), chain("filter", "DOCKER-USER", "", "-j RETURN"))
+V6_DROP = (chain("filter", "FORWARD", "DROP", "-j DOCKER-USER"), chain("filter", "DOCKER-USER", "", "-j RETURN"),
+           V6_NAT)
 
 
 @fires("ND502", "ipv6-from-another-machine-to-a-dual-stack-port")
@@ -470,4 +475,39 @@ def _():
 @quiet("ND501", "ipv4-forwarding-off-is-not-an-ipv6-attempts-cause")
 def _():
     snap, a = dual(firewall(ip_forward=False, ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=V6_ACCEPTING))
+    return snap, a
+
+
+# --- IPv6 that docker-proxy takes on the Docker host (dockerd without ip6tables: no IPv6 DNAT) ---------
+
+@fires("ND502", "ipv6-taken-by-docker-proxy-dropped-in-input")
+def _():
+    """No DOCKER chain in ip6tables' nat table: the connection ends at docker-proxy on the host, and
+    INPUT's rule is what drops it."""
+    chains6 = (chain("filter", "INPUT", "ACCEPT", "-p tcp -m tcp --dport 32768 -j DROP"),
+               chain("filter", "FORWARD", "ACCEPT"))
+    snap, a = dual(firewall(ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=chains6))
+    return (snap, a, lambda c: c.summary == f"an ip6tables INPUT rule drops the IPv6 connections to [{VM_V6}]:32768"
+            and c.fix == ("ip6tables -D INPUT -p tcp -m tcp --dport 32768 -j DROP",
+                          "or let this port in first: ip6tables -I INPUT -p tcp --dport 32768 -j ACCEPT"))
+
+
+@fires("ND502", "ipv6-taken-by-docker-proxy-input-policy-drop")
+def _():
+    chains6 = (chain("filter", "INPUT", "DROP", "-i lo -j ACCEPT",
+                     "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT", "-p tcp -m tcp --dport 22 -j ACCEPT"),)
+    snap, a = dual(firewall(ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=chains6))
+    return (snap, a, lambda c: c.fix == ("ip6tables -I INPUT -p tcp --dport 32768 -j ACCEPT",))
+
+
+@quiet("ND502", "ipv6-taken-by-docker-proxy-never-meets-forward")
+def _():
+    """ip6tables' FORWARD policy is DROP, but nothing of this connection is forwarded."""
+    snap, a = dual(firewall(ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=V6_DROP[:2]))
+    return snap, a
+
+
+@quiet("ND501", "ipv6-taken-by-docker-proxy-needs-no-forwarding")
+def _():
+    snap, a = dual(firewall(ipv6_forward=False, ip6tables_outcome=Outcome(), chains6=V6_ACCEPTING[:2]))
     return snap, a
