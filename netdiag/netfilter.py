@@ -78,7 +78,7 @@ def _port(m: Match, value: int | None) -> bool | None:
 
 
 def _protocol(m: Match, value: str) -> bool | None:
-    return m.value in ("all", "0") or m.value.lower() == value
+    return m.value in ("all", "0") or value in m.value.lower().split(",")  # nft: `meta l4proto { tcp, udp }`
 
 
 def _ctstate(m: Match, value: str) -> bool | None:

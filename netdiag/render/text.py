@@ -153,6 +153,8 @@ def firewall_text(f: Firewall) -> str:
     fwd = f.chain("filter", "FORWARD")
     lines.append(f"FORWARD policy: {fwd.policy if fwd else 'no FORWARD chain'}")
     docker_chains = sorted({c.name for c in f.chains if c.name.startswith("DOCKER")})
+    netavark_chains = sorted({c.name for c in f.chains if c.name.startswith("NETAVARK")})
+    netavark_bases = [c for c in f.nft_chains if c.table == "inet netavark" and c.hook]
     if f.docker_nft_chains:
         tables = sorted({c.table for c in f.docker_nft_chains})
         bases = [f"{c.name} (hook {c.hook})" for c in f.docker_nft_chains if c.hook]
@@ -161,7 +163,13 @@ def firewall_text(f: Firewall) -> str:
                                                      "none (the engine writes nftables rules)"))
     else:
         lines.append("Docker chains: " + (", ".join(docker_chains) if docker_chains else
+                                         "none (no dockerd here)" if netavark_chains or netavark_bases else
                                          "none (flushed, or iptables off)"))
+    if netavark_chains or netavark_bases:
+        lines.append("Podman's rules (netavark): " + "; ".join(
+            ([f"iptables chains {', '.join(netavark_chains)}"] if netavark_chains else []) +
+            ([f"nftables table inet netavark, base chains "
+              f"{', '.join(f'{c.name} (hook {c.hook})' for c in netavark_bases)}"] if netavark_bases else [])))
     user = f.chain("filter", "DOCKER-USER")
     if user is not None:
         rules = [r.text for r in user.rules if r.text != "-j RETURN"]
@@ -169,7 +177,7 @@ def firewall_text(f: Firewall) -> str:
     if not f.nft_outcome.ok:
         lines.append(_gap("other nftables tables", f.nft_outcome))
     else:
-        bases = [c for c in f.nft_chains if c.hook]
+        bases = [c for c in f.nft_chains if c.hook and c.table != "inet netavark"]
         lines.append("other nftables tables' base chains: " + ("; ".join(
             f"{c.table} {c.name} (hook {c.hook}, policy {c.policy.lower() or 'accept'}, {len(c.rules)} rules)"
             for c in bases) if bases else "none"))

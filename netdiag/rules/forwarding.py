@@ -202,8 +202,9 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     Fix: delete or narrow the rule (`iptables -D DOCKER-USER <the rule>`), or restore Docker's chains by
     restarting dockerd after the firewall (`systemctl restart docker`); with the nftables
     backend, never a restart for iptables: `iptables -P FORWARD ACCEPT`, or accept the bridge's
-    traffic in iptables' FORWARD chain. With Podman, whose rules (NETAVARK_*) sit beside
-    Docker's when both run on a host, FORWARD is walked whole the same way: a DROP policy that
+    traffic in iptables' FORWARD chain. With Podman, whose rules (iptables chains NETAVARK_*,
+    or netavark's nftables table inet netavark) sit beside Docker's when both run on a host,
+    FORWARD is walked whole the same way: a DROP policy that
     dockerd set drops new connections to Podman's published ports, and the fix accepts them in
     DOCKER-USER; in another nftables table,
     accept the bridge's traffic there (`nft insert rule inet filter forward oifname "docker0"
@@ -361,8 +362,11 @@ def _walked_whole(ctx: Context, fw: Firewall, p: Packet, target: str) -> Found |
     published port missing); the other nftables tables."""
     bridge = p.out_interface or "docker0"
     podman = ctx.engine.product == EngineProduct.PODMAN
-    why = ("Podman's own rules (NETAVARK_FORWARD) accept replies and its containers' outgoing traffic, not new "
-           "connections to a published port" if podman else
+    netavark = "table inet netavark" if any(c.table == "inet netavark" for c in fw.nft_chains) else "NETAVARK_FORWARD"
+    why = (f"Podman's own rules ({netavark}) accept replies and its containers' outgoing traffic, not new "
+           "connections to a published port" + (": an accept in one nftables table is not final, every base chain "
+                                                "on the hook sees the packet" if netavark != "NETAVARK_FORWARD" else "")
+           if podman else
            "the engine's firewall backend is nftables: Docker writes no iptables rules, and restarting it does not "
            "add any; every forwarded packet still passes iptables' FORWARD chain")
     chains = {c.name: c for c in fw.chains if c.table == "filter"}
