@@ -261,3 +261,45 @@ def test_isolated_network_the_host_does_not_reach_the_container():
     d = explain(snap, AttemptSpec(C1.id, 80))
     assert not any("this machine reaches it" in n for n in d.notes), d.notes
     assert d.verdict != Verdict.REACHABLE
+
+
+# --- Docker 28.0.0's filter layout (the ipset docker-ext-bridges-v4 in FORWARD) ---------------------
+
+def docker28_0_0(text: str, result: ReachResult):
+    snap = from_the_laptop("docker-28.0.0-usernet-portmap.rules", "28.0.0",
+                           tcp("192.168.59.103", 8080, result, banner="HTTP/1.1 200", detail="no answer"))
+    return dataclasses.replace(snap, firewall=dataclasses.replace(snap.firewall, chains=tuple(parse_iptables_save(text))))
+
+
+@pytest.mark.parametrize("policy", ["ACCEPT", "DROP"])
+def test_docker28_0_0_ipset_layout_healthy_and_silence_not_blamed(policy):
+    """Docker's rules straight in FORWARD behind an ipset match netdiag does not evaluate: its
+    chains are read as Docker's (never flushed), and silence is not blamed on them."""
+    text = (MOBY / "docker-28.0.0-usernet-portmap.rules").read_text().replace(":FORWARD ACCEPT", f":FORWARD {policy}")
+    d = explain(docker28_0_0(text, ReachResult.ANSWERED), AttemptSpec(C1.id))
+    assert d.verdict == Verdict.REACHABLE and not d.causes, d
+    d = explain(docker28_0_0(text, ReachResult.TIMEOUT), AttemptSpec(C1.id))
+    assert not d.causes and d.verdict == Verdict.UNKNOWN, d
+
+
+def test_docker28_0_0_a_docker_user_rule_is_named():
+    text = (MOBY / "docker-28.0.0-usernet-portmap.rules").read_text().replace(
+        "-A DOCKER-USER -j RETURN", "-A DOCKER-USER -p tcp -m tcp --dport 80 -j DROP\n-A DOCKER-USER -j RETURN")
+    d = explain(docker28_0_0(text, ReachResult.TIMEOUT), AttemptSpec(C1.id))
+    assert [c.code for c in d.causes] == ["firewall-blocks"]
+    assert d.causes[0].fix[0] == "iptables -D DOCKER-USER -p tcp -m tcp --dport 80 -j DROP"
+
+
+@pytest.mark.parametrize("rules", ["docker-28.2-usernet-portmap.rules", "docker-28.0-usernet-portmap.rules"])
+def test_docker28_the_ports_accept_removed_is_dropped_by_the_bridges_drop_whatever_the_policy(rules):
+    """28's DOCKER chain ends with a DROP per bridge: with FORWARD's policy ACCEPT, the port's
+    missing ACCEPT still drops the traffic, and that rule is the evidence."""
+    text = (MOBY / rules).read_text().replace(
+        "-A DOCKER -d 192.0.2.2/32 ! -i bridge1 -o bridge1 -p tcp -m tcp --dport 80 -j ACCEPT\n", "")
+    assert ":FORWARD ACCEPT" in text
+    snap = from_the_laptop(rules, "28.2.2", tcp("192.168.59.103", 8080, ReachResult.TIMEOUT, detail="no answer"))
+    snap = dataclasses.replace(snap, firewall=dataclasses.replace(snap.firewall, chains=tuple(parse_iptables_save(text))))
+    c = next(c for c in explain(snap, AttemptSpec(C1.id)).causes if c.code == "firewall-blocks")
+    assert c.summary == "Docker's ACCEPT rule for 80/tcp is missing: 192.168.59.103:8080 is dropped in FORWARD"
+    assert c.evidence[0] == "rule 2 of DOCKER drops it: -A DOCKER ! -i bridge1 -o bridge1 -j DROP"
+    assert c.fix[0].startswith("systemctl restart docker")

@@ -179,7 +179,8 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     a new connection from another machine to the container's port, evaluated on the rule's
     protocol, addresses, interfaces, ports, multiport lists and conntrack matches; a FORWARD
     chain whose policy is DROP while Docker's jumps are gone (a firewall reload flushed them);
-    Docker's ACCEPT rule for the port missing from its DOCKER chain; a daemon started with
+    Docker's ACCEPT rule for the port missing from its DOCKER chain (dropped by FORWARD's DROP
+    policy, or by the DROP per bridge that ends that chain from Docker 28 on); a daemon started with
     iptables off and no userland proxy; a base chain of another nftables table on the forward
     hook that drops it (every base chain sees the packet: a drop in any is final).
     Why it breaks: published traffic is forwarded to the container; Docker's rules are what let
@@ -260,11 +261,19 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     docker = chains.get("DOCKER")
     accepted = _docker_accepts(ctx.snapshot)
     per_port = all(n.gateway_mode in (GatewayMode.NAT, GatewayMode.ROUTED) for n in ctx.networks_of(ctx.target))
-    if forward is not None and forward.policy == "DROP" and docker is not None and ips and per_port and not any(
-            (ip, str(ctx.port)) in accepted for ip in ips):
+    # Docker 28+ ends its DOCKER chain with a DROP per bridge: without the port's ACCEPT, that rule
+    # drops the traffic whatever FORWARD's policy is
+    walked = walk(chains, "FORWARD", _packet(ctx, b)) if forward is not None else None
+    bridge_drop = walked.rule if walked is not None and walked.certain and walked.target in BLOCKING \
+        and walked.chain == "DOCKER" else None
+    if forward is not None and (forward.policy == "DROP" or bridge_drop) and docker is not None and ips and per_port \
+            and not any((ip, str(ctx.port)) in accepted for ip in ips):
+        dropped_by = f"rule {walked.position} of DOCKER drops it: -A DOCKER {bridge_drop.text}" \
+            if walked is not None and bridge_drop is not None else "filter/FORWARD policy: DROP"
         yield Found(f"Docker's ACCEPT rule for {ctx.port}/{ctx.protocol} is missing: {target} is dropped in FORWARD",
-                    ["filter/FORWARD policy: DROP",
-                     f"filter/DOCKER has no ACCEPT for {', '.join(ips)}:{ctx.port} (the chain was flushed)"],
+                    [dropped_by,
+                     f"filter/DOCKER has no ACCEPT for {', '.join(ips)}:{ctx.port} (Docker adds it when the "
+                     "container starts: it was removed since)"],
                     [restart])
         return
     packet = _packet(ctx, b)
