@@ -133,6 +133,7 @@ def cleanup() -> None:
     remove_internet()
     remove_second_host()
     remove_podman()
+    remove_rootless_podman()
     remove_swarm()
 
 
@@ -632,6 +633,87 @@ def _remove_netavark_chains() -> None:
             sh("iptables", "-t", table, "-F", chain, check=False)
         for chain in chains:
             sh("iptables", "-t", table, "-X", chain, check=False)
+
+
+ROOTLESS_USER = "ndt-rootless"  # made by scripts/setup.sh, with subordinate uids and gids
+ROOTLESS_DIR = "/var/tmp/netdiag-test-rootless"  # its runtime, storage and config, owned by that user (not under
+# /run: Podman mounts a tmpfs of its own there in the namespace of its rootless networks)
+ROOTLESS_SOCK = f"unix://{ROOTLESS_DIR}/podman.sock"
+ROOTLESS_SUBNET = "10.79.0.0/24"  # the rootless Podman's own network; blackholed here while it exists
+ROOTLESS_CONF_TEXT = PODMAN_CONF_TEXT + """cgroup_manager = "cgroupfs"
+events_logger = "file"
+"""
+
+
+def rootless_env(**extra: str) -> dict:
+    """What a client of the lab's rootless Podman sets: its socket as DOCKER_HOST."""
+    return {"DOCKER_HOST": ROOTLESS_SOCK, **extra}
+
+
+def _as_rootless_user(*args: str) -> list[str]:
+    """podman ARGS as the lab's unprivileged user, its storage and runtime under ROOTLESS_DIR."""
+    env = {"HOME": ROOTLESS_DIR, "XDG_RUNTIME_DIR": f"{ROOTLESS_DIR}/run", "XDG_DATA_HOME": f"{ROOTLESS_DIR}/data",
+           "XDG_CONFIG_HOME": f"{ROOTLESS_DIR}/config", "CONTAINERS_CONF": f"{ROOTLESS_DIR}/containers.conf",
+           "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
+    return ["runuser", "-u", ROOTLESS_USER, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), "podman", *args]
+
+
+def rootless_podman(*args: str, check: bool = True, input_bytes: bytes | None = None) -> str:
+    """The podman CLI as the lab's unprivileged user."""
+    argv = _as_rootless_user(*args)
+    p = subprocess.run(argv, input=input_bytes, capture_output=True, timeout=120, cwd="/")
+    if check and p.returncode != 0:
+        raise subprocess.CalledProcessError(p.returncode, argv, p.stdout, p.stderr)
+    return p.stdout.decode(errors="replace").strip()
+
+
+def make_rootless_podman(images: tuple[str, ...] = (IMAGE,)) -> None:
+    """Podman run by an unprivileged user (its own user namespace, slirp4netns for its
+    containers' network), its Docker-compatible API on ROOTLESS_SOCK, the lab's images loaded
+    from Docker. Its networks' subnet is blackholed here: nothing sent there leaves the machine."""
+    if shutil.which("podman") is None or subprocess.run(["id", ROOTLESS_USER], capture_output=True).returncode:
+        raise RuntimeError(f"podman or the user {ROOTLESS_USER} is missing: run scripts/setup.sh")
+    for sub in ("run", "data", "config"):
+        os.makedirs(f"{ROOTLESS_DIR}/{sub}", exist_ok=True)
+    with open(f"{ROOTLESS_DIR}/containers.conf", "w") as f:
+        f.write(ROOTLESS_CONF_TEXT)
+    sh("chown", "-R", ROOTLESS_USER, ROOTLESS_DIR)
+    os.chmod(f"{ROOTLESS_DIR}/run", 0o700)
+    sh("ip", "route", "replace", "blackhole", ROOTLESS_SUBNET)
+    for image in images:
+        saved = subprocess.run(["docker", "save", image], capture_output=True, check=True).stdout
+        rootless_podman("load", "-q", input_bytes=saved)
+    with open(f"{ROOTLESS_DIR}/service.log", "w") as log:
+        service = subprocess.Popen(_as_rootless_user("system", "service", "--time=0", ROOTLESS_SOCK), stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True, cwd="/")
+    with open(f"{ROOTLESS_DIR}/service.pid", "w") as f:
+        f.write(str(service.pid))
+    for _ in range(100):
+        probe = subprocess.run(["curl", "-s", "--unix-socket", ROOTLESS_SOCK[len("unix://"):], "http://d/_ping"],
+                               capture_output=True, text=True)
+        if probe.stdout.strip() == "OK":
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the rootless podman system service did not answer on {ROOTLESS_SOCK}")
+
+
+def remove_rootless_podman() -> None:
+    """Remove the rootless Podman's containers, stop every process of its user (the service,
+    conmon, rootlessport, slirp4netns), delete its storage and the subnet's blackhole."""
+    if os.path.isdir(ROOTLESS_DIR) and shutil.which("podman") is not None:
+        ids = rootless_podman("ps", "-aq", check=False).split()
+        if ids:
+            rootless_podman("rm", "-f", "-t", "0", *ids, check=False)
+        nets = rootless_podman("network", "ls", "-q", "--filter", f"label={LABEL}", check=False).split()
+        if nets:
+            rootless_podman("network", "rm", "-f", *nets, check=False)
+    if subprocess.run(["id", ROOTLESS_USER], capture_output=True).returncode == 0:
+        for _ in range(30):
+            if sh("pkill", "-KILL", "-u", ROOTLESS_USER, check=False).returncode == 1:
+                break  # none left
+            time.sleep(0.1)
+    sh("ip", "route", "del", "blackhole", ROOTLESS_SUBNET, check=False)
+    shutil.rmtree(ROOTLESS_DIR, ignore_errors=True)
 
 
 def laptop(*argv: str, check: bool = True, env_extra: dict | None = None, timeout: float = 60):

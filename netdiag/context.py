@@ -25,6 +25,7 @@ from netdiag.parsers.routes import route_for
 from netdiag.vocab import (
     ROUTES_CONTAINER_IPS,
     SWARM_SERVICE_LABEL,
+    EngineProduct,
     GatewayMode,
     Location,
     Origin,
@@ -70,6 +71,17 @@ def docker_major(engine: Engine) -> int:
     return int(head) if head.isascii() and head.isdigit() and len(head) <= 4 else 0
 
 
+def port_forwarder(engine: Engine) -> str:
+    """What carries a published port to the container in user space, by engine: docker-proxy for
+    rootful Docker; RootlessKit's forwarder for rootless Docker; rootlessport or pasta for
+    rootless Podman."""
+    if engine.rootless and engine.product == EngineProduct.PODMAN:
+        return "Podman's port forwarder (rootlessport, or pasta)"
+    if engine.rootless:
+        return "RootlessKit's port forwarder"
+    return "docker-proxy"
+
+
 def where_daemon_runs(engine: Engine) -> str:
     """daemon_place, with the endpoint when the daemon is elsewhere."""
     if engine.location == Location.LOCAL:
@@ -103,11 +115,20 @@ class Context:
     def reaches_container_ips(self) -> bool:
         """The client reaches the target's addresses directly: it is the Docker host, or a Mac whose
         OrbStack routes them to it; not on networks in isolated gateway mode, which give the host
-        no address on their bridge."""
+        no address on their bridge; never with a rootless engine, whose networks live in its own
+        network namespace (RootlessKit's, Podman's rootless one), out of the host's reach."""
+        if self.engine.rootless:
+            return False
         nets = self.networks_of(self.target)
         if nets and all(n.gateway_mode == GatewayMode.ISOLATED for n in nets):
             return False
         return self.local or self.engine.vm_kind in ROUTES_CONTAINER_IPS
+
+    def in_rootless_namespace(self, address: str) -> bool:
+        """The address is a container's on a rootless engine: it lives in the engine's own network
+        namespace, which the host's routes do not lead into (they would send it elsewhere)."""
+        return self.engine.rootless and any(address in (e.ipv4, e.ipv6) for c in self.snapshot.containers
+                                            for e in c.endpoints if address)
 
     def swarm_service(self) -> SwarmService | None:
         """The Swarm service whose task the target is, as its manager describes it."""

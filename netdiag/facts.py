@@ -96,11 +96,14 @@ class Engine:
     swarm_node_id: str = ""  # docker info's Swarm.NodeID: this daemon's node
     swarm_node_address: str = ""  # docker info's Swarm.NodeAddr: the address the other nodes reach it at
 
+    libpod_rootless: bool = False  # Podman's own info (host.security.rootless): its Docker-compatible one omits it
+
     @property
     def rootless(self) -> bool:
-        """Rootless Docker or Podman (docker info's SecurityOptions say name=rootless): published ports
-        are forwarded in user space (RootlessKit, rootlessport, pasta), not by the host's kernel."""
-        return "name=rootless" in self.security_options
+        """Rootless Docker or Podman (docker info's SecurityOptions say name=rootless; Podman's own
+        info says so): published ports are forwarded in user space (RootlessKit, rootlessport,
+        pasta), not by the host's kernel."""
+        return "name=rootless" in self.security_options or self.libpod_rootless
 
 
 # --- interfaces and routes of a machine ---------------------------------------------------------

@@ -118,6 +118,7 @@ class NetMode(Vocab):
     HOST = "host"  # the host's network namespace: -p is ignored
     NONE = "none"  # loopback only
     CONTAINER = "container"  # another container's namespace (container:ID)
+    USER_SPACE = "user-space"  # rootless Podman's own stack (slirp4netns, pasta): no bridge on the host
 
     @classmethod
     def of(cls, network_mode: str) -> NetMode:
@@ -125,6 +126,8 @@ class NetMode(Vocab):
             return cls(network_mode)
         if network_mode.startswith("container:"):
             return cls.CONTAINER
+        if network_mode.split(":", 1)[0] in ("slirp4netns", "pasta"):
+            return cls.USER_SPACE
         return cls.BRIDGE
 
 

@@ -36,6 +36,9 @@ install_packages() {
   # fuse-overlayfs...), with netavark, its network backend (runc comes with docker.io)
   local podman=()
   command -v podman >/dev/null || podman=(podman netavark aardvark-dns)
+  # rootless Podman for its test group: user namespaces (newuidmap) and its user-space network
+  command -v newuidmap >/dev/null || podman+=(uidmap)
+  command -v slirp4netns >/dev/null || podman+=(slirp4netns)
   if [ ${#missing[@]} -gt 0 ] || [ ${#podman[@]} -gt 0 ]; then
     say "installing ${missing[*]} ${podman[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -58,6 +61,13 @@ install_python() {
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT[test]"
   touch "$stamp"
+}
+
+add_rootless_user() {  # the unprivileged user the lab's rootless Podman runs as, with subordinate ids
+  local user=ndt-rootless
+  id "$user" >/dev/null 2>&1 || useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+  grep -q "^$user:" /etc/subuid 2>/dev/null || usermod --add-subuids 300000-365535 "$user"
+  grep -q "^$user:" /etc/subgid 2>/dev/null || usermod --add-subgids 300000-365535 "$user"
 }
 
 start_dockerd() {
@@ -98,6 +108,7 @@ fi
 need_root
 install_packages
 install_python
+add_rootless_user
 start_dockerd
 TOOLS="sh httpd nc ip ifconfig ping cat sleep nslookup echo printf ls ps grep true udhcpd"
 build_image netdiag-lab/busybox:2 "$TOOLS"

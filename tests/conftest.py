@@ -102,6 +102,23 @@ def podman_clean(podman):
     remove_labelled(lab.podman, "-t", "0")
 
 
+@pytest.fixture(scope="session")
+def rootless(engine):
+    """Podman run by an unprivileged user, its Docker-compatible API on its own socket (examples/lab.py)."""
+    try:
+        lab.make_rootless_podman()
+        yield lab
+    finally:
+        lab.remove_rootless_podman()
+
+
+@pytest.fixture
+def rootless_clean(rootless):
+    """Remove the rootless Podman's containers and networks a test made, even when it fails."""
+    yield
+    remove_labelled(lab.rootless_podman, "-t", "0")
+
+
 @pytest.fixture(scope="module")
 def swarm(engine):
     """A single-node swarm on the lab's dockerd, left (and docker_gwbridge removed) afterwards."""

@@ -141,3 +141,17 @@ def test_podman5_nftables_another_tables_forward_drop_is_named():
     assert "table inet filter, chain forward" in c.evidence[0], c.evidence
     assert any(f == 'nft insert rule inet filter forward oifname "podman0" accept' or
                f.endswith('nft insert rule inet filter forward oifname "podman0" accept') for f in c.fix), c.fix
+
+
+# --- rootless Podman 4.3: its Docker-compatible info does not say rootless, its own info does -----
+
+def test_rootless_podman_is_recognised_from_its_own_info():
+    from netdiag.probes.engine import podman_rootless
+
+    compat = json.loads((DATA / "4.3-rootless-info.json").read_text())["body"]
+    libpod = json.loads((DATA / "4.3-rootless-libpod-info.json").read_text())["body"]
+    engine = engine_from_info(DaemonEndpoint("unix:///var/tmp/podman.sock", "DOCKER_HOST"), compat, body("version"),
+                              set(), {}, "", "6.18.44-fc-v657")
+    assert not engine.rootless  # what the Docker-compatible info alone gives
+    assert podman_rootless(libpod) is True and podman_rootless(body("info")) is False
+    assert dataclasses.replace(engine, libpod_rootless=podman_rootless(libpod)).rootless

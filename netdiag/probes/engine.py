@@ -13,6 +13,7 @@ import os
 import platform
 import socket
 import sys
+from typing import Any
 from urllib.parse import urlparse
 
 from netdiag.engine_api import DaemonEndpoint
@@ -138,6 +139,8 @@ def probe_engine(api, endpoint: DaemonEndpoint, local_addrs: set[str], env: dict
     host = endpoint_host(endpoint.url)
     engine = engine_from_info(endpoint, info, version, local_addrs, env, resolve_host(host) if host else "",
                               platform.release() if sys.platform.startswith("linux") else "")
+    if engine.product == EngineProduct.PODMAN:
+        engine = dataclasses.replace(engine, libpod_rootless=_libpod_rootless(api))
     if engine.location == Location.LOCAL:
         inside = client_container(_containers(api), local_addrs)
         if inside is not None:
@@ -180,6 +183,25 @@ def engine_from_info(endpoint: DaemonEndpoint, info: dict, version: dict, local_
         swarm_node_id=str(swarm.get("NodeID", "")),
         swarm_node_address=str(swarm.get("NodeAddr", "")),
     )
+
+
+LIBPOD_INFO = "/v4.0.0/libpod/info"  # Podman's own info: whether it runs rootless
+
+
+def _libpod_rootless(api) -> bool:
+    try:
+        response = api.get(api.base_url + LIBPOD_INFO, timeout=5)
+        response.raise_for_status()
+        return podman_rootless(response.json())
+    except Exception:  # an older Podman or a proxy that passes only Docker's API: not known, as before
+        return False
+
+
+def podman_rootless(libpod_info: Any) -> bool:
+    """Whether Podman's own info (/libpod/info) says it runs rootless: host.security.rootless. Pure."""
+    host = libpod_info.get("host") if isinstance(libpod_info, dict) else None
+    security = host.get("security") if isinstance(host, dict) else None
+    return isinstance(security, dict) and security.get("rootless") is True
 
 
 def engine_product(version: dict) -> EngineProduct:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.context import Context, hostport
+from netdiag.context import Context, hostport, port_forwarder
 from netdiag.diagnosis import Diagnosis, Finding, PathStep
 from netdiag.reasoner.apply import apply
 from netdiag.reasoner.attempt import parse_origin, parse_to, resolve_attempt
@@ -92,7 +92,7 @@ def _notes(ctx: Context, t: tuple[str, int] | None) -> list[str]:
     r = ctx.reach(*t) if t else None
     if t is not None and r is not None and r.outcome.ok and r.result == ReachResult.CLOSED:
         out.append(f"{hostport(*t)} accepted the connection and closed it at once: "
-                   "docker-proxy answers even when nothing listens behind it")
+                   f"{port_forwarder(ctx.engine)} answers even when nothing listens behind it")
     v6_only = [b for b in ctx.published() if b.host_ip == "::" and b.host_port]
     if v6_only and not ctx.public_address(v6_only[0]) and not any(":" not in b.host_ip for b in ctx.published()):
         b = v6_only[0]

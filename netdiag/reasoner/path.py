@@ -89,6 +89,9 @@ def _network(ctx: Context, t: Target | None) -> Seen:
         return OK, f"networks not read: {ctx.snapshot.networks_outcome.reason}"
     if ctx.target.mode in (NetMode.HOST, NetMode.NONE):
         return OK, f"network mode {ctx.target.network_mode}"
+    if ctx.target.mode == NetMode.USER_SPACE:
+        return OK, (f"network mode {ctx.target.network_mode}: a network stack in user space, no address on the "
+                    "host's bridges; published ports are carried into it by its port forwarder")
     addresses = ctx.ipv4() + ([e.ipv6 for e in ctx.target.endpoints if e.ipv6] if t is not None and ":" in t[0]
                               else [])
     return OK, ", ".join(f"{n.name} {', '.join(n.subnets)}" + (" (internal)" if n.internal else "")

@@ -89,6 +89,8 @@ def reach_plan(base: Context, ports: tuple[int, ...],
             plan.append((ProbeKind.TCP, t[0], t[1]))
         if alternatives:
             plan += [(ProbeKind.TCP, a, pp) for a, pp in candidates(ctx) if a and pp]
+    if attempt.origin.is_host:  # the host's routes lead elsewhere: whoever answered there is not the container
+        plan = [step for step in plan if not base.in_rootless_namespace(step[1])]
     return list(dict.fromkeys(plan))
 
 

@@ -220,6 +220,9 @@ def ip_not_routable(ctx: Context) -> Iterator[Found]:
     Exceptions: the Docker host itself, a client with a route via the Docker host, and a Mac whose
     OrbStack routes container addresses to it. On a network in routed gateway mode the route via
     the Docker host is the way in, whatever Docker's version, and comes first in the fix.
+    A rootless engine (Docker or Podman) keeps its networks in its own network namespace: no
+    route leads there, from the host itself or elsewhere, so the address is not tried (the host's
+    route would reach whatever else holds it) and the fix is the published port.
     """
     a = ctx.attempt
     if ctx.reaches_container_ips:
@@ -232,12 +235,15 @@ def ip_not_routable(ctx: Context) -> Iterator[Found]:
         port = ctx.port
     else:
         return
+    if not address or port and ctx.answered(address, port):
+        return
+    if ctx.in_rootless_namespace(address):
+        yield _in_rootless_namespace(ctx, address, port)
+        return
     client = ctx.snapshot.client
     routes_known = client is not None and client.outcome.ok
     route, table = ctx.client_route(address) if routes_known else (None, "")
     if route is not None and route.gateway and route.gateway == ctx.host_address:
-        return
-    if not address or port and ctx.answered(address, port):
         return
     icmp = ctx.reach(address, None, ProbeKind.ICMP)
     ep = next((e for e in ctx.target.endpoints if e.ipv4 == address), None)
@@ -282,6 +288,27 @@ def ip_not_routable(ctx: Context) -> Iterator[Found]:
     if icmp is not None and icmp.result == ReachResult.ICMP_UNREACHABLE and icmp.responder:
         summary += f" ({icmp.responder} answered {icmp.detail})"
     yield Found(summary, evidence, fix)
+
+
+def _in_rootless_namespace(ctx: Context, address: str, port: int | None) -> Found:
+    """A rootless engine's container address tried from outside the engine: its networks live in
+    the engine's own network namespace, which no route of the host (or of any other machine)
+    leads into; only its published ports, carried in by its port forwarder, reach the container.
+    The address is not tried: the host's route would take it to whatever else holds it."""
+    ep = next((e for e in ctx.target.endpoints if address in (e.ipv4, e.ipv6)), None)
+    net = ctx.network(ep.network) if ep else None
+    on = f" on network {net.name} ({', '.join(net.subnets)}{', bridge ' + net.bridge if net.bridge else ''})" \
+        if net is not None else ""
+    evidence = [f"the engine runs rootless ({where_daemon_runs(ctx.engine)}): its networks live in its own network "
+                "namespace, not the host's", f"{address} is {ctx.target.name}'s address{on} in that namespace",
+                f"not tried from here: the host's route to {address} leads out of the host, to whatever holds that "
+                "address there"]
+    works = working_addresses(ctx)
+    fix = [f"use {w}" for w in works] or [
+        f"publish the port: podman run -p {port or 80}:{port or 80} ... (docker run -p with rootless Docker), then use "
+        f"{ctx.host_address}:{port or 80}"]
+    return Found(f"{address} is in the rootless engine's own network namespace: no route from here leads to it",
+                 evidence, fix)
 
 
 @rule("ND303", "published-on-loopback-only", Hop.HOST_BINDING)
@@ -362,9 +389,12 @@ def subnet_overlap(ctx: Context) -> Iterator[Found]:
     Fix: move Docker to a free range: `daemon.json` with `bip` and `default-address-pools`
     (restart dockerd), or recreate a user-defined network with `--subnet` in a free range.
     Exceptions: Docker's own bridges, the default route, and a route to the subnet via the Docker
-    host itself (the old boot2docker workaround). An answer does not rule it out: the machine of
-    the VPN or LAN that holds the address may be the one answering.
+    host itself (the old boot2docker workaround); a rootless engine, whose networks live in its
+    own network namespace where the host's routes do not apply. An answer does not rule it out:
+    the machine of the VPN or LAN that holds the address may be the one answering.
     """
+    if ctx.engine.rootless:
+        return  # its networks are in its own namespace: the host's routes never carry traffic to them
     hosts = [h for h in (ctx.snapshot.client, ctx.snapshot.docker_host) if h is not None and h.outcome.ok]
     mine = {ep.network: ep for ep in ctx.target.endpoints if ep.ipv4}
     for host in hosts:

@@ -47,7 +47,9 @@ def nothing_listening(ctx: Context) -> Iterator[Found]:
                        f"{p}, where the app listens")
         host_port = published_here[0].host_port if published_here else (ctx.attempt.port or ctx.port)
         fix.append(f"map the host port to the app's port: docker run -p {host_port}:{p} ...")
-    fix.append(f"or make the app listen on {ctx.port}")
+    command = " ".join(ctx.target.command)
+    fix.append(("or " if fix else "") + f"make the app listen on {ctx.port}"
+               + (f" (nothing listens at all: {name} runs `{command}`)" if not others and command else ""))
     ctx_r = ctx.reach(ctx.attempt.address, ctx.attempt.port) if ctx.attempt.address else None
     if ctx_r is not None and ctx_r.outcome.ok:
         evidence.append(f"connect to {hostport(ctx.attempt.address, ctx.attempt.port)}: {ctx_r.result}")

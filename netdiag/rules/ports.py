@@ -16,14 +16,18 @@ PUBLISH_VALUE = re.compile(r"[\d.:\[\]a-fA-F]{0,60}\d(?:/[a-z]{1,5})?")
 PUBLISH_FLAGS = ("-p", "--publish")
 
 
-def misplaced_publish(command: tuple[str, ...]) -> list[str]:
-    """`-p 8080:80` found among the container's arguments: it came after the image name."""
+def misplaced_publish(command: tuple[str, ...], app_ports: tuple[int, ...] = ()) -> list[str]:
+    """`-p 8080:80` found among the container's arguments: it came after the image name. A bare
+    `-p 80` naming a port the app listens on is the app's own option (busybox httpd -p 80), not
+    a misplaced publish."""
     found = []
     for i, word in enumerate(command):
         flag, eq, attached = word.partition("=")
         if flag not in PUBLISH_FLAGS:
             continue
         value = attached if eq else (command[i + 1] if i + 1 < len(command) else "")
+        if value.isdigit() and int(value) in app_ports:
+            continue
         if len(value) <= 70 and PUBLISH_VALUE.fullmatch(value):
             found.append(f"-p {value}")
     return found
@@ -163,7 +167,7 @@ def port_not_published(ctx: Context) -> Iterator[Found]:
         evidence.append(f"{socks[0].process or 'a process'} listens on {hostport(socks[0].address, ctx.port)}")
     evidence.append(f"no host mapping: `docker port {name} {ctx.port}` shows nothing")
     host_port = a.port if on_the_host and a.port else ctx.port
-    misplaced = misplaced_publish(ctx.target.command)
+    misplaced = misplaced_publish(ctx.target.command, tuple(ctx.app_ports()))
     fix = [f"docker run -p {host_port}:{ctx.port} ... {ctx.target.image} (the -p goes before the image name)"]
     if misplaced:
         evidence.append(f"the container's arguments contain `{' '.join(misplaced)}`: it came after the image "

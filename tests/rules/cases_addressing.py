@@ -317,3 +317,28 @@ def _():
             lambda d: d.verdict == "unknown" and "80/tcp is published on [::]:8080 only (IPv6): the Docker host's IPv4 "
                       "address 192.168.59.103 does not reach it; use the Docker host's IPv6 address, [<address>]:8080, "
                       "or publish on IPv4 too: -p 8080:80" in d.notes)
+
+
+# --- a rootless engine: its networks live in its own network namespace ---------------------------
+
+def rootless_local(**changes):
+    from tests.builders import LOCAL_ENGINE
+
+    engine = dataclasses.replace(LOCAL_ENGINE, security_options=("name=seccomp,profile=builtin", "name=rootless"))
+    return dataclasses.replace(local(**changes), engine=engine)
+
+
+@fires("ND302", "a-rootless-engines-container-address-from-the-host")
+def _():
+    """Not tried: the host's route would take 172.17.0.29 to whatever else holds it."""
+    return (rootless_local(), args(to="172.17.0.29:80"),
+            lambda c: c.summary == "172.17.0.29 is in the rootless engine's own network namespace: no route from "
+                                   "here leads to it"
+            and c.fix == ("use 127.0.0.1:32768",))
+
+
+@quiet("ND304", "a-rootless-engines-network-overlapping-a-host-route")
+def _():
+    """The host's 172.17.0.0/16 route (a VPN) never carries traffic to the rootless engine's network."""
+    client = dataclasses.replace(HOST, routes=HOST.routes + (Route("172.17.0.0/16", "10.8.0.1", "tun0"),))
+    return rootless_local(client=client), args()

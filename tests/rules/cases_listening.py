@@ -26,7 +26,8 @@ def _():
 @fires("ND401", "nothing-at-all")
 def _():
     return (local(listeners=(Listeners(Outcome(method="sock_diag"), WEB_ID, ()),)), args(port=80),
-            lambda c: "what listens: nothing at all" in c.evidence and c.fix == ("or make the app listen on 80",))
+            lambda c: "what listens: nothing at all" in c.evidence and c.fix == (
+                "make the app listen on 80 (nothing listens at all: web runs `python -m SimpleHTTPServer 80`)",))
 
 
 @quiet("ND401", "listening")

@@ -91,6 +91,15 @@ def _():
             and any("came after the image name" in e for e in c.evidence))
 
 
+@fires("ND202", "the-apps-own-port-flag-is-not-a-misplaced-publish")
+def _():
+    """busybox httpd -p 5000: the app listens on 5000, so its -p is its own option."""
+    w = web(**NOT_PUBLISHED, command=("httpd", "-f", "-p", "5000", "-h", "/www"))
+    return (b2d(w, listeners=LISTENS_5000), args(),
+            lambda c: not any("came after the image name" in e for e in c.evidence)
+            and c.fix[0].startswith("docker run -p 5000:5000 ... training/webapp"))
+
+
 @quiet("ND202", "container-ip-on-the-docker-host")
 def _():
     return local(web(**NOT_PUBLISHED), listeners=LISTENS_5000,

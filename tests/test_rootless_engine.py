@@ -1,0 +1,95 @@
+"""Rootless Podman, live: Debian's podman 4.3 run by an unprivileged user (its own user
+namespace; slirp4netns, or a bridge network inside that namespace), through its Docker-compatible
+API (examples/lab.py). netdiag recognises it from Podman's own info, judges no host forwarding or
+firewall for it, and never tries its containers' addresses from the host. Each case is checked
+against what a client really gets first."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from examples import lab
+from tests.test_why_engine import cause, codes, free_port, sysctl_restored
+from tests.test_why_engine import why as docker_why
+
+pytestmark = pytest.mark.engine
+
+HTTPD = ("httpd", "-f", "-p", "80", "-h", "/www")
+
+
+def why(*args: str, expect: int | None = None) -> dict:
+    """netdiag why-unreachable against the lab's rootless Podman, as its user runs it."""
+    return docker_why(*args, expect=expect, env_extra=lab.rootless_env())
+
+
+def run(name: str, *args: str, cmd: tuple[str, ...] = HTTPD) -> str:
+    return lab.rootless_podman("run", "-d", "--name", name, "--label", lab.LABEL, *args, lab.PODMAN_IMAGE, *cmd)
+
+
+def gets(address: str, port: int, tries: int = 1) -> str:
+    """What this machine gets from address:port: the status line, or the error's name."""
+    for attempt in range(tries):
+        try:
+            with socket.create_connection((address, port), timeout=2) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                got = s.recv(64).decode(errors="replace").split("\r")[0] or "closed"
+        except OSError as e:
+            got = type(e).__name__
+        if got.startswith("HTTP/1") or attempt == tries - 1:
+            return got
+        time.sleep(0.2)  # the app starts a moment after its container
+    return got
+
+
+def test_a_published_port_is_healthy_with_the_hosts_forwarding_off(rootless_clean):
+    """rootlessport carries the port in user space: the host's ip_forward does not matter, and
+    netdiag neither blames it nor claims a firewall hop."""
+    port = free_port()
+    run("ndt-rlweb", "-p", f"{port}:80")
+    assert gets("127.0.0.1", port, tries=25).startswith("HTTP/1")
+    with sysctl_restored("net.ipv4.ip_forward"):
+        lab.sh("sysctl", "-qw", "net.ipv4.ip_forward=0")
+        assert gets("127.0.0.1", port).startswith("HTTP/1")
+        d = why("ndt-rlweb", expect=0)
+    assert d["verdict"] == "reachable" and not d["causes"] and d["works"] == [f"127.0.0.1:{port}"]
+    hops = {h["hop"]: h for h in d["path"]}
+    assert hops["forwarding"]["status"] == "skip" and "rootless engine" in hops["forwarding"]["detail"]
+    assert hops["network"]["detail"].startswith("network mode slirp4netns: a network stack in user space")
+
+
+def test_nothing_listening_names_podmans_forwarder(rootless_clean):
+    port = free_port()
+    run("ndt-rlidle", "-p", f"{port}:80", cmd=("sleep", "600"))
+    time.sleep(0.5)
+    assert not gets("127.0.0.1", port).startswith("HTTP/1")
+    d = why("ndt-rlidle", expect=1)
+    assert codes(d) == ["nothing-listening"], d["causes"]
+    assert cause(d, "nothing-listening")["fix"] == [
+        "make the app listen on 80 (nothing listens at all: ndt-rlidle runs `sleep 600`)"]
+    assert any(n.endswith("Podman's port forwarder (rootlessport, or pasta) answers even when nothing listens "
+                          "behind it") for n in d.get("notes", [])), d.get("notes")
+
+
+def test_a_containers_address_is_in_the_engines_own_namespace(rootless_clean):
+    """On a network of the rootless Podman the container has an address, in the engine's own
+    namespace: the host cannot reach it (its subnet is blackholed here, so nothing leaves the
+    machine). netdiag says so without trying it, and gives the published port that works."""
+    lab.rootless_podman("network", "create", "--label", lab.LABEL, "--subnet", lab.ROOTLESS_SUBNET, "ndt-rlnet")
+    port = free_port()
+    run("ndt-rlnetweb", "--network", "ndt-rlnet", "-p", f"{port}:80")
+    ip = lab.rootless_podman("inspect", "-f", '{{(index .NetworkSettings.Networks "ndt-rlnet").IPAddress}}', "ndt-rlnetweb")
+    assert ip.startswith("10.79.0.")
+    assert gets("127.0.0.1", port, tries=25).startswith("HTTP/1")
+    assert not gets(ip, 80).startswith("HTTP/1")
+    d = why("ndt-rlnetweb", "--to", f"{ip}:80", expect=1)
+    assert codes(d) == ["ip-not-routable"], d["causes"]
+    c = cause(d, "ip-not-routable")
+    assert c["summary"] == f"{ip} is in the rootless engine's own network namespace: no route from here leads to it"
+    assert any(e.startswith(f"not tried from here: the host's route to {ip} leads out of the host") for e in c["evidence"])
+    assert c["fix"] == [f"use 127.0.0.1:{port}"]
+    assert {h["hop"]: h["status"] for h in d["path"]}["process"] == "unknown"
+    healthy = why("ndt-rlnetweb", expect=0)
+    assert healthy["works"] == [f"127.0.0.1:{port}"]  # its own address is not offered as a way in
