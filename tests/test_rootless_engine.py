@@ -93,3 +93,22 @@ def test_a_containers_address_is_in_the_engines_own_namespace(rootless_clean):
     assert {h["hop"]: h["status"] for h in d["path"]}["process"] == "unknown"
     healthy = why("ndt-rlnetweb", expect=0)
     assert healthy["works"] == [f"127.0.0.1:{port}"]  # its own address is not offered as a way in
+
+
+def test_out_of_a_rootless_container_with_the_hosts_forwarding_off(rootless_clean, internet):
+    """slirp4netns makes the container's connections from the host itself: with ip_forward off
+    the lab's far web server still answers, and netdiag neither blames forwarding nor claims the
+    host's NAT; a silent destination is named as such, the Docker host failing alike."""
+    run("ndt-rlout", cmd=("sleep", "600"))
+    with sysctl_restored("net.ipv4.ip_forward"):
+        lab.sh("sysctl", "-qw", "net.ipv4.ip_forward=0")
+        got = lab.rootless_podman("exec", "ndt-rlout", "sh", "-c",
+                                  f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 {lab.FAR_WEB} 80", check=False)
+        assert got.startswith("HTTP/1"), got
+        d = why("--from", "container:ndt-rlout", f"{lab.FAR_WEB}:80", expect=0)
+        assert d["verdict"] == "reachable" and not d["causes"]
+        hops = {h["hop"]: h for h in d["path"]}
+        for hop in ("forwarding", "source nat"):
+            assert hops[hop]["status"] == "skip" and hops[hop]["detail"].startswith("a rootless engine"), hops[hop]
+        silent = why("--from", "container:ndt-rlout", f"{lab.FAR_SILENT}:80", expect=1)
+    assert codes(silent) == ["destination-down"], silent["causes"]

@@ -136,6 +136,8 @@ def _name_resolution(ctx: Outbound) -> Seen:
 def _network(ctx: Outbound) -> Seen:
     if ctx.source.mode == NetMode.HOST:
         return SKIP, "host network mode: the container uses the Docker host's own network"
+    if ctx.source.mode == NetMode.USER_SPACE:
+        return OK, f"network mode {ctx.source.network_mode}: a network stack in user space, no Docker network"
     net = ctx.leaving_network()
     if net is None:
         return OK, "no Docker network"
@@ -154,6 +156,10 @@ def _itself(ctx: Outbound) -> Seen:
     return SKIP, f"{ctx.address} is {ctx.source.name} itself: the packets never leave it"
 
 
+ROOTLESS_OUT = ("a rootless engine: its user-space network stack (slirp4netns, pasta, RootlessKit) makes the "
+                "connection from the Docker host itself: nothing is forwarded or rewritten by the host's rules")
+
+
 def _forwarding(ctx: Outbound) -> Seen:
     if ctx.source.mode == NetMode.HOST:
         return SKIP, "host network mode: nothing is forwarded"
@@ -164,6 +170,8 @@ def _forwarding(ctx: Outbound) -> Seen:
     net = ctx.over_overlay()
     if net is not None:
         return SKIP, f"{ctx.address} is on the overlay {net.name}: not forwarded by the Docker host"
+    if ctx.engine.rootless:
+        return SKIP, ROOTLESS_OUT
     fw = ctx.snapshot.firewall
     if fw is None or not fw.outcome.ok:
         return OK, "not read" + (f": {fw.outcome.reason}" if fw is not None else "")
@@ -176,6 +184,8 @@ def _source_nat(ctx: Outbound) -> Seen:
         return SKIP, "no address to go to"
     if ctx.source.mode == NetMode.HOST:
         return SKIP, "host network mode: the container sends as the Docker host does"
+    if ctx.engine.rootless:
+        return SKIP, ROOTLESS_OUT
     if not ctx.leaves_docker():
         return SKIP, "the destination is the Docker host or on a Docker network: no source NAT on this path"
     fw = ctx.snapshot.firewall
