@@ -148,15 +148,16 @@ def walk(chains: dict[str, Chain], name: str, p: Packet, depth: int = 0,
     return Decision("", name)
 
 
-def nft_drop(chains: tuple[Chain, ...], hook: str, p: Packet) -> tuple[Chain, Decision] | None:
-    """The first nftables base chain on `hook` (of the foreign tables, IPv4 families) that
-    certainly drops the packet, by a rule or by its policy; None when none does, or when what
-    they do depends on what is not known. Every base chain on a hook sees the packet: an accept
-    in one is not final, a drop in any is."""
+def nft_drop(chains: tuple[Chain, ...], hook: str, p: Packet, ipv6: bool = False) -> tuple[Chain, Decision] | None:
+    """The first nftables base chain on `hook` (of the foreign tables, of the packet's families:
+    ip and inet, or ip6 and inet) that certainly drops the packet, by a rule or by its policy;
+    None when none does, or when what they do depends on what is not known. Every base chain on a
+    hook sees the packet: an accept in one is not final, a drop in any is."""
     tables: dict[str, dict[str, Chain]] = {}
     for c in chains:
         tables.setdefault(c.table, {})[c.name] = c
-    bases = sorted((c for c in chains if c.hook == hook and c.table.split(" ", 1)[0] in ("ip", "inet")),
+    families = ("ip6", "inet") if ipv6 else ("ip", "inet")
+    bases = sorted((c for c in chains if c.hook == hook and c.table.split(" ", 1)[0] in families),
                    key=lambda c: c.priority)
     for base in bases:
         d = walk(tables[base.table], base.name, p)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from examples import lab
-from tests.test_why_engine import cause, codes, free_port, sysctl_restored
+from tests.test_why_engine import cause, codes, free_port, iptables_restored, nft_table_removed, sysctl_restored
 from tests.test_why_engine import why as docker_why
 
 pytestmark = pytest.mark.engine
@@ -112,3 +112,35 @@ def test_out_of_a_rootless_container_with_the_hosts_forwarding_off(rootless_clea
             assert hops[hop]["status"] == "skip" and hops[hop]["detail"].startswith("a rootless engine"), hops[hop]
         silent = why("--from", "container:ndt-rlout", f"{lab.FAR_SILENT}:80", expect=1)
     assert codes(silent) == ["destination-down"], silent["causes"]
+
+
+def test_the_hosts_input_chain_drops_the_published_port(rootless_clean):
+    """rootlessport takes the connections on the host, so the host's INPUT chain filters them (not
+    FORWARD): an iptables INPUT rule, then another nftables table's input chain, each named; the
+    first fix, applied, brings the answer back."""
+    port = free_port()
+    run("ndt-rlin", "-p", f"{port}:80")
+    assert gets("127.0.0.1", port, tries=25).startswith("HTTP/1")
+    drop = ("INPUT", "-p", "tcp", "-m", "tcp", "--dport", str(port), "-j", "DROP")
+    with iptables_restored():
+        lab.sh("iptables", "-I", *drop)
+        assert gets("127.0.0.1", port) in ("TimeoutError", "timeout")
+        d = why("ndt-rlin", expect=1)
+        assert codes(d) == ["firewall-blocks"], d["causes"]
+        c = cause(d, "firewall-blocks")
+        assert c["summary"] == f"an iptables INPUT rule drops the connections to 127.0.0.1:{port}"
+        assert c["evidence"][0] == f"rule 1 of INPUT: -A INPUT -p tcp -m tcp --dport {port} -j DROP"
+        assert c["fix"][0] == f"iptables -D INPUT -p tcp -m tcp --dport {port} -j DROP"
+        lab.sh(*c["fix"][0].split())
+        assert gets("127.0.0.1", port).startswith("HTTP/1")  # the fix works
+    with nft_table_removed("inet", "ndt_filter"):
+        lab.sh("nft", "add", "table", "inet", "ndt_filter")
+        lab.sh("nft", "add", "chain", "inet", "ndt_filter", "input", "{ type filter hook input priority 0 ; }")
+        lab.sh("nft", "add", "rule", "inet", "ndt_filter", "input", "tcp", "dport", str(port), "drop")
+        assert gets("127.0.0.1", port) in ("TimeoutError", "timeout")
+        c = cause(why("ndt-rlin", expect=1), "firewall-blocks")
+        assert c["summary"] == f"nftables table inet ndt_filter drops the connections to 127.0.0.1:{port} on the " \
+                               "Docker host"
+        assert c["fix"][0] == f"nft insert rule inet ndt_filter input tcp dport {port} accept"
+        lab.sh(*c["fix"][0].split())
+        assert gets("127.0.0.1", port).startswith("HTTP/1")  # that fix works too

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from netdiag.context import Context, docker_major, hostport, is_loopback
+from netdiag.context import Context, docker_major, hostport, is_loopback, port_forwarder
 from netdiag.facts import Chain, Firewall, PortBinding, Snapshot
 from netdiag.memo import per_snapshot
 from netdiag.netfilter import BLOCKING, Decision, Packet, nft_drop, walk
@@ -192,10 +192,13 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     an attempt at the Docker host's IPv6 address from another machine (to a port published on
     both 0.0.0.0 and [::]): ip6tables' FORWARD chain is walked whole for it (a rule that drops it,
     or a DROP policy), then Docker's `ip6 docker-bridges`; iptables claims nothing of it. Where
-    Docker rewrites no IPv6 traffic (no DOCKER chain in ip6tables' nat table: dockerd without
-    ip6tables, the default before Docker 27), docker-proxy takes IPv6 connections to the [::]
-    binding on the Docker host itself: ip6tables' INPUT chain is walked for them instead (a
-    rule, or a DROP policy), and the fix opens the host port there.
+    a forwarder in user space takes the connections on the Docker host itself, they pass its
+    INPUT chain and are never forwarded: every published port of a rootless engine (RootlessKit,
+    rootlessport, pasta), and IPv6 to a [::] binding where Docker rewrites no IPv6 traffic (no
+    DOCKER chain in ip6tables' nat table: dockerd without ip6tables, the default before Docker
+    27), which docker-proxy takes. INPUT is walked for them instead (iptables, or ip6tables for
+    IPv6: a rule, or a DROP policy), then another nftables table's input chain (firewalld's),
+    and the fix opens the host port there (`firewall-cmd --add-port`).
     With Docker's nftables backend (Docker 29), its table `ip docker-bridges` is walked as Docker's
     rules, and iptables' FORWARD chain as one more base chain every packet passes: a rule there,
     or a DROP policy (left by Docker's iptables backend or the host's firewall), drops what
@@ -212,10 +215,16 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     accept`) or put the bridge in firewalld's docker zone.
     Exceptions: rules that match other ports, addresses, interfaces or protocols; a rule whose
     match depends on what netdiag cannot know (which machine the client is: an allow-list by
-    source address) is not claimed; a rootless engine, whose published traffic the host's
-    FORWARD chain never sees.
+    source address) is not claimed; a rootless engine's published traffic, which the host's
+    FORWARD chain never sees (its INPUT is walked instead).
     """
     fw = ctx.snapshot.firewall
+    taken = _taken_on_the_host(ctx) if fw is not None and fw.outcome.ok and ctx.port is not None else None
+    if fw is not None and taken is not None:  # a forwarder in user space: INPUT, never FORWARD
+        found = _input_blocks(ctx, fw, *taken)
+        if found is not None:
+            yield found
+        return
     if fw is not None and ctx.port is not None and not ctx.engine.rootless and _ipv6_way(ctx):
         found = _ipv6_blocks(ctx, fw)  # IPv6 traffic: never judged by iptables (IPv4)
         if found is not None:
@@ -298,9 +307,6 @@ def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
     """ip6tables' FORWARD chain, walked whole for the IPv6 traffic to the published port: a rule
     that certainly drops it, or a DROP policy no rule overrides; then Docker's own `ip6
     docker-bridges` table (its nftables backend)."""
-    relayed = ctx.ipv6_relayed()
-    if relayed is not None:
-        return _ipv6_input_blocks(ctx, fw, relayed)
     found = ipv6_forwarded(ctx)
     if found is None:
         return None
@@ -334,34 +340,67 @@ def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
     return docker_nft_blocks(fw, p, target)
 
 
-def _ipv6_input_blocks(ctx: Context, fw: Firewall, b: PortBinding) -> Found | None:
-    """ip6tables' INPUT chain, walked for the IPv6 connections docker-proxy takes on the Docker
-    host itself (no IPv6 DNAT): a rule that certainly drops them, or a DROP policy no rule
-    overrides."""
+def _taken_on_the_host(ctx: Context) -> tuple[str, int, str] | None:
+    """(address, host port, why) when the attempt's connections end at a forwarder in user space
+    on the Docker host, so they pass its INPUT chain and are never forwarded: every published
+    port of a rootless engine (RootlessKit, rootlessport, pasta); IPv6 to a [::] binding that
+    docker-proxy takes because dockerd rewrites no IPv6 traffic."""
     a = ctx.attempt
-    if a.port is None or ctx.answered(a.address, a.port):
-        return None  # the connection came through INPUT: whatever the rules say, they let it in
-    p = Packet(str(ctx.protocol), a.address, a.port, in_interface="lo" if ctx.local else None,
-               not_in_interfaces=frozenset() if ctx.local else container_side_interfaces(ctx),
-               not_from=frozenset() if ctx.local else _container_subnets(ctx.snapshot, 6))
-    chains = {c.name: c for c in fw.chains6 if c.table == "filter"}
-    if "INPUT" not in chains:
-        return None  # ip6tables has no filter rules: INPUT accepts
-    target = hostport(a.address, a.port)
-    how = (f"docker-proxy takes IPv6 connections to [::]:{b.host_port} on the Docker host itself (ip6tables' nat "
-           "table has no DOCKER chain: dockerd does not rewrite IPv6 traffic), so they pass INPUT, not FORWARD")
-    d = walk(chains, "INPUT", p)
-    if d.certain and d.target in BLOCKING and d.rule is not None:
-        return Found(f"an ip6tables {d.chain} rule drops the IPv6 connections to {target}",
-                     [f"rule {d.position} of {d.chain} (ip6tables): -A {d.chain} {d.rule.text}", how],
-                     [f"ip6tables -D {d.chain} {d.rule.text}",
-                      f"or let this port in first: ip6tables -I INPUT -p {ctx.protocol} --dport {b.host_port} "
-                      "-j ACCEPT"])
-    if d.certain and d.target in ("", "RETURN") and chains["INPUT"].policy == "DROP":
-        return Found(f"ip6tables' INPUT policy is DROP and no rule accepts the IPv6 connections to {target}",
-                     [f"filter/INPUT policy (ip6tables): DROP, and no rule accepts {target}/{ctx.protocol}", how],
-                     [f"ip6tables -I INPUT -p {ctx.protocol} --dport {b.host_port} -j ACCEPT"])
+    if ctx.engine.rootless:
+        b = ctx.preferred_binding()
+        address = a.address or (ctx.public_address(b) if b is not None else "")
+        port = a.port or (b.host_port if b is not None else 0)
+        if not address or not port or a.kind in (AddressKind.CONTAINER_IP, AddressKind.OTHER_CONTAINER_IP):
+            return None
+        return address, port, (f"{port_forwarder(ctx.engine)} takes the connections to {port} on the Docker host "
+                               "itself (a rootless engine: published ports are forwarded in user space), so they "
+                               "pass its INPUT chain, not FORWARD")
+    relayed = ctx.ipv6_relayed()
+    if relayed is not None and a.port:
+        return a.address, a.port, (f"docker-proxy takes IPv6 connections to [::]:{relayed.host_port} on the Docker "
+                                   "host itself (ip6tables' nat table has no DOCKER chain: dockerd does not rewrite "
+                                   "IPv6 traffic), so they pass INPUT, not FORWARD")
     return None
+
+
+def _input_blocks(ctx: Context, fw: Firewall, address: str, port: int, how: str) -> Found | None:
+    """The Docker host's INPUT for connections a forwarder in user space takes there: an
+    iptables (ip6tables for IPv6) rule that certainly drops them, or a DROP policy no rule
+    overrides; then another nftables table's base chain on the input hook (firewalld's)."""
+    if ctx.answered(address, port):
+        return None  # the connection came through INPUT: whatever the rules say, they let it in
+    ipv6 = ":" in address
+    tool = "ip6tables" if ipv6 else "iptables"
+    p = Packet(str(ctx.protocol), address, port, in_interface="lo" if ctx.local else None,
+               not_in_interfaces=frozenset() if ctx.local else container_side_interfaces(ctx),
+               not_from=frozenset() if ctx.local else _container_subnets(ctx.snapshot, 6 if ipv6 else 4))
+    target = hostport(address, port)
+    read = fw.ip6tables_outcome.ok if ipv6 else fw.iptables_outcome.ok
+    chains = {c.name: c for c in (fw.chains6 if ipv6 else fw.chains) if c.table == "filter"} if read else {}
+    if "INPUT" in chains:
+        d = walk(chains, "INPUT", p)
+        if d.certain and d.target in BLOCKING and d.rule is not None:
+            return Found(f"an {tool} {d.chain} rule drops the connections to {target}",
+                         [f"rule {d.position} of {d.chain}" + (" (ip6tables)" if ipv6 else "")
+                          + f": -A {d.chain} {d.rule.text}", how],
+                         [f"{tool} -D {d.chain} {d.rule.text}",
+                          f"or let this port in first: {tool} -I INPUT -p {ctx.protocol} --dport {port} -j ACCEPT"])
+        if d.certain and d.target in ("", "RETURN") and chains["INPUT"].policy == "DROP":
+            return Found(f"{tool}' INPUT policy is DROP and no rule accepts the connections to {target}",
+                         [f"filter/INPUT policy ({tool}): DROP, and no rule accepts {target}/{ctx.protocol}", how],
+                         [f"{tool} -I INPUT -p {ctx.protocol} --dport {port} -j ACCEPT"])
+    hit = nft_drop(fw.nft_chains, "input", p, ipv6) if fw.nft_outcome.ok else None
+    if hit is None:
+        return None
+    base, d = hit
+    seen = f"rule {d.position} of {d.chain}: {d.rule.text}" if d.rule is not None else "no rule accepts it"
+    fixes = [f"nft insert rule {base.table} {base.name} {ctx.protocol} dport {port} accept",
+             "and keep it in the file that table comes from (/etc/nftables.conf)"]
+    if "firewalld" in base.table:
+        fixes = [f"firewall-cmd --permanent --add-port={port}/{ctx.protocol} && firewall-cmd --reload", fixes[0]]
+    return Found(f"nftables table {base.table} drops the connections to {target} on the Docker host",
+                 [f"table {base.table}, chain {base.name} (hook {base.hook}, priority {base.priority}, policy "
+                  f"{base.policy.lower() or 'accept'}): {seen}", how], fixes)
 
 
 def _walked_whole(ctx: Context, fw: Firewall, p: Packet, target: str) -> Found | None:

@@ -18,7 +18,7 @@ from netdiag.facts import (
     PortBinding,
     Socket,
 )
-from netdiag.vocab import HostRole, Protocol, ReachResult
+from netdiag.vocab import EngineProduct, HostRole, Protocol, ReachResult
 from tests.builders import (
     B2D_ENGINE,
     LOCAL_ENGINE,
@@ -487,7 +487,7 @@ def _():
     chains6 = (chain("filter", "INPUT", "ACCEPT", "-p tcp -m tcp --dport 32768 -j DROP"),
                chain("filter", "FORWARD", "ACCEPT"))
     snap, a = dual(firewall(ipv6_forward=True, ip6tables_outcome=Outcome(), chains6=chains6))
-    return (snap, a, lambda c: c.summary == f"an ip6tables INPUT rule drops the IPv6 connections to [{VM_V6}]:32768"
+    return (snap, a, lambda c: c.summary == f"an ip6tables INPUT rule drops the connections to [{VM_V6}]:32768"
             and c.fix == ("ip6tables -D INPUT -p tcp -m tcp --dport 32768 -j DROP",
                           "or let this port in first: ip6tables -I INPUT -p tcp --dport 32768 -j ACCEPT"))
 
@@ -511,3 +511,40 @@ def _():
 def _():
     snap, a = dual(firewall(ipv6_forward=False, ip6tables_outcome=Outcome(), chains6=V6_ACCEPTING[:2]))
     return snap, a
+
+
+# --- a rootless engine: its forwarder takes the connections on the host, through INPUT -------------
+
+def rootless_local(fw):
+    from tests.builders import LOCAL_ENGINE
+
+    engine = dataclasses.replace(LOCAL_ENGINE, security_options=("name=rootless",), product=EngineProduct.PODMAN)
+    return dataclasses.replace(local(fw=fw, reach=(tcp("127.0.0.1", 32768, ReachResult.TIMEOUT),)), engine=engine)
+
+
+@fires("ND502", "rootless-published-port-dropped-in-input")
+def _():
+    fw = firewall(chains=firewall().chains + (chain("filter", "INPUT", "ACCEPT", "-p tcp -m tcp --dport 32768 -j DROP"),))
+    return (rootless_local(fw), args(),
+            lambda c: c.summary == "an iptables INPUT rule drops the connections to 127.0.0.1:32768"
+            and any(e.startswith("Podman's port forwarder (rootlessport, or pasta) takes the connections to 32768")
+                    for e in c.evidence)
+            and c.fix[0] == "iptables -D INPUT -p tcp -m tcp --dport 32768 -j DROP")
+
+
+@fires("ND502", "rootless-published-port-dropped-by-firewalld-input")
+def _():
+    fw = firewall(nft_outcome=Outcome(method="nft -j list ruleset"),
+                  nft_chains=(Chain("inet firewalld", "filter_INPUT", "DROP", (), "input"),))
+    return (rootless_local(fw), args(),
+            lambda c: c.summary == "nftables table inet firewalld drops the connections to 127.0.0.1:32768 on the "
+                                   "Docker host"
+            and c.fix[0] == "firewall-cmd --permanent --add-port=32768/tcp && firewall-cmd --reload")
+
+
+@quiet("ND502", "rootless-published-port-never-meets-forward")
+def _():
+    """The FORWARD chain's DROP policy, with Docker's accept missing: none of it applies."""
+    fw = firewall(chains=tuple(c for c in firewall().chains if c.name != "DOCKER" or c.table != "filter")
+                  + (chain("filter", "DOCKER", ""),))
+    return rootless_local(fw), args()
