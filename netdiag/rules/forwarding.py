@@ -194,9 +194,9 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     or a DROP policy), then Docker's `ip6 docker-bridges`; iptables claims nothing of it. Where
     a forwarder in user space takes the connections on the Docker host itself, they pass its
     INPUT chain and are never forwarded: every published port of a rootless engine (RootlessKit,
-    rootlessport, pasta), and IPv6 to a [::] binding where Docker rewrites no IPv6 traffic (no
-    DOCKER chain in ip6tables' nat table: dockerd without ip6tables, the default before Docker
-    27), which docker-proxy takes. INPUT is walked for them instead (iptables, or ip6tables for
+    rootlessport, pasta) or of a dockerd with iptables off (docker-proxy), and IPv6 to a [::]
+    binding where Docker rewrites no IPv6 traffic (no DOCKER chain in ip6tables' nat table:
+    dockerd without ip6tables, the default before Docker 27), which docker-proxy takes. INPUT is walked for them instead (iptables, or ip6tables for
     IPv6: a rule, or a DROP policy), then another nftables table's input chain (firewalld's),
     and the fix opens the host port there (`firewall-cmd --add-port`).
     With Docker's nftables backend (Docker 29), its table `ip docker-bridges` is walked as Docker's
@@ -343,8 +343,9 @@ def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
 def _taken_on_the_host(ctx: Context) -> tuple[str, int, str] | None:
     """(address, host port, why) when the attempt's connections end at a forwarder in user space
     on the Docker host, so they pass its INPUT chain and are never forwarded: every published
-    port of a rootless engine (RootlessKit, rootlessport, pasta); IPv6 to a [::] binding that
-    docker-proxy takes because dockerd rewrites no IPv6 traffic."""
+    port of a rootless engine (RootlessKit, rootlessport, pasta); every published port of a
+    dockerd with iptables off (docker-proxy); IPv6 to a [::] binding that docker-proxy takes
+    because dockerd rewrites no IPv6 traffic."""
     a = ctx.attempt
     if ctx.engine.rootless:
         b = ctx.preferred_binding()
@@ -355,6 +356,14 @@ def _taken_on_the_host(ctx: Context) -> tuple[str, int, str] | None:
         return address, port, (f"{port_forwarder(ctx.engine)} takes the connections to {port} on the Docker host "
                                "itself (a rootless engine: published ports are forwarded in user space), so they "
                                "pass its INPUT chain, not FORWARD")
+    if ctx.engine.iptables is False and ctx.engine.userland_proxy is not False:
+        b = ctx.preferred_binding()
+        address = a.address or (ctx.public_address(b) if b is not None else "")
+        port = a.port or (b.host_port if b is not None else 0)
+        if address and port and a.kind not in (AddressKind.CONTAINER_IP, AddressKind.OTHER_CONTAINER_IP):
+            return address, port, (f"docker-proxy takes the connections to {port} on the Docker host itself (dockerd "
+                                   "runs with iptables off: nothing is rewritten or forwarded), so they pass its "
+                                   "INPUT chain")
     relayed = ctx.ipv6_relayed()
     if relayed is not None and a.port:
         return a.address, a.port, (f"docker-proxy takes IPv6 connections to [::]:{relayed.host_port} on the Docker "

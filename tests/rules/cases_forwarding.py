@@ -191,6 +191,20 @@ def _():
             lambda c: c.evidence == ("dockerd: iptables = false", "dockerd: userland-proxy = false"))
 
 
+@fires("ND502", "iptables-off-the-proxy-dropped-in-input")
+def _():
+    """With iptables off, docker-proxy takes every published connection on the host: INPUT decides."""
+    engine = dataclasses.replace(LOCAL_ENGINE, iptables=False, userland_proxy=True)
+    fw = firewall(chains=firewall().chains + (chain("filter", "INPUT", "DROP",
+                                                    "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"),))
+    silent = local(fw=fw, reach=(tcp("127.0.0.1", 32768, ReachResult.TIMEOUT),))
+    return (dataclasses.replace(silent, engine=engine), args(),
+            lambda c: c.summary == "iptables' INPUT policy is DROP and no rule accepts the connections to "
+                                   "127.0.0.1:32768"
+            and any("dockerd runs with iptables off" in e for e in c.evidence)
+            and c.fix == ("iptables -I INPUT -p tcp --dport 32768 -j ACCEPT",))
+
+
 @quiet("ND502", "another-port")
 def _():
     return snap(with_user("-p tcp -m tcp --dport 443 -j DROP")), args()
