@@ -196,9 +196,10 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     INPUT chain and are never forwarded: every published port of a rootless engine (RootlessKit,
     rootlessport, pasta) or of a dockerd with iptables off (docker-proxy), and IPv6 to a [::]
     binding where Docker rewrites no IPv6 traffic (no DOCKER chain in ip6tables' nat table:
-    dockerd without ip6tables, the default before Docker 27), which docker-proxy takes. INPUT is walked for them instead (iptables, or ip6tables for
-    IPv6: a rule, or a DROP policy), then another nftables table's input chain (firewalld's),
-    and the fix opens the host port there (`firewall-cmd --add-port`).
+    dockerd without ip6tables, the default before Docker 27), which docker-proxy takes. INPUT
+    is walked for them instead (iptables, or ip6tables for IPv6: a rule, or a DROP policy), then
+    another nftables table's input chain (firewalld's), and the fix opens the host port there
+    (`firewall-cmd --add-port`).
     With Docker's nftables backend (Docker 29), its table `ip docker-bridges` is walked as Docker's
     rules, and iptables' FORWARD chain as one more base chain every packet passes: a rule there,
     or a DROP policy (left by Docker's iptables backend or the host's firewall), drops what
