@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 
 from netdiag.diagnosis import Attempt
@@ -69,6 +70,17 @@ def docker_major(engine: Engine) -> int:
     """The engine's major version ("28.2.2" -> 28; 0 when it does not say)."""
     head = engine.server_version.split(".", 1)[0]
     return int(head) if head.isascii() and head.isdigit() and len(head) <= 4 else 0
+
+
+# the docker commands whose Podman twin takes the same arguments
+DOCKER_COMMAND = re.compile(r"\bdocker (?=(?:run|create|start|restart|stop|rm|exec|inspect|logs|port|network|ps|"
+                            r"compose|pull|info|update)\b)")
+
+
+def in_engines_cli(text: str, engine: Engine) -> str:
+    """A command in a fix or evidence as the engine's own CLI writes it: `podman run ...` for
+    Podman, whose commands take Docker's arguments; unchanged for Docker."""
+    return DOCKER_COMMAND.sub("podman ", text) if engine.product == EngineProduct.PODMAN else text
 
 
 def port_forwarder(engine: Engine) -> str:

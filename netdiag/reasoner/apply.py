@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netdiag.context import Context
+from netdiag.context import Context, in_engines_cli
 from netdiag.diagnosis import Finding
 from netdiag.outbound import Outbound
 from netdiag.rules import Rule
@@ -45,6 +45,8 @@ def apply(rules: list[Rule], ctx: Context | Outbound) -> tuple[list[Finding], li
             skips.append(Skip(r.id, r.hop, lacking))
             continue
         for f in r.fn(ctx):
-            findings.append(Finding(r.code, r.id, r.hop, f.summary, tuple(dict.fromkeys(f.evidence)),
-                                    tuple(dict.fromkeys(f.fix)), ctx.port if r.per_port else None))
+            evidence = (in_engines_cli(e, ctx.engine) for e in f.evidence)
+            fix = (in_engines_cli(x, ctx.engine) for x in f.fix)
+            findings.append(Finding(r.code, r.id, r.hop, f.summary, tuple(dict.fromkeys(evidence)),
+                                    tuple(dict.fromkeys(fix)), ctx.port if r.per_port else None))
     return findings, skips

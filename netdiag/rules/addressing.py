@@ -305,8 +305,7 @@ def _in_rootless_namespace(ctx: Context, address: str, port: int | None) -> Foun
                 "address there"]
     works = working_addresses(ctx)
     fix = [f"use {w}" for w in works] or [
-        f"publish the port: podman run -p {port or 80}:{port or 80} ... (docker run -p with rootless Docker), then use "
-        f"{ctx.host_address}:{port or 80}"]
+        f"publish the port: docker run -p {port or 80}:{port or 80} ..., then use {ctx.host_address}:{port or 80}"]
     return Found(f"{address} is in the rootless engine's own network namespace: no route from here leads to it",
                  evidence, fix)
 

@@ -6,8 +6,8 @@ import dataclasses
 
 from netdiag.facts import ContainerState, Endpoint, Outcome, PortBinding, PortHolders, Socket
 from netdiag.vocab import ContainerStatus as S
-from netdiag.vocab import Protocol, ReachResult
-from tests.builders import BRIDGE, INTERNAL, WEB_ID, b2d, listening, local, orbstack, tcp, web
+from netdiag.vocab import EngineProduct, Protocol, ReachResult
+from tests.builders import B2D_ENGINE, BRIDGE, INTERNAL, WEB_ID, b2d, listening, local, orbstack, tcp, web
 from tests.rules.examples import args, fires, quiet
 
 ALLOCATED = "driver failed programming external connectivity: Bind for 0.0.0.0:8080 failed: port is already allocated"
@@ -168,3 +168,13 @@ def _():
     from tests.builders import routed
 
     return routed(tcp("192.0.2.2", 80, ReachResult.TIMEOUT)), args()
+
+
+@fires("ND202", "podmans-own-cli-in-the-fix")
+def _():
+    """The same fix for a Podman engine, as its own CLI writes it."""
+    snap = b2d(web(**NOT_PUBLISHED), listeners=LISTENS_5000)
+    snap = dataclasses.replace(snap, engine=dataclasses.replace(B2D_ENGINE, product=EngineProduct.PODMAN))
+    return (snap, args(),
+            lambda c: c.fix[0].startswith("podman run -p 5000:5000 ... training/webapp")
+            and "no host mapping: `podman port web 5000` shows nothing" in c.evidence)
