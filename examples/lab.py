@@ -384,8 +384,9 @@ def make_second_host(images: tuple[str, ...] = (IMAGE,)) -> None:
     """A second Docker host: dockerd in netns ndt-host2 (198.18.9.2, reached from the root
     namespace over a veth), with its own data-root, exec-root and sockets, answering on
     HOST2_SOCK and over TLS on HOST2_TCP (certificates made here, the clients' in HOST2_CERTS),
-    with `images` loaded. Started through nsenter --net (ip netns exec
-    would remount /sys and hide the cgroup mounts dockerd needs)."""
+    with `images` loaded. Its userland proxy is off, as many hosts run it: dockerd itself holds
+    the published ports. Started through nsenter --net (ip netns exec would remount /sys and
+    hide the cgroup mounts dockerd needs)."""
     remove_second_host()
     for d in ("data", "exec"):
         os.makedirs(f"{HOST2_DIR}/{d}", exist_ok=True)
@@ -403,7 +404,8 @@ def make_second_host(images: tuple[str, ...] = (IMAGE,)) -> None:
                                f"--exec-root={HOST2_DIR}/exec", f"--pidfile={HOST2_DIR}/dockerd.pid",
                                "-H", HOST2_SOCK, "-H", HOST2_TCP, "--tlsverify",
                                f"--tlscacert={HOST2_CERTS}/ca.pem", f"--tlscert={HOST2_CERTS}/server-cert.pem",
-                               f"--tlskey={HOST2_CERTS}/server-key.pem", "--bip", "10.99.0.1/24", "--dns", "127.0.0.1"],
+                               f"--tlskey={HOST2_CERTS}/server-key.pem", "--bip", "10.99.0.1/24", "--dns", "127.0.0.1",
+                               "--userland-proxy=false"],
                               stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     env = dict(os.environ, DOCKER_HOST=HOST2_SOCK)
     deadline = time.time() + 60

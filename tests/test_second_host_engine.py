@@ -143,3 +143,26 @@ def test_bundles_of_two_daemons_explained_together(clean, second_host, tmp_path)
         assert text.splitlines()[0].split()[:2] == ["host", "bundle"] and lab.HOST2_TCP in text
     finally:
         lab.host2("rm", "-f", "ndt-b2", check=False)
+
+
+def test_a_port_dockerd_itself_holds_names_the_container(clean, second_host):
+    """The second host runs with the userland proxy off: dockerd itself holds the published port
+    (no docker-proxy). Another container asking for it never starts; read through the helper, the
+    holder is the container that publishes the port, never dockerd as a process to stop."""
+    lab.host2("run", "-d", "--name", "ndt-h2hold", "--label", lab.LABEL, "--dns", "127.0.0.1", "-p", "18130:80",
+              lab.IMAGE, *HTTPD)
+    inside = ("nsenter", f"--net=/var/run/netns/{lab.HOST2}")
+    assert '"dockerd"' in next(line for line in lab.sh(*inside, "ss", "-ltnpH").stdout.splitlines() if ":18130 " in line)
+    lab.host2("run", "-d", "--name", "ndt-h2late", "--label", lab.LABEL, "--dns", "127.0.0.1", "-p", "18130:80",
+              lab.IMAGE, *HTTPD, check=False)
+    try:
+        healthy = netdiag("why-unreachable", "ndt-h2hold", "--json", env_extra=lab.host2_env())
+        assert healthy.returncode == 0 and json.loads(healthy.stdout)["works"] == [f"{lab.HOST2_IP}:18130"]
+        p = netdiag("why-unreachable", "ndt-h2late", "--helper", lab.IMAGE, "--json", env_extra=lab.host2_env())
+        d = json.loads(p.stdout)
+        assert p.returncode == 1 and [c["code"] for c in d["causes"]] == ["host-port-conflict"], d
+        c = d["causes"][0]
+        assert c["summary"].startswith("host port 18130 is already held by container ndt-h2hold")
+        assert not any("dockerd" in f for f in c["fix"]) and c["fix"][0].startswith("docker stop ndt-h2hold")
+    finally:
+        lab.host2("rm", "-f", "ndt-h2hold", "ndt-h2late", check=False)

@@ -95,7 +95,7 @@ def _network(ctx: Context, t: Target | None) -> Seen:
     addresses = ctx.ipv4() + ([e.ipv6 for e in ctx.target.endpoints if e.ipv6] if t is not None and ":" in t[0]
                               else [])
     return OK, ", ".join(f"{n.name} {', '.join(n.subnets)}" + (" (internal)" if n.internal else "")
-                         for n in ctx.networks_of(ctx.target)) + "; " + ", ".join(addresses)
+                         for n in ctx.networks_of(ctx.target)) + "; " + (", ".join(addresses) or "no address yet")
 
 
 def _container(ctx: Context, t: Target | None) -> Seen:
