@@ -308,6 +308,9 @@ def remove_internet() -> None:
 HOST2 = "ndt-host2"  # a second Docker host: a dockerd in its own network namespace
 HOST2_IP = "198.18.9.2"
 HOST2_LINK_IP = "198.18.9.1"
+HOST2_IP6 = "fd98::2"  # the link's IPv6 addresses (a unique local prefix, on that link only)
+HOST2_LINK_IP6 = "fd98::1"
+HOST2_V6_SUBNET = "fd99:2::/64"  # its default bridge's IPv6 subnet: ip6tables on, IPv6 rewritten as Docker 27+ does
 HOST2_DIR = "/run/netdiag-test-host2"
 HOST2_TCP = f"tcp://{HOST2_IP}:2376"  # TLS, client certificates verified (--tlsverify)
 HOST2_SOCK = f"unix://{HOST2_DIR}/docker.sock"
@@ -385,7 +388,8 @@ def make_second_host(images: tuple[str, ...] = (IMAGE,)) -> None:
     namespace over a veth), with its own data-root, exec-root and sockets, answering on
     HOST2_SOCK and over TLS on HOST2_TCP (certificates made here, the clients' in HOST2_CERTS),
     with `images` loaded. Its userland proxy is off, as many hosts run it: dockerd itself holds
-    the published ports. Started through nsenter --net (ip netns exec would remount /sys and
+    the published ports; its link carries IPv6 too (fd98::1 to fd98::2), and it rewrites IPv6
+    with ip6tables as Docker 27+ does by default (--ipv6 --ip6tables, experimental in 20.10). Started through nsenter --net (ip netns exec would remount /sys and
     hide the cgroup mounts dockerd needs)."""
     remove_second_host()
     for d in ("data", "exec"):
@@ -394,10 +398,12 @@ def make_second_host(images: tuple[str, ...] = (IMAGE,)) -> None:
     sh("ip", "netns", "add", HOST2)
     sh("ip", "link", "add", "ndt-h2", "type", "veth", "peer", "name", "ndt-h2in", "netns", HOST2)
     sh("ip", "addr", "add", f"{HOST2_LINK_IP}/30", "dev", "ndt-h2")
+    sh("ip", "addr", "add", f"{HOST2_LINK_IP6}/64", "dev", "ndt-h2", "nodad")
     sh("ip", "link", "set", "ndt-h2", "up")
     inside = ("ip", "netns", "exec", HOST2)
     sh(*inside, "ip", "link", "set", "lo", "up")
     sh(*inside, "ip", "addr", "add", f"{HOST2_IP}/30", "dev", "ndt-h2in")
+    sh(*inside, "ip", "addr", "add", f"{HOST2_IP6}/64", "dev", "ndt-h2in", "nodad")
     sh(*inside, "ip", "link", "set", "ndt-h2in", "up")
     log = open(f"{HOST2_DIR}/dockerd.log", "w")
     daemon = subprocess.Popen(["nsenter", f"--net=/var/run/netns/{HOST2}", "dockerd", f"--data-root={HOST2_DIR}/data",
@@ -405,7 +411,8 @@ def make_second_host(images: tuple[str, ...] = (IMAGE,)) -> None:
                                "-H", HOST2_SOCK, "-H", HOST2_TCP, "--tlsverify",
                                f"--tlscacert={HOST2_CERTS}/ca.pem", f"--tlscert={HOST2_CERTS}/server-cert.pem",
                                f"--tlskey={HOST2_CERTS}/server-key.pem", "--bip", "10.99.0.1/24", "--dns", "127.0.0.1",
-                               "--userland-proxy=false"],
+                               "--userland-proxy=false", "--experimental", "--ipv6", "--ip6tables",
+                               f"--fixed-cidr-v6={HOST2_V6_SUBNET}"],
                               stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     env = dict(os.environ, DOCKER_HOST=HOST2_SOCK)
     deadline = time.time() + 60

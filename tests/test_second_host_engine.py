@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
+import time
 
 import pytest
 
@@ -166,3 +168,64 @@ def test_a_port_dockerd_itself_holds_names_the_container(clean, second_host):
         assert not any("dockerd" in f for f in c["fix"]) and c["fix"][0].startswith("docker stop ndt-h2hold")
     finally:
         lab.host2("rm", "-f", "ndt-h2hold", "ndt-h2late", check=False)
+
+
+def v6_gets(port: int) -> str:
+    """What this machine gets from the second host's IPv6 address at port: the status line, or the error."""
+    try:
+        with socket.create_connection((lab.HOST2_IP6, port), timeout=2) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            return s.recv(64).decode(errors="replace").split("\r")[0] or "closed"
+    except OSError as e:
+        return type(e).__name__
+
+
+def test_ipv6_through_dockers_ip6tables_rules(clean, second_host):
+    """The second host rewrites IPv6 as Docker 27+ does by default (ip6tables on: DNAT to the
+    container's IPv6 address, then FORWARD). Through the helper, netdiag names what breaks it
+    there: an ip6tables FORWARD rule, IPv6 forwarding off, Docker's ACCEPT for the port gone
+    under a DROP policy; the last fix, applied, brings the answer back."""
+    lab.host2("run", "-d", "--name", "ndt-h2v6", "--label", lab.LABEL, "--dns", "127.0.0.1", "-p", "18131:80",
+              lab.IMAGE, *HTTPD)
+    inside = ("nsenter", f"--net=/var/run/netns/{lab.HOST2}")
+    to = f"[{lab.HOST2_IP6}]:18131"
+    ip6 = lab.host2("inspect", "-f", "{{.NetworkSettings.GlobalIPv6Address}}", "ndt-h2v6")
+
+    def why6(expect: int) -> dict:
+        p = netdiag("why-unreachable", "ndt-h2v6", "--to", to, "--helper", lab.IMAGE, "--json", env_extra=lab.host2_env())
+        assert p.returncode == expect, p.stdout + p.stderr
+        return json.loads(p.stdout)
+
+    saved = lab.sh(*inside, "ip6tables-save").stdout
+    try:
+        for _ in range(25):  # the app starts a moment after its container
+            if v6_gets(18131).startswith("HTTP/1"):
+                break
+            time.sleep(0.2)
+        d = why6(0)
+        assert {h["hop"]: h["detail"] for h in d["path"]}["forwarding"] == \
+            "IPv6: net.ipv6.conf.all.forwarding on; ip6tables FORWARD policy DROP"
+        rule = ("FORWARD", "-p", "tcp", "-m", "tcp", "--dport", "80", "-j", "DROP")
+        lab.sh(*inside, "ip6tables", "-I", *rule)
+        assert v6_gets(18131) in ("TimeoutError", "timeout")
+        c = why6(1)["causes"][0]
+        assert c["code"] == "firewall-blocks" and c["fix"][0] == "ip6tables -D FORWARD -p tcp -m tcp --dport 80 -j DROP"
+        lab.sh(*inside, "ip6tables", "-D", *rule)
+        lab.sh(*inside, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=0")
+        assert not v6_gets(18131).startswith("HTTP/1")
+        c = why6(1)["causes"][0]
+        assert c["code"] == "ip-forwarding-disabled" and c["fix"][0] == "sysctl -w net.ipv6.conf.all.forwarding=1"
+        lab.sh(*inside, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        lab.sh(*inside, "ip6tables", "-D", "DOCKER", "-d", f"{ip6}/128", "!", "-i", "docker0", "-o", "docker0", "-p",
+               "tcp", "-m", "tcp", "--dport", "80", "-j", "ACCEPT")
+        assert v6_gets(18131) in ("TimeoutError", "timeout")
+        c = why6(1)["causes"][0]
+        assert c["summary"] == "ip6tables' FORWARD policy is DROP and no rule accepts the IPv6 traffic to [::]:18131"
+        fix = c["fix"][0]
+        assert fix == f"ip6tables -I FORWARD -o docker0 -d {ip6} -p tcp --dport 80 -j ACCEPT"
+        lab.sh(*inside, *fix.split())
+        assert v6_gets(18131).startswith("HTTP/1")  # the fix works
+    finally:
+        lab.sh(*inside, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        lab.sh(*inside, "ip6tables-restore", input_text=saved)
+        lab.host2("rm", "-f", "ndt-h2v6", check=False)
