@@ -389,8 +389,9 @@ def make_second_host(images: tuple[str, ...] = (IMAGE,)) -> None:
     HOST2_SOCK and over TLS on HOST2_TCP (certificates made here, the clients' in HOST2_CERTS),
     with `images` loaded. Its userland proxy is off, as many hosts run it: dockerd itself holds
     the published ports; its link carries IPv6 too (fd98::1 to fd98::2), and it rewrites IPv6
-    with ip6tables as Docker 27+ does by default (--ipv6 --ip6tables, experimental in 20.10). Started through nsenter --net (ip netns exec would remount /sys and
-    hide the cgroup mounts dockerd needs)."""
+    with ip6tables as Docker 27+ does by default (--ipv6 --ip6tables, experimental in 20.10).
+    Started through nsenter --net (ip netns exec would remount /sys and hide the cgroup mounts
+    dockerd needs)."""
     remove_second_host()
     for d in ("data", "exec"):
         os.makedirs(f"{HOST2_DIR}/{d}", exist_ok=True)
