@@ -155,3 +155,14 @@ def test_rootless_podman_is_recognised_from_its_own_info():
     assert not engine.rootless  # what the Docker-compatible info alone gives
     assert podman_rootless(libpod) is True and podman_rootless(body("info")) is False
     assert dataclasses.replace(engine, libpod_rootless=podman_rootless(libpod)).rootless
+
+
+def test_podman6s_compat_listing_still_names_the_default_network_bridge():
+    """From Podman 6's own handler code: the compat listing still calls the default network
+    `bridge` and gives no bridge device, so Podman's own listing stays the one netdiag reads."""
+    recorded = json.loads((DATA / "6-networks-compat.json").read_text())
+    assert "go.podman.io/podman/v6" in recorded["source"]
+    nets = [network_from_inspect(n) for n in recorded["body"]]
+    # read as Docker's: the default bridge's device would be docker0, which is not Podman's (podman0)
+    assert [(n.name, n.subnets, n.bridge) for n in nets] == [("bridge", ("10.88.0.0/16",), "docker0")]
+    assert "podman" not in {n.name for n in nets}  # what the containers' endpoints are keyed by
