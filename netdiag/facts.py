@@ -374,6 +374,13 @@ class Firewall:
     # ip6tables: what filters IPv6 traffic (published [::] ports, containers' IPv6 addresses)
     ip6tables_outcome: Outcome = Outcome.unavailable("not read")
     chains6: tuple[Chain, ...] = ()
+    # which iptables the default iptables-save reads ("nf_tables" or "legacy"), and the other one
+    # when its tables are in use too (iptables-legacy beside iptables-nft, or the reverse): the
+    # kernel runs both, so a drop in either is final whichever holds Docker's rules
+    iptables_variant: str = ""
+    other_variant: str = ""
+    other_outcome: Outcome = Outcome.unavailable("not read")
+    other_chains: tuple[Chain, ...] = ()
 
     def chain(self, table: str, name: str) -> Chain | None:
         for c in self.chains:

@@ -229,3 +229,42 @@ def test_ipv6_through_dockers_ip6tables_rules(clean, second_host):
         lab.sh(*inside, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
         lab.sh(*inside, "ip6tables-restore", input_text=saved)
         lab.host2("rm", "-f", "ndt-h2v6", check=False)
+
+
+def test_a_legacy_iptables_forward_drop_beside_dockers_nft_rules(clean, second_host):
+    """dockerd on the second host writes iptables-nft; an old firewall script sets the legacy
+    FORWARD policy to DROP there. The kernel runs both: the published port goes silent. Through
+    the helper, netdiag names the legacy chain (not Docker's rules), and its fix brings the
+    answer back."""
+    lab.host2("run", "-d", "--name", "ndt-h2legacy", "--label", lab.LABEL, "--dns", "127.0.0.1", "-p", "18132:80",
+              lab.IMAGE, *HTTPD)
+    inside = ("nsenter", f"--net=/var/run/netns/{lab.HOST2}")
+
+    def gets() -> str:
+        try:
+            with socket.create_connection((lab.HOST2_IP, 18132), timeout=2) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                return s.recv(64).decode(errors="replace").split("\r")[0] or "closed"
+        except OSError as e:
+            return type(e).__name__
+
+    try:
+        for _ in range(25):  # the app starts a moment after its container
+            if gets().startswith("HTTP/1"):
+                break
+            time.sleep(0.2)
+        lab.sh(*inside, "iptables-legacy", "-P", "FORWARD", "DROP")
+        assert gets() in ("TimeoutError", "timeout")
+        p = netdiag("why-unreachable", "ndt-h2legacy", "--helper", lab.IMAGE, "--json", env_extra=lab.host2_env())
+        d = json.loads(p.stdout)
+        assert p.returncode == 1 and [c["code"] for c in d["causes"]] == ["firewall-blocks"], d
+        c = d["causes"][0]
+        assert c["summary"] == f"iptables-legacy's FORWARD policy is DROP and no rule there accepts the traffic to " \
+                               f"{lab.HOST2_IP}:18132"
+        fix = c["fix"][0].split("  (")[0]
+        assert fix == "iptables-legacy -P FORWARD ACCEPT"
+        lab.sh(*inside, *fix.split())
+        assert gets().startswith("HTTP/1")  # the fix works
+    finally:
+        lab.sh(*inside, "iptables-legacy", "-P", "FORWARD", "ACCEPT", check=False)
+        lab.host2("rm", "-f", "ndt-h2legacy", check=False)

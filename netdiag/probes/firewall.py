@@ -12,7 +12,7 @@ import shutil
 import subprocess
 
 from netdiag.facts import Firewall, Outcome
-from netdiag.parsers.iptables import parse_iptables_save
+from netdiag.parsers.iptables import OTHER_VARIANT, iptables_variant, parse_iptables_save
 from netdiag.parsers.nft import dockers, foreign
 from netdiag.parsers.nft import nft_chains as nft_chains_of
 from netdiag.probes.runner import read_text, run_command
@@ -37,6 +37,27 @@ def read_iptables_save(tool: str = "iptables-save") -> tuple[Outcome, str]:
     if code != 0:
         return Outcome.failed(f"{tool} exited {code}: {err.strip()[:200]}", tool), ""
     return Outcome(method=os.path.basename(os.path.realpath(exe))), out
+
+
+IP_TABLES_NAMES = "/proc/net/ip_tables_names"  # the legacy (x_tables) tables loaded in this network namespace
+
+
+def read_other_variant(default_text: str) -> tuple[str, Outcome, str]:
+    """(variant, outcome, text) of the iptables variant the default iptables-save does not read,
+    when its tables are in use: iptables-legacy-save beside iptables-nft when legacy tables are
+    loaded (/proc/net/ip_tables_names lists them: reading them loads nothing), iptables-nft-save
+    beside iptables-legacy."""
+    variant, tool = OTHER_VARIANT.get(iptables_variant(default_text), ("", ""))
+    if not variant:
+        return "", Outcome.unavailable("the default iptables-save's variant is not known"), ""
+    if variant == "legacy":
+        try:
+            if not read_text(IP_TABLES_NAMES).strip():
+                return variant, Outcome.unavailable("no legacy iptables tables are loaded"), ""
+        except OSError:
+            return variant, Outcome.unavailable(f"{IP_TABLES_NAMES} is absent: no legacy iptables tables"), ""
+    outcome, text = read_iptables_save(tool)
+    return variant, outcome, text
 
 
 def read_nft_ruleset() -> tuple[Outcome, str]:
@@ -84,16 +105,19 @@ def probe_firewall(iptables: tuple[Outcome, str] | None = None) -> Firewall:
             flags[path] = read_text(path)
         except OSError:
             continue
-    return firewall_from(flags.get(IP_FORWARD), flags.get(IPV6_FORWARD), per_iface,
-                         iptables if iptables is not None else read_iptables_save(), read_nft_ruleset(),
-                         "/proc/sys, iptables-save", read_iptables_save("ip6tables-save"))
+    iptables = iptables if iptables is not None else read_iptables_save()
+    return firewall_from(flags.get(IP_FORWARD), flags.get(IPV6_FORWARD), per_iface, iptables, read_nft_ruleset(),
+                         "/proc/sys, iptables-save", read_iptables_save("ip6tables-save"),
+                         read_other_variant(iptables[1]))
 
 
 def firewall_from(ip_forward: str | None, ipv6_forward: str | None, per_interface: dict[str, str],
                   iptables: tuple[Outcome, str], nft: tuple[Outcome, str], method: str,
-                  ip6tables: tuple[Outcome, str] = (Outcome.unavailable("not read"), "")) -> Firewall:
+                  ip6tables: tuple[Outcome, str] = (Outcome.unavailable("not read"), ""),
+                  other: tuple[str, Outcome, str] = ("", Outcome.unavailable("not read"), "")) -> Firewall:
     """The Firewall record from what was read, here or by the host helper: the sysctls' text
-    ("1"), `iptables-save`, `ip6tables-save` and `nft -j list ruleset` with their outcomes."""
+    ("1"), `iptables-save`, `ip6tables-save`, `nft -j list ruleset` and the other iptables
+    variant's save (variant, outcome, text) with their outcomes."""
     def flag(text: str | None) -> bool | None:
         return None if text is None else text.strip() == "1"
 
@@ -117,6 +141,11 @@ def firewall_from(ip_forward: str | None, ipv6_forward: str | None, per_interfac
     ip6_outcome, ip6_text = ip6tables
     if ip6_text:
         raw["ip6tables-save"] = ip6_text
+    other_variant, other_outcome, other_text = other
+    if other_text:
+        raw[OTHER_VARIANT.get(iptables_variant(ipt_text), ("", "other iptables-save"))[1]] = other_text
     return Firewall(outcome, flag(ip_forward), flag(ipv6_forward), per_iface, ipt_outcome,
                     tuple(parse_iptables_save(ipt_text)) if ipt_text else (), raw, nft_outcome, nft_chains,
-                    docker_chains, ip6_outcome, tuple(parse_iptables_save(ip6_text)) if ip6_text else ())
+                    docker_chains, ip6_outcome, tuple(parse_iptables_save(ip6_text)) if ip6_text else (),
+                    iptables_variant(ipt_text), other_variant, other_outcome,
+                    tuple(parse_iptables_save(other_text)) if other_text else ())

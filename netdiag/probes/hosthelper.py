@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 
 from netdiag.facts import Firewall, HostNet, Interface, Outcome, PortHolders
-from netdiag.parsers.iptables import docker_nat_rules
+from netdiag.parsers.iptables import OTHER_VARIANT, docker_nat_rules, iptables_variant
 from netdiag.parsers.procnet import PROC_NET_FILES, listeners_from_files
 from netdiag.parsers.routes import parse_ipv4_routes, parse_ipv6_routes
 from netdiag.parsers.ss import parse_ss
@@ -30,6 +30,11 @@ SCRIPT = "; ".join([
     f'/proc/net/udp /proc/net/udp6; do echo "{MARK}$f"; cat "$f"; done',
     f'echo "{MARK}ss"; ss -ltnupH 2>&1; echo "{MARK}rc=$?"',
     f'echo "{MARK}iptables-save"; iptables-save 2>&1; echo "{MARK}rc=$?"',
+    # the other iptables variant, when its tables are in use too (reading them loads nothing)
+    f'echo "{MARK}iptables-legacy-save"; if [ -n "$(cat /proc/net/ip_tables_names 2>/dev/null)" ]; then '
+    f'iptables-legacy-save 2>&1; fi; echo "{MARK}rc=$?"',
+    f'echo "{MARK}iptables-nft-save"; case "$(iptables-save 2>/dev/null | head -n 1)" in *nf_tables*) ;; '
+    f'*) iptables-nft-save 2>&1;; esac; echo "{MARK}rc=$?"',
     f'echo "{MARK}ip6tables-save"; ip6tables-save 2>&1; echo "{MARK}rc=$?"',
     f'echo "{MARK}nft"; nft -j list ruleset 2>&1; echo "{MARK}rc=$?"',
     f'echo "{MARK}addresses"; ip -j addr show 2>&1',
@@ -86,17 +91,30 @@ def read_docker_host(api, image: str) -> tuple[Firewall, HostNet, PortHolders]:
         return Firewall(outcome), HostNet(outcome, HostRole.DOCKER_HOST), PortHolders(outcome)
     per_iface = {k.split("/")[-2]: v for k, v in sections.items()
                  if k.startswith("/proc/sys/net/ipv4/conf/") and k.endswith("/forwarding")}
+    iptables = _tool(sections, "iptables-save", "iptables-save", method)
     fw = firewall_from(sections["/proc/sys/net/ipv4/ip_forward"],
-                       sections.get("/proc/sys/net/ipv6/conf/all/forwarding"), per_iface,
-                       _tool(sections, "iptables-save", "iptables-save", method),
+                       sections.get("/proc/sys/net/ipv6/conf/all/forwarding"), per_iface, iptables,
                        _tool(sections, "nft", "nft", method), method,
-                       _tool(sections, "ip6tables-save", "ip6tables-save", method))
+                       _tool(sections, "ip6tables-save", "ip6tables-save", method),
+                       _other_variant(sections, iptables_variant(iptables[1]), method))
     routes = parse_ipv4_routes(sections.get("/proc/net/route", "")) + \
         parse_ipv6_routes(sections.get("/proc/net/ipv6_route", ""))
     raw = {k: v for k, v in sections.items() if k in ("/proc/net/route", "/proc/net/ipv6_route")}
     host = HostNet(Outcome(method=method), HostRole.DOCKER_HOST, sections.get("hostname", "").strip(),
                    tuple(_interfaces(sections.get("addresses", ""))), tuple(routes), raw)
     return fw, host, _port_holders(sections, fw, method)
+
+
+def _other_variant(sections: dict[str, str], default: str, method: str) -> tuple[str, Outcome, str]:
+    """(variant, outcome, text) of the iptables variant the host's iptables-save does not read,
+    from the helper's sections; its outcome says so when its tables are not in use."""
+    variant, tool = OTHER_VARIANT.get(default, ("", ""))
+    if not variant:
+        return "", Outcome.unavailable("the host's iptables-save variant is not known", method), ""
+    outcome, text = _tool(sections, tool, tool, method)
+    if outcome.ok and not text.strip():
+        return variant, Outcome.unavailable(f"no {variant} iptables tables are in use", method), ""
+    return variant, outcome, text
 
 
 def _port_holders(sections: dict[str, str], fw: Firewall, method: str) -> PortHolders:

@@ -151,7 +151,12 @@ def firewall_text(f: Firewall) -> str:
         lines.append(_gap("iptables", f.iptables_outcome))
         return "\n".join(lines)
     fwd = f.chain("filter", "FORWARD")
-    lines.append(f"FORWARD policy: {fwd.policy if fwd else 'no FORWARD chain'}")
+    lines.append(f"FORWARD policy: {fwd.policy if fwd else 'no FORWARD chain'}"
+                 + (f" ({f.iptables_variant})" if f.iptables_variant and f.other_chains else ""))
+    other_fwd = next((c for c in f.other_chains if c.table == "filter" and c.name == "FORWARD"), None)
+    if f.other_chains:
+        lines.append(f"{f.other_variant} iptables in use too (the kernel runs both): FORWARD policy "
+                     f"{other_fwd.policy if other_fwd else '-'}, {len(other_fwd.rules) if other_fwd else 0} rules")
     docker_chains = sorted({c.name for c in f.chains if c.name.startswith("DOCKER")})
     netavark_chains = sorted({c.name for c in f.chains if c.name.startswith("NETAVARK")})
     netavark_bases = [c for c in f.nft_chains if c.table == "inet netavark" and c.hook]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from netdiag.context import Context, docker_major, hostport, is_loopback, port_forwarder
 from netdiag.facts import Chain, Firewall, PortBinding, Snapshot
@@ -200,6 +201,11 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     is walked for them instead (iptables, or ip6tables for IPv6: a rule, or a DROP policy), then
     another nftables table's input chain (firewalld's), and the fix opens the host port there
     (`firewall-cmd --add-port`).
+    Both iptables variants may be in use at once (iptables-legacy beside iptables-nft: a firewall
+    script or ufw on one, dockerd on the other); the kernel runs both, so the other variant's
+    FORWARD chain is walked whole too (a rule, or a DROP policy), Docker's rules are read in the
+    variant that holds them (never called gone because the default iptables-save does not show
+    them), and each fix names the command of its variant (`iptables-legacy -P FORWARD ACCEPT`).
     With Docker's nftables backend (Docker 29), its table `ip docker-bridges` is walked as Docker's
     rules, and iptables' FORWARD chain as one more base chain every packet passes: a rule there,
     or a DROP policy (left by Docker's iptables backend or the host's firewall), drops what
@@ -249,15 +255,16 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
         if found is not None:
             yield found
         return
-    chains = {c.name: c for c in fw.chains if c.table == "filter"}
+    v = iptables_variants(fw)
+    chains = v.docker
     if "DOCKER-USER" in chains:
         d = walk(chains, "DOCKER-USER", _packet(ctx, b))
         if d.certain and d.target in BLOCKING and d.rule is not None:
             yield Found(f"a {d.chain} rule drops the traffic to {target}",
                         [f"rule {d.position} of {d.chain}: -A {d.chain} {d.rule.text}",
                          f"{d.chain} sees the traffic after DNAT: {', '.join(ips) or '?'}:{ctx.port}/{ctx.protocol}"],
-                        [f"iptables -D {d.chain} {d.rule.text}",
-                         f"or let this port through first: iptables -I DOCKER-USER -p {ctx.protocol} "
+                        [f"{v.docker_tool} -D {d.chain} {d.rule.text}",
+                         f"or let this port through first: {v.docker_tool} -I DOCKER-USER -p {ctx.protocol} "
                          f"--dport {ctx.port} -j ACCEPT"])
             return
     forward = chains.get("FORWARD")
@@ -287,9 +294,68 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
                     [restart])
         return
     packet = _packet(ctx, b)
-    found = nft_blocks(fw, "forward", packet, f"the traffic to {target}", packet.out_interface or "")
+    found = _beside_blocks(v, packet, target)
+    if found is None:
+        found = nft_blocks(fw, "forward", packet, f"the traffic to {target}", packet.out_interface or "")
     if found is not None:
         yield found
+
+
+DOCKER_FILTER_CHAINS = frozenset({"DOCKER", "DOCKER-USER"})
+VARIANT_TOOLS = {"legacy": "iptables-legacy", "nf_tables": "iptables-nft"}
+
+
+@dataclass(frozen=True)
+class Variants:
+    """The filter chains of the iptables variant that holds Docker's rules and of the other
+    variant in use beside it (iptables-legacy beside iptables-nft, or the reverse), by name, with
+    the command that edits each and its name."""
+
+    docker: dict[str, Chain]
+    beside: dict[str, Chain]
+    docker_tool: str = "iptables"
+    beside_tool: str = "iptables"
+    docker_name: str = "iptables"
+    beside_name: str = "iptables"
+
+
+def iptables_variants(fw: Firewall) -> Variants:
+    """Which variant holds Docker's rules: the default iptables-save's, unless Docker's chains are
+    only in the other one (dockerd on iptables-legacy while the host's iptables is nft, or the
+    reverse); the default variant's command is plain iptables."""
+    default = {c.name: c for c in fw.chains if c.table == "filter"}
+    other = {c.name: c for c in fw.other_chains if c.table == "filter"}
+    mine = VARIANT_TOOLS.get(fw.iptables_variant, "iptables")
+    theirs = VARIANT_TOOLS.get(fw.other_variant, "iptables")
+    if not (DOCKER_FILTER_CHAINS & default.keys()) and DOCKER_FILTER_CHAINS & other.keys():
+        return Variants(other, default, theirs, "iptables", theirs, mine)
+    return Variants(default, other, "iptables", theirs, mine, theirs)
+
+
+def _beside_blocks(v: Variants, p: Packet, target: str) -> Found | None:
+    """The FORWARD chain of the iptables variant in use beside Docker's, walked whole: the kernel
+    runs both variants' chains, so a rule or a DROP policy there drops what Docker's accept."""
+    forward = v.beside.get("FORWARD")
+    if forward is None or not (forward.rules or forward.policy == "DROP"):
+        return None
+    d = walk(v.beside, "FORWARD", p)
+    why = (f"Docker's rules are in {v.docker_name}, this chain in {v.beside_name}: the kernel runs both, and a drop "
+           "in either is final")
+    one = ("and keep to one iptables: whatever wrote it (a firewall script, ufw) should use dockerd's "
+           "(update-alternatives --display iptables)")
+    bridge = p.out_interface or "docker0"
+    if d.certain and d.target in BLOCKING and d.rule is not None:
+        return Found(f"a {v.beside_name} {d.chain} rule drops the traffic to {target}",
+                     [f"rule {d.position} of {d.chain} ({v.beside_name}): -A {d.chain} {d.rule.text}", why],
+                     [f"{v.beside_tool} -D {d.chain} {d.rule.text}", one])
+    if d.certain and d.target in ("", "RETURN") and forward.policy == "DROP":
+        return Found(f"{v.beside_name}'s FORWARD policy is DROP and no rule there accepts the traffic to {target}",
+                     [f"filter/FORWARD policy ({v.beside_name}): DROP, and no rule of it accepts {p.destination}:"
+                      f"{p.dport}/{p.protocol} out of {bridge}", why],
+                     [f"{v.beside_tool} -P FORWARD ACCEPT  (Docker's own rules do the filtering)",
+                      f"or accept Docker's traffic there: {v.beside_tool} -I FORWARD -o {bridge} -j ACCEPT; "
+                      f"{v.beside_tool} -I FORWARD -i {bridge} -j ACCEPT", one])
+    return None
 
 
 def ipv6_forwarded(ctx: Context) -> tuple[PortBinding, str] | None:
@@ -506,9 +572,10 @@ def nft_blocks(fw: Firewall, hook: str, p: Packet, what: str, bridge: str) -> Fo
 
 @per_snapshot
 def _docker_accepts(snapshot: Snapshot) -> set[tuple[str, str]]:
-    """(container address, port) of each ACCEPT rule in Docker's filter/DOCKER chain."""
+    """(container address, port) of each ACCEPT rule in Docker's filter/DOCKER chain, in the
+    iptables variant that holds it."""
     fw = snapshot.firewall
-    docker = fw.chain("filter", "DOCKER") if fw is not None else None
+    docker = iptables_variants(fw).docker.get("DOCKER") if fw is not None else None
     return {(r.destination.value.split("/")[0], r.dports.value) for r in (docker.rules if docker else ())
             if r.target == "ACCEPT" and r.dports is not None and r.destination is not None}
 

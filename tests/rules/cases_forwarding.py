@@ -562,3 +562,50 @@ def _():
     fw = firewall(chains=tuple(c for c in firewall().chains if c.name != "DOCKER" or c.table != "filter")
                   + (chain("filter", "DOCKER", ""),))
     return rootless_local(fw), args()
+
+
+# --- two iptables variants in use: legacy beside nft (the kernel runs both) ------------------------
+
+LEGACY_FORWARD_DROP = (chain("filter", "FORWARD", "DROP"),)
+
+
+@fires("ND502", "a-legacy-forward-drop-beside-dockers-nft-rules")
+def _():
+    """Docker's rules in iptables-nft accept the port; a legacy FORWARD DROP (an old firewall
+    script) drops it anyway."""
+    fw = firewall(iptables_variant="nf_tables", other_variant="legacy", other_outcome=Outcome(),
+                  other_chains=LEGACY_FORWARD_DROP)
+    return (snap(fw), args(),
+            lambda c: c.summary == "iptables-legacy's FORWARD policy is DROP and no rule there accepts the traffic "
+                                   "to 127.0.0.1:32768"
+            and c.evidence[1] == "Docker's rules are in iptables-nft, this chain in iptables-legacy: the kernel runs "
+                                 "both, and a drop in either is final"
+            and c.fix[0] == "iptables-legacy -P FORWARD ACCEPT  (Docker's own rules do the filtering)")
+
+
+@fires("ND502", "dockers-rules-in-legacy-an-nft-forward-drop-beside-them")
+def _():
+    """dockerd writes iptables-legacy; the host's default iptables (nft) has a FORWARD DROP with
+    no jump to Docker: not Docker's rules gone, but the other variant's policy."""
+    fw = firewall(chains=(chain("filter", "FORWARD", "DROP"),), iptables_variant="nf_tables", other_variant="legacy",
+                  other_outcome=Outcome(), other_chains=firewall().chains)
+    return (snap(fw), args(),
+            lambda c: c.summary == "iptables-nft's FORWARD policy is DROP and no rule there accepts the traffic to "
+                                   "127.0.0.1:32768"
+            and c.fix[0] == "iptables -P FORWARD ACCEPT  (Docker's own rules do the filtering)")
+
+
+@fires("ND502", "a-docker-user-rule-in-legacy-is-removed-with-iptables-legacy")
+def _():
+    legacy = tuple(c for c in firewall().chains if c.name != "DOCKER-USER") + (
+        chain("filter", "DOCKER-USER", "", "-p tcp -m tcp --dport 80 -j DROP", "-j RETURN"),)
+    fw = firewall(chains=(), iptables_variant="nf_tables", other_variant="legacy", other_outcome=Outcome(),
+                  other_chains=legacy)
+    return snap(fw), args(), lambda c: c.fix[0] == "iptables-legacy -D DOCKER-USER -p tcp -m tcp --dport 80 -j DROP"
+
+
+@quiet("ND502", "a-legacy-table-with-nothing-in-it")
+def _():
+    fw = firewall(iptables_variant="nf_tables", other_variant="legacy", other_outcome=Outcome(),
+                  other_chains=(chain("filter", "FORWARD", "ACCEPT"),))
+    return snap(fw), args()
