@@ -595,19 +595,25 @@ def make_podman(images: tuple[str, ...] = (IMAGE,)) -> None:
         saved = subprocess.run(["docker", "save", image], capture_output=True, check=True).stdout
         subprocess.run(["podman", "load", "-q"], input=saved, capture_output=True, check=True,
                        env=dict(os.environ, CONTAINERS_CONF=PODMAN_CONF))
-    with open(f"{PODMAN_DIR}/service.log", "w") as log:
-        service = subprocess.Popen(["podman", "system", "service", "--time=0", PODMAN_SOCK], stdout=log,
-                                   stderr=subprocess.STDOUT, env=dict(os.environ, CONTAINERS_CONF=PODMAN_CONF),
-                                   start_new_session=True)
-    with open(f"{PODMAN_DIR}/service.pid", "w") as f:
+    _start_podman_service(["podman", "system", "service", "--time=0", PODMAN_SOCK], PODMAN_DIR, PODMAN_SOCK,
+                          dict(os.environ, CONTAINERS_CONF=PODMAN_CONF))
+
+
+def _start_podman_service(argv: list[str], folder: str, sock: str, env: dict | None = None) -> None:
+    """Start `podman system service` (argv) in the background, its log and pid in `folder`, and
+    wait until its socket answers."""
+    with open(f"{folder}/service.log", "w") as log:
+        service = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                   cwd="/")
+    with open(f"{folder}/service.pid", "w") as f:
         f.write(str(service.pid))
     for _ in range(100):
-        probe = subprocess.run(["curl", "-s", "--unix-socket", PODMAN_SOCK[len("unix://"):], "http://d/_ping"],
+        probe = subprocess.run(["curl", "-s", "--unix-socket", sock[len("unix://"):], "http://d/_ping"],
                                capture_output=True, text=True)
         if probe.stdout.strip() == "OK":
             return
         time.sleep(0.1)
-    raise RuntimeError(f"podman system service did not answer on {PODMAN_SOCK}")
+    raise RuntimeError(f"podman system service did not answer on {sock}")
 
 
 def remove_podman() -> None:
@@ -693,18 +699,8 @@ def make_rootless_podman(images: tuple[str, ...] = (IMAGE,)) -> None:
     for image in images:
         saved = subprocess.run(["docker", "save", image], capture_output=True, check=True).stdout
         rootless_podman("load", "-q", input_bytes=saved)
-    with open(f"{ROOTLESS_DIR}/service.log", "w") as log:
-        service = subprocess.Popen(_as_rootless_user("system", "service", "--time=0", ROOTLESS_SOCK), stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True, cwd="/")
-    with open(f"{ROOTLESS_DIR}/service.pid", "w") as f:
-        f.write(str(service.pid))
-    for _ in range(100):
-        probe = subprocess.run(["curl", "-s", "--unix-socket", ROOTLESS_SOCK[len("unix://"):], "http://d/_ping"],
-                               capture_output=True, text=True)
-        if probe.stdout.strip() == "OK":
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"the rootless podman system service did not answer on {ROOTLESS_SOCK}")
+    _start_podman_service(_as_rootless_user("system", "service", "--time=0", ROOTLESS_SOCK), ROOTLESS_DIR,
+                          ROOTLESS_SOCK)
 
 
 def remove_rootless_podman() -> None:
