@@ -13,22 +13,21 @@ from netdiag.context import daemon_place
 from netdiag.engine_api import connect, find_container, resolve_endpoint, sudo_notice
 from netdiag.errors import CannotDiagnose
 from netdiag.facts import Container, Engine, Firewall, HostNet, Listeners, Outcome, PortHolders, Snapshot
-from netdiag.probes.engine import probe_engine, refine_local_settings
+from netdiag.probes.engine import probe_engine, refine_local_settings, serving_dockerd
 from netdiag.probes.hostnet import local_addresses, probe_hostnet
 from netdiag.probes.runner import read_text, run_concurrently
 from netdiag.rules import planned_facts
-from netdiag.vocab import Fact, HostRole, Location
+from netdiag.vocab import EngineProduct, Fact, HostRole, Location
 
 DAEMON_JSON = "/etc/docker/daemon.json"
 
 
-def _dockerd_argv() -> list[str]:
+def _dockerd_argvs() -> list[list[str]]:
+    """The command lines of this machine's dockerd processes."""
     import psutil
 
-    for p in psutil.process_iter(["name", "cmdline"]):
-        if p.info.get("name") == "dockerd":
-            return p.info.get("cmdline") or []
-    return []
+    return [p.info.get("cmdline") or [] for p in psutil.process_iter(["name", "cmdline"])
+            if p.info.get("name") == "dockerd"]
 
 
 def _daemon_json(argv: list[str]) -> str:
@@ -63,8 +62,10 @@ class Live:
             raise CannotDiagnose("daemon-unreachable", f"the Docker daemon at {self.endpoint.url} answered, but "
                                                        f"{engine.outcome.reason}")
         if engine.location == Location.LOCAL:
-            argv = _dockerd_argv()
-            engine = refine_local_settings(engine, argv, _daemon_json(argv))
+            argv = serving_dockerd(self.endpoint.url, _dockerd_argvs()) \
+                if engine.product == EngineProduct.DOCKER and not engine.rootless else None
+            if argv is not None:  # else another engine's, or a dockerd not found: its settings stay unknown
+                engine = refine_local_settings(engine, argv, _daemon_json(argv))
             if engine.swarm == "active":  # the routing mesh and service VIPs need the kernel's IPVS
                 engine = dataclasses.replace(engine, ipvs=os.path.exists("/proc/net/ip_vs"))
         self.engine: Engine = engine

@@ -10,7 +10,7 @@ import pytest
 
 from netdiag.engine_api import DaemonEndpoint, resolve_endpoint
 from netdiag.facts import Engine, Outcome
-from netdiag.probes.engine import classify_location, refine_local_settings
+from netdiag.probes.engine import classify_location, refine_local_settings, serving_dockerd
 from netdiag.vocab import Location, VmKind
 
 LINUX = {"OperatingSystem": "Debian GNU/Linux 12 (bookworm)", "Name": "vm", "KernelVersion": "6.1.0"}
@@ -224,3 +224,19 @@ def test_placement_on_recorded_docker_info(name):
     wildcard = PortBinding(80, Protocol.TCP, "0.0.0.0", 32768)
     assert (ctx.public_address(wildcard) == "127.0.0.1") is want["published_on_localhost"]
     assert ctx.reaches_container_ips is want["container_ips_routed"]
+
+
+SYSTEMD = ["/usr/bin/dockerd", "-H", "fd://", "--containerd=/run/containerd/containerd.sock"]
+SECOND = ["dockerd", "--data-root=/srv/d2", "-H", "unix:///run/d2/docker.sock", "-H", "tcp://198.18.9.2:2376",
+          "--userland-proxy=false"]
+
+
+@pytest.mark.parametrize("url, want", [
+    ("unix:///var/run/docker.sock", SYSTEMD),  # fd://: systemd's socket, the default path
+    ("unix:///run/docker.sock", SYSTEMD),
+    ("unix:///run/d2/docker.sock", SECOND),
+    ("unix:///var/tmp/podman.sock", None),  # another engine: none of these daemons' settings
+])
+def test_the_settings_read_are_those_of_the_dockerd_that_answers(url, want):
+    assert serving_dockerd(url, [SECOND, SYSTEMD]) == want
+    assert serving_dockerd("unix:///var/run/docker.sock", [["dockerd"]]) == ["dockerd"]  # no -H: the default

@@ -217,6 +217,32 @@ def firewall_backend(info: dict) -> str:
     return str(backend.get("Driver", "")) if isinstance(backend, dict) else ""
 
 
+DEFAULT_SOCKETS = ("unix:///var/run/docker.sock", "unix:///run/docker.sock")
+
+
+def serving_dockerd(endpoint_url: str, argvs: list[list[str]]) -> list[str] | None:
+    """The command line of the dockerd that answers `endpoint_url`, among this machine's dockerd
+    processes: the one whose -H/--host names it (fd:// and no -H at all are the default socket);
+    None when none does (another engine, a second dockerd, a rootless one): its settings are then
+    not known, never another daemon's. Pure."""
+    def hosts(argv: list[str]) -> list[str]:
+        out = []
+        for i, word in enumerate(argv):
+            if word in ("-H", "--host") and i + 1 < len(argv):
+                out.append(argv[i + 1])
+            elif word.startswith(("-H=", "--host=")):
+                out.append(word.split("=", 1)[1])
+        return out
+
+    wanted = {endpoint_url.rstrip("/")} | (set(DEFAULT_SOCKETS) if endpoint_url in DEFAULT_SOCKETS else set())
+    for argv in argvs:
+        listed = hosts(argv)
+        served = set(listed) | (set(DEFAULT_SOCKETS) if not listed or "fd://" in listed else set())
+        if wanted & {h.rstrip("/") for h in served}:
+            return argv
+    return None
+
+
 def refine_local_settings(engine: Engine, dockerd_argv: list[str], daemon_json: str = "") -> Engine:
     """On a local engine: daemon settings from dockerd's command line and daemon.json text. Pure.
 

@@ -35,6 +35,7 @@ def engine_text(e: Engine) -> str:
          + f"{e.server_version} (API {e.api_version})"
          + (f", firewall backend {e.firewall_backend}" if e.firewall_backend else "")),
         ("daemon host", f"{e.daemon_name}: {e.operating_system}, kernel {e.kernel_version}"),
+        ("rootless", "yes" if e.rootless else "no"),
         ("iptables", _yes(e.iptables)),
         ("userland proxy", _yes(e.userland_proxy)),
         ("IPv6", _yes(e.ipv6)),
