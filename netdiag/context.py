@@ -26,6 +26,7 @@ from netdiag.parsers.routes import route_for
 from netdiag.vocab import (
     ROUTES_CONTAINER_IPS,
     SWARM_SERVICE_LABEL,
+    AddressKind,
     EngineProduct,
     GatewayMode,
     Location,
@@ -254,6 +255,32 @@ class Context:
             return None
         return next((b for b in self.target.published if b.host_ip == "::" and b.host_port == a.port
                      and b.container_port == self.port and b.protocol == self.protocol), None)
+
+    def taken_on_the_host(self) -> tuple[str, int, str, str] | None:
+        """(address, host port, who, why) when the attempt's connections end at a forwarder in
+        user space on the Docker host, so they pass its INPUT chain and are never forwarded:
+        every published port of a rootless engine (RootlessKit, rootlessport, pasta) or of a
+        dockerd with iptables off (docker-proxy); IPv6 to a [::] binding that docker-proxy takes
+        because dockerd rewrites no IPv6 traffic (ipv6_relayed)."""
+        a = self.attempt
+        if self.engine.rootless or self.engine.iptables is False and self.engine.userland_proxy is not False:
+            b = self.preferred_binding()
+            address = a.address or (self.public_address(b) if b is not None else "")
+            port = a.port or (b.host_port if b is not None else 0)
+            if not address or not port or a.kind in (AddressKind.CONTAINER_IP, AddressKind.OTHER_CONTAINER_IP):
+                return None
+            who = port_forwarder(self.engine)
+            why = "a rootless engine: published ports are forwarded in user space" if self.engine.rootless else \
+                "dockerd runs with iptables off: nothing is rewritten or forwarded"
+            return address, port, who, (f"{who} takes the connections to {port} on the Docker host itself ({why}), so "
+                                        "they pass its INPUT chain, not FORWARD")
+        relayed = self.ipv6_relayed()
+        if relayed is not None and a.port:
+            return a.address, a.port, "docker-proxy", (
+                f"docker-proxy takes IPv6 connections to [::]:{relayed.host_port} on the Docker host itself "
+                "(ip6tables' nat table has no DOCKER chain: dockerd does not rewrite IPv6 traffic), so they pass "
+                "INPUT, not FORWARD")
+        return None
 
     def client_route(self, address: str) -> tuple[Route | None, str]:
         """(the client's route to `address`, the policy table it came from or ""): the kernel's

@@ -118,7 +118,8 @@ def test_the_docker_hosts_ipv6_address_from_another_machine(clean, laptop):
     assert f"[{lab.VM_IP6}]:{hp}" in d["works"] and f"{lab.VM_IP}:{hp}" in d["works"]
     hops = {h["hop"]: h for h in d["path"]}
     assert hops["host binding"]["detail"] == f"80/tcp on [::]:{hp}"
-    assert hops["forwarding"]["detail"].startswith("IPv6: docker-proxy takes it on the Docker host (no IPv6 DNAT")
+    assert hops["forwarding"]["detail"].startswith("docker-proxy takes it on the Docker host (nothing forwarded); "
+                                                   "ip6tables")
 
 
 def test_a_port_published_on_ipv4_only_from_an_ipv6_client(clean, laptop):

@@ -58,16 +58,20 @@ def _host_binding(ctx: Context, t: Target | None) -> Seen:
 def _forwarding(ctx: Context, t: Target | None) -> Seen:
     if ctx.from_container:
         return SKIP, "bridged inside the Docker host"
-    if ctx.engine.rootless:
-        return SKIP, "a rootless engine: published ports are forwarded in user space, not by the host's kernel"
     fw = ctx.snapshot.firewall
+    taken = ctx.taken_on_the_host()
+    if ctx.engine.rootless and (fw is None or not fw.outcome.ok or taken is None):
+        return SKIP, "a rootless engine: published ports are forwarded in user space, not by the host's kernel"
     if fw is None or not fw.outcome.ok:
         return OK, "not read" + (f": {fw.outcome.reason}" if fw is not None else "")
-    if t is not None and ":" in t[0] and ctx.ipv6_relayed() is not None:
-        input6 = next((c for c in fw.chains6 if c.table == "filter" and c.name == "INPUT"), None)
-        return OK, ("IPv6: docker-proxy takes it on the Docker host (no IPv6 DNAT: nothing forwarded); "
-                    + (f"ip6tables INPUT policy {input6.policy}" if input6 else "ip6tables: no filter rules "
-                       "(INPUT accepts)"))
+    if taken is not None:
+        ipv6 = ":" in taken[0]
+        tool = "ip6tables" if ipv6 else "iptables"
+        read = fw.ip6tables_outcome.ok if ipv6 else fw.iptables_outcome.ok
+        inp = next((c for c in (fw.chains6 if ipv6 else fw.chains) if c.table == "filter" and c.name == "INPUT"), None)
+        state = (f"{tool} INPUT policy {inp.policy}" if inp else f"{tool}: no filter rules (INPUT accepts)") if read \
+            else f"{tool} not read"
+        return OK, f"{taken[2]} takes it on the Docker host (nothing forwarded); {state}"
     if t is not None and ":" in t[0]:
         fwd6 = next((c for c in fw.chains6 if c.table == "filter" and c.name == "FORWARD"), None)
         if not fw.ip6tables_outcome.ok:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from netdiag.context import Context, docker_major, hostport, is_loopback, port_forwarder
+from netdiag.context import Context, docker_major, hostport, is_loopback
 from netdiag.facts import Chain, Firewall, PortBinding, Snapshot
 from netdiag.memo import per_snapshot
 from netdiag.netfilter import BLOCKING, Decision, Packet, nft_drop, walk
@@ -226,9 +226,9 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     FORWARD chain never sees (its INPUT is walked instead).
     """
     fw = ctx.snapshot.firewall
-    taken = _taken_on_the_host(ctx) if fw is not None and fw.outcome.ok and ctx.port is not None else None
+    taken = ctx.taken_on_the_host() if fw is not None and fw.outcome.ok and ctx.port is not None else None
     if fw is not None and taken is not None:  # a forwarder in user space: INPUT, never FORWARD
-        found = _input_blocks(ctx, fw, *taken)
+        found = _input_blocks(ctx, fw, taken[0], taken[1], taken[3])
         if found is not None:
             yield found
         return
@@ -405,38 +405,6 @@ def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
                       f"[{ip6}]:{ctx.port}/{ctx.protocol}"],
                      [f"ip6tables -I {chain} {out}-d {ip6} -p {ctx.protocol} --dport {ctx.port} -j ACCEPT"])
     return docker_nft_blocks(fw, p, target)
-
-
-def _taken_on_the_host(ctx: Context) -> tuple[str, int, str] | None:
-    """(address, host port, why) when the attempt's connections end at a forwarder in user space
-    on the Docker host, so they pass its INPUT chain and are never forwarded: every published
-    port of a rootless engine (RootlessKit, rootlessport, pasta); every published port of a
-    dockerd with iptables off (docker-proxy); IPv6 to a [::] binding that docker-proxy takes
-    because dockerd rewrites no IPv6 traffic."""
-    a = ctx.attempt
-    if ctx.engine.rootless:
-        b = ctx.preferred_binding()
-        address = a.address or (ctx.public_address(b) if b is not None else "")
-        port = a.port or (b.host_port if b is not None else 0)
-        if not address or not port or a.kind in (AddressKind.CONTAINER_IP, AddressKind.OTHER_CONTAINER_IP):
-            return None
-        return address, port, (f"{port_forwarder(ctx.engine)} takes the connections to {port} on the Docker host "
-                               "itself (a rootless engine: published ports are forwarded in user space), so they "
-                               "pass its INPUT chain, not FORWARD")
-    if ctx.engine.iptables is False and ctx.engine.userland_proxy is not False:
-        b = ctx.preferred_binding()
-        address = a.address or (ctx.public_address(b) if b is not None else "")
-        port = a.port or (b.host_port if b is not None else 0)
-        if address and port and a.kind not in (AddressKind.CONTAINER_IP, AddressKind.OTHER_CONTAINER_IP):
-            return address, port, (f"docker-proxy takes the connections to {port} on the Docker host itself (dockerd "
-                                   "runs with iptables off: nothing is rewritten or forwarded), so they pass its "
-                                   "INPUT chain")
-    relayed = ctx.ipv6_relayed()
-    if relayed is not None and a.port:
-        return a.address, a.port, (f"docker-proxy takes IPv6 connections to [::]:{relayed.host_port} on the Docker "
-                                   "host itself (ip6tables' nat table has no DOCKER chain: dockerd does not rewrite "
-                                   "IPv6 traffic), so they pass INPUT, not FORWARD")
-    return None
 
 
 def _input_blocks(ctx: Context, fw: Firewall, address: str, port: int, how: str) -> Found | None:
