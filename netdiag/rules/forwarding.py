@@ -301,6 +301,11 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
         yield found
 
 
+def possessive(command: str) -> str:
+    """iptables' and ip6tables', but iptables-legacy's and iptables-nft's."""
+    return command + ("'" if command.endswith("s") else "'s")
+
+
 DOCKER_FILTER_CHAINS = frozenset({"DOCKER", "DOCKER-USER"})
 VARIANT_TOOLS = {"legacy": "iptables-legacy", "nf_tables": "iptables-nft"}
 
@@ -349,7 +354,8 @@ def _beside_blocks(v: Variants, p: Packet, target: str) -> Found | None:
                      [f"rule {d.position} of {d.chain} ({v.beside_name}): -A {d.chain} {d.rule.text}", why],
                      [f"{v.beside_tool} -D {d.chain} {d.rule.text}", one])
     if d.certain and d.target in ("", "RETURN") and forward.policy == "DROP":
-        return Found(f"{v.beside_name}'s FORWARD policy is DROP and no rule there accepts the traffic to {target}",
+        return Found(f"{possessive(v.beside_name)} FORWARD policy is DROP and no rule there accepts the traffic to "
+                     f"{target}",
                      [f"filter/FORWARD policy ({v.beside_name}): DROP, and no rule of it accepts {p.destination}:"
                       f"{p.dport}/{p.protocol} out of {bridge}", why],
                      [f"{v.beside_tool} -P FORWARD ACCEPT  (Docker's own rules do the filtering)",
@@ -420,19 +426,24 @@ def _input_blocks(ctx: Context, fw: Firewall, address: str, port: int, how: str)
                not_from=frozenset() if ctx.local else _container_subnets(ctx.snapshot, 6 if ipv6 else 4))
     target = hostport(address, port)
     read = fw.ip6tables_outcome.ok if ipv6 else fw.iptables_outcome.ok
-    chains = {c.name: c for c in (fw.chains6 if ipv6 else fw.chains) if c.table == "filter"} if read else {}
-    if "INPUT" in chains:
+    tables = [(tool, {c.name: c for c in (fw.chains6 if ipv6 else fw.chains) if c.table == "filter"} if read else {})]
+    if not ipv6 and fw.other_chains:  # the other iptables variant in use: the kernel runs its INPUT too
+        tables.append((VARIANT_TOOLS.get(fw.other_variant, "iptables"),
+                       {c.name: c for c in fw.other_chains if c.table == "filter"}))
+    for cmd, chains in tables:
+        if "INPUT" not in chains:
+            continue
         d = walk(chains, "INPUT", p)
+        which = f" ({cmd})" if cmd != "iptables" else ""
         if d.certain and d.target in BLOCKING and d.rule is not None:
-            return Found(f"an {tool} {d.chain} rule drops the connections to {target}",
-                         [f"rule {d.position} of {d.chain}" + (" (ip6tables)" if ipv6 else "")
-                          + f": -A {d.chain} {d.rule.text}", how],
-                         [f"{tool} -D {d.chain} {d.rule.text}",
-                          f"or let this port in first: {tool} -I INPUT -p {ctx.protocol} --dport {port} -j ACCEPT"])
+            return Found(f"an {cmd} {d.chain} rule drops the connections to {target}",
+                         [f"rule {d.position} of {d.chain}{which}: -A {d.chain} {d.rule.text}", how],
+                         [f"{cmd} -D {d.chain} {d.rule.text}",
+                          f"or let this port in first: {cmd} -I INPUT -p {ctx.protocol} --dport {port} -j ACCEPT"])
         if d.certain and d.target in ("", "RETURN") and chains["INPUT"].policy == "DROP":
-            return Found(f"{tool}' INPUT policy is DROP and no rule accepts the connections to {target}",
-                         [f"filter/INPUT policy ({tool}): DROP, and no rule accepts {target}/{ctx.protocol}", how],
-                         [f"{tool} -I INPUT -p {ctx.protocol} --dport {port} -j ACCEPT"])
+            return Found(f"{possessive(cmd)} INPUT policy is DROP and no rule accepts the connections to {target}",
+                         [f"filter/INPUT policy ({cmd}): DROP, and no rule accepts {target}/{ctx.protocol}", how],
+                         [f"{cmd} -I INPUT -p {ctx.protocol} --dport {port} -j ACCEPT"])
     hit = nft_drop(fw.nft_chains, "input", p, ipv6) if fw.nft_outcome.ok else None
     if hit is None:
         return None

@@ -610,3 +610,14 @@ def _():
     fw = firewall(iptables_variant="nf_tables", other_variant="legacy", other_outcome=Outcome(),
                   other_chains=(chain("filter", "FORWARD", "ACCEPT"),))
     return snap(fw), args()
+
+
+@fires("ND502", "rootless-published-port-dropped-by-a-legacy-input-policy")
+def _():
+    """The connections pass INPUT, in both iptables variants: legacy's DROP policy drops them."""
+    fw = firewall(iptables_variant="nf_tables", other_variant="legacy", other_outcome=Outcome(),
+                  other_chains=(chain("filter", "INPUT", "DROP", "-i lo -p tcp -m tcp --dport 22 -j ACCEPT"),))
+    return (rootless_local(fw), args(),
+            lambda c: c.summary == "iptables-legacy's INPUT policy is DROP and no rule accepts the connections to "
+                                   "127.0.0.1:32768"
+            and c.fix == ("iptables-legacy -I INPUT -p tcp --dport 32768 -j ACCEPT",))
