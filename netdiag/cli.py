@@ -267,8 +267,8 @@ def firewall_cmd(helper, as_json):
 
 @cli.command("why-unreachable", short_help="Why a container does not answer, or cannot get out: causes, evidence, fix.")
 @click.argument("container", metavar="CONTAINER|DESTINATION", shell_complete=_complete_containers)
-@click.option("--port", "port", help="The container port in question (default: every exposed or published one); "
-                                     "out of a container, the destination's port.")
+@click.option("--port", "port", help="The container's TCP port in question (default: every exposed or published "
+                                     "one); out of a container, the destination's port (UDP there: ADDR:PORT/udp).")
 @click.option("--to", "to", default="", help="What was tried: ADDR[:PORT] (172.17.0.29, 0.0.0.0:5000, web:80).")
 @click.option("--from", "origin", default="host", show_default=True, help="host, or container:NAME.",
               shell_complete=_complete_origin)
@@ -616,11 +616,17 @@ def rules_cmd(rule_id, as_json):
 
 
 def _port_number(text: str) -> int:
-    """--port N (or N/tcp), ASCII digits only."""
-    from netdiag.untrusted import Unusable, port
+    """--port N (or N/tcp), ASCII digits only. A UDP port (N/udp) is refused with the way that
+    does diagnose UDP, never taken for the TCP port of the same number."""
+    from netdiag.untrusted import Unusable, port, quote
 
+    number, slash, protocol = str(text).partition("/")
+    if slash and protocol.lower() != "tcp":
+        raise BadInput("bad-argument", f"--port {quote(text)}: netdiag diagnoses TCP ports into a container; UDP "
+                                       "only out of one, written on the destination (--from container:NAME "
+                                       "ADDR:PORT/udp)")
     try:
-        return port(str(text).split("/")[0])
+        return port(number)
     except Unusable as e:
         raise BadInput("bad-argument", str(e))
 

@@ -117,6 +117,8 @@ def test_every_bad_argument_is_one_line_never_a_traceback(tmp_path, args):
     (("why-unreachable", "x:99999", "--from", "container:nope"), "DESTINATION 'x:99999': '99999' is not a port"),
     (("why-unreachable", "1.2.3.4/udp", "--from", "container:nope"), "a UDP attempt needs a port"),
     (("doctor", "--outbound", "db:http"), "--outbound 'db:http': 'http' is not a port"),
+    (("why-unreachable", "web", "--port", "53/udp"), "--port '53/udp': netdiag diagnoses TCP ports into a "
+                                                     "container; UDP only out of one"),
 ])
 def test_bad_outbound_destinations_are_one_line_and_exit_2(args, said):
     p = cli(*args)

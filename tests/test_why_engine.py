@@ -160,6 +160,18 @@ def test_no_network(clean):
     assert cause(d, "no-network")["fix"][0] == "docker network connect bridge ndt-none"
 
 
+def test_a_container_publishing_udp_only_is_not_read_as_tcp(clean):
+    """-p PORT:53/udp: netdiag says it checks TCP ports into a container (it said the container
+    published nothing), and --port 53/udp is refused rather than diagnosed as 53/tcp."""
+    lab.run("ndt-udp", "-p", f"{free_port()}:53/udp", cmd=("sleep", "600"))
+    d = why("ndt-udp", expect=3)
+    assert d["verdict"] == "unknown" and not d["causes"]
+    assert any("no TCP port to check: 53/udp is UDP, which netdiag diagnoses out of a container only" in n
+               for n in d["notes"]), d["notes"]
+    p = netdiag("why-unreachable", "ndt-udp", "--port", "53/udp")
+    assert p.returncode == 2 and "netdiag diagnoses TCP ports into a container" in p.stderr
+
+
 def test_internal_network(clean):
     lab.network("ndt-net-int", "--internal", "--subnet", "10.215.0.0/24")
     lab.run("ndt-int", "--network", "ndt-net-int", "-p", "80", cmd=HTTPD)

@@ -24,7 +24,7 @@ from netdiag.reasoner.path import build_path
 from netdiag.reasoner.plan import attempt_target, candidates, reach_plan
 from netdiag.reasoner.ports import ports_in_question
 from netdiag.rules import rules_for
-from netdiag.vocab import AddressKind, HopStatus, NetMode, ReachResult, Verdict, path_of
+from netdiag.vocab import AddressKind, HopStatus, NetMode, Protocol, ReachResult, Verdict, path_of
 
 __all__ = ["diagnose", "parse_origin", "parse_to", "ports_in_question", "reach_plan", "resolve_attempt"]
 
@@ -75,7 +75,12 @@ def diagnose(base: Context, port: int | None = None) -> Diagnosis:
         verdict = Verdict.REACHABLE
     else:
         verdict = Verdict.UNKNOWN
-        if not ports:
+        udp = sorted({f"{b.container_port}/udp" for b in target.published + target.requested
+                      if b.protocol == Protocol.UDP} | {p for p in target.exposed if p.endswith("/udp")})
+        if not ports and udp:
+            unknown.insert(0, f"no TCP port to check: {', '.join(udp)} {'is' if len(udp) == 1 else 'are'} UDP, "
+                              "which netdiag diagnoses out of a container only (--from container:NAME ADDR:PORT/udp)")
+        elif not ports:
             unknown.insert(0, "no port to check: the container exposes, publishes and listens on none; "
                               "name one with --port")
         elif not unknown:
