@@ -30,6 +30,7 @@ from netdiag.vocab import (
     EngineProduct,
     GatewayMode,
     Location,
+    NetMode,
     Origin,
     ProbeKind,
     Protocol,
@@ -257,12 +258,20 @@ class Context:
                      and b.container_port == self.port and b.protocol == self.protocol), None)
 
     def taken_on_the_host(self) -> tuple[str, int, str, str] | None:
-        """(address, host port, who, why) when the attempt's connections end at a forwarder in
-        user space on the Docker host, so they pass its INPUT chain and are never forwarded:
-        every published port of a rootless engine (RootlessKit, rootlessport, pasta) or of a
-        dockerd with iptables off (docker-proxy); IPv6 to a [::] binding that docker-proxy takes
-        because dockerd rewrites no IPv6 traffic (ipv6_relayed)."""
+        """(address, host port, who, why) when the attempt's connections end at a process on the
+        Docker host itself, so they pass its INPUT chain and are never forwarded: the app of a
+        container in host network mode; a forwarder in user space for every published port of a
+        rootless engine (RootlessKit, rootlessport, pasta) or of a dockerd with iptables off
+        (docker-proxy); IPv6 to a [::] binding that docker-proxy takes because dockerd rewrites no
+        IPv6 traffic (ipv6_relayed)."""
         a = self.attempt
+        if self.target.mode == NetMode.HOST and self.port and a.kind not in (AddressKind.CONTAINER_IP,
+                                                                             AddressKind.OTHER_CONTAINER_IP):
+            app_port = a.port or self.port
+            who = f"{self.target.name}'s app (host network mode)"
+            return a.address or self.host_address, app_port, who, (
+                f"{self.target.name} uses the Docker host's own network: connections to {app_port} end at its app on "
+                "the host itself, so they pass the host's INPUT chain; nothing is published or forwarded")
         if self.engine.rootless or self.engine.iptables is False and self.engine.userland_proxy is not False:
             b = self.preferred_binding()
             address = a.address or (self.public_address(b) if b is not None else "")

@@ -200,6 +200,25 @@ def test_host_network_mode_ignores_p(clean):
     assert "host-network-mode" not in codes(ok) and ok["verdict"] == "reachable"
 
 
+def test_host_network_mode_behind_the_hosts_input_chain(clean):
+    """A container in host network mode is filtered by the host's INPUT (a firewall that opens only
+    some ports): netdiag names the rule, never FORWARD, and its fix brings the answer back."""
+    app = free_port()
+    lab.run("ndt-hostin", "--network", "host", cmd=("httpd", "-f", "-p", str(app), "-h", "/www"))
+    lab.wait_listening("ndt-hostin", app)
+    drop = ("INPUT", "-p", "tcp", "-m", "tcp", "--dport", str(app), "-j", "DROP")
+    with iptables_restored():
+        lab.sh("iptables", "-I", *drop)
+        d = why("ndt-hostin", "--port", str(app), expect=1)
+        assert codes(d) == ["firewall-blocks"], d["causes"]
+        c = cause(d, "firewall-blocks")
+        assert c["summary"] == f"an iptables INPUT rule drops the connections to 127.0.0.1:{app}"
+        assert c["evidence"][1].startswith(f"ndt-hostin uses the Docker host's own network: connections to {app}")
+        assert c["fix"][0] == f"iptables -D INPUT -p tcp -m tcp --dport {app} -j DROP"
+        lab.sh(*c["fix"][0].split())
+        assert why("ndt-hostin", "--port", str(app), expect=0)["verdict"] == "reachable"  # the fix works
+
+
 # --- publishing -----------------------------------------------------------------------------
 
 def test_host_port_conflict_with_another_container(clean):

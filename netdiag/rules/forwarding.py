@@ -193,14 +193,14 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     an attempt at the Docker host's IPv6 address from another machine (to a port published on
     both 0.0.0.0 and [::]): ip6tables' FORWARD chain is walked whole for it (a rule that drops it,
     or a DROP policy), then Docker's `ip6 docker-bridges`; iptables claims nothing of it. Where
-    a forwarder in user space takes the connections on the Docker host itself, they pass its
-    INPUT chain and are never forwarded: every published port of a rootless engine (RootlessKit,
-    rootlessport, pasta) or of a dockerd with iptables off (docker-proxy), and IPv6 to a [::]
-    binding where Docker rewrites no IPv6 traffic (no DOCKER chain in ip6tables' nat table:
-    dockerd without ip6tables, the default before Docker 27), which docker-proxy takes. INPUT
-    is walked for them instead (iptables, or ip6tables for IPv6: a rule, or a DROP policy), then
-    another nftables table's input chain (firewalld's), and the fix opens the host port there
-    (`firewall-cmd --add-port`).
+    a process on the Docker host itself takes the connections, they pass its INPUT chain and are
+    never forwarded: the app of a container in host network mode; a forwarder in user space for
+    every published port of a rootless engine (RootlessKit, rootlessport, pasta) or of a dockerd
+    with iptables off (docker-proxy), and for IPv6 to a [::] binding where Docker rewrites no
+    IPv6 traffic (no DOCKER chain in ip6tables' nat table: dockerd without ip6tables, the default
+    before Docker 27), which docker-proxy takes. INPUT is walked for them instead (iptables, or
+    ip6tables for IPv6: a rule, or a DROP policy), then another nftables table's input chain
+    (firewalld's), and the fix opens the host port there (`firewall-cmd --add-port`).
     Both iptables variants may be in use at once (iptables-legacy beside iptables-nft: a firewall
     script or ufw on one, dockerd on the other); the kernel runs both, so the other variant's
     FORWARD chain is walked whole too (a rule, or a DROP policy), Docker's rules are read in the

@@ -621,3 +621,13 @@ def _():
             lambda c: c.summary == "iptables-legacy's INPUT policy is DROP and no rule accepts the connections to "
                                    "127.0.0.1:32768"
             and c.fix == ("iptables-legacy -I INPUT -p tcp --dport 32768 -j ACCEPT",))
+
+
+@fires("ND502", "host-network-mode-behind-an-input-rule")
+def _():
+    """The app of a container in host network mode is on the host itself: INPUT filters it."""
+    hostmode = web(network_mode="host", published=(), requested=(), endpoints=())
+    fw = firewall(chains=firewall().chains + (chain("filter", "INPUT", "ACCEPT", "-p tcp -m tcp --dport 80 -j DROP"),))
+    return (local(hostmode, fw=fw, reach=(tcp("127.0.0.1", 80, ReachResult.TIMEOUT),)), args(port=80),
+            lambda c: c.summary == "an iptables INPUT rule drops the connections to 127.0.0.1:80"
+            and c.fix[0] == "iptables -D INPUT -p tcp -m tcp --dport 80 -j DROP")
