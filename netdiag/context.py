@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from netdiag.diagnosis import Attempt
 from netdiag.facts import (
@@ -101,6 +102,15 @@ def where_daemon_runs(engine: Engine) -> str:
     if engine.location == Location.LOCAL:
         return daemon_place(engine)
     return f"{daemon_place(engine)} (endpoint {engine.endpoint})"
+
+
+class TakenOnHost(NamedTuple):
+    """Connections that end at a process on the Docker host itself, not forwarded to a container."""
+
+    address: str  # where the attempt goes
+    port: int  # the host port (or the app's own, in host network mode)
+    who: str  # what takes them: docker-proxy, a rootless forwarder, the app itself
+    why: str  # the sentence that says so, as evidence
 
 
 @dataclass(frozen=True)
@@ -257,7 +267,7 @@ class Context:
         return next((b for b in self.target.published if b.host_ip == "::" and b.host_port == a.port
                      and b.container_port == self.port and b.protocol == self.protocol), None)
 
-    def taken_on_the_host(self) -> tuple[str, int, str, str] | None:
+    def taken_on_the_host(self) -> TakenOnHost | None:
         """(address, host port, who, why) when the attempt's connections end at a process on the
         Docker host itself, so they pass its INPUT chain and are never forwarded: the app of a
         container in host network mode; a forwarder in user space for every published port of a
@@ -269,9 +279,9 @@ class Context:
                                                                              AddressKind.OTHER_CONTAINER_IP):
             app_port = a.port or self.port
             who = f"{self.target.name}'s app (host network mode)"
-            return a.address or self.host_address, app_port, who, (
+            return TakenOnHost(a.address or self.host_address, app_port, who, (
                 f"{self.target.name} uses the Docker host's own network: connections to {app_port} end at its app on "
-                "the host itself, so they pass the host's INPUT chain; nothing is published or forwarded")
+                "the host itself, so they pass the host's INPUT chain; nothing is published or forwarded"))
         if self.engine.rootless or self.engine.iptables is False and self.engine.userland_proxy is not False:
             b = self.preferred_binding()
             address = a.address or (self.public_address(b) if b is not None else "")
@@ -281,14 +291,14 @@ class Context:
             who = port_forwarder(self.engine)
             why = "a rootless engine: published ports are forwarded in user space" if self.engine.rootless else \
                 "dockerd runs with iptables off: nothing is rewritten or forwarded"
-            return address, port, who, (f"{who} takes the connections to {port} on the Docker host itself ({why}), so "
-                                        "they pass its INPUT chain, not FORWARD")
+            return TakenOnHost(address, port, who, f"{who} takes the connections to {port} on the Docker host "
+                                                   f"itself ({why}), so they pass its INPUT chain, not FORWARD")
         relayed = self.ipv6_relayed()
         if relayed is not None and a.port:
-            return a.address, a.port, "docker-proxy", (
+            return TakenOnHost(a.address, a.port, "docker-proxy", (
                 f"docker-proxy takes IPv6 connections to [::]:{relayed.host_port} on the Docker host itself "
                 "(ip6tables' nat table has no DOCKER chain: dockerd does not rewrite IPv6 traffic), so they pass "
-                "INPUT, not FORWARD")
+                "INPUT, not FORWARD"))
         return None
 
     def client_route(self, address: str) -> tuple[Route | None, str]:

@@ -96,14 +96,15 @@ class Engine:
     swarm_node_id: str = ""  # docker info's Swarm.NodeID: this daemon's node
     swarm_node_address: str = ""  # docker info's Swarm.NodeAddr: the address the other nodes reach it at
 
-    libpod_rootless: bool = False  # Podman's own info (host.security.rootless): its Docker-compatible one omits it
+    # Podman's own info (host.security.rootless), which its Docker-compatible one omits; None: not read
+    libpod_rootless: bool | None = None
 
     @property
     def rootless(self) -> bool:
         """Rootless Docker or Podman (docker info's SecurityOptions say name=rootless; Podman's own
         info says so): published ports are forwarded in user space (RootlessKit, rootlessport,
         pasta), not by the host's kernel."""
-        return "name=rootless" in self.security_options or self.libpod_rootless
+        return "name=rootless" in self.security_options or self.libpod_rootless is True
 
 
 # --- interfaces and routes of a machine ---------------------------------------------------------

@@ -16,7 +16,7 @@ from netdiag.facts import Endpoint, HostNet, Interface, Network, Outcome, PortBi
 from netdiag.parsers.inspect import container_from_inspect, network_from_inspect, network_from_libpod
 from netdiag.probes.engine import engine_from_info
 from netdiag.probes.firewall import firewall_from
-from netdiag.render.text import firewall_text
+from netdiag.render.text import engine_text, firewall_text
 from netdiag.subnets import overlaps
 from netdiag.vocab import EngineProduct, HostRole, Location, ReachResult, Verdict
 from netdiag.why import explain
@@ -166,3 +166,12 @@ def test_podman6s_compat_listing_still_names_the_default_network_bridge():
     # read as Docker's: the default bridge's device would be docker0, which is not Podman's (podman0)
     assert [(n.name, n.subnets, n.bridge) for n in nets] == [("bridge", ("10.88.0.0/16",), "docker0")]
     assert "podman" not in {n.name for n in nets}  # what the containers' endpoints are keyed by
+
+
+def test_podman_whose_own_info_was_not_read_is_not_called_rootful():
+    """Without /libpod/info (a proxy passing Docker's API only) netdiag does not know: it says
+    unknown, never 'no'."""
+    engine = engine_from_info(DaemonEndpoint("unix:///var/tmp/podman.sock", "DOCKER_HOST"), body("info"),
+                              body("version"), set(), {}, "", "6.18.44-fc-v657")
+    assert engine.libpod_rootless is None and not engine.rootless
+    assert "rootless                    unknown (Podman's own info not read)" in engine_text(engine)

@@ -188,13 +188,15 @@ def engine_from_info(endpoint: DaemonEndpoint, info: dict, version: dict, local_
 LIBPOD_INFO = "/v4.0.0/libpod/info"  # Podman's own info: whether it runs rootless
 
 
-def _libpod_rootless(api) -> bool:
+def _libpod_rootless(api) -> bool | None:
+    """Whether Podman runs rootless, from its own info; None when that could not be read (an older
+    Podman, a proxy that passes only Docker's API): not known, never taken for rootful."""
     try:
         response = api.get(api.base_url + LIBPOD_INFO, timeout=5)
         response.raise_for_status()
         return podman_rootless(response.json())
-    except Exception:  # an older Podman or a proxy that passes only Docker's API: not known, as before
-        return False
+    except Exception:
+        return None
 
 
 def podman_rootless(libpod_info: Any) -> bool:

@@ -65,13 +65,13 @@ def _forwarding(ctx: Context, t: Target | None) -> Seen:
     if fw is None or not fw.outcome.ok:
         return OK, "not read" + (f": {fw.outcome.reason}" if fw is not None else "")
     if taken is not None:
-        ipv6 = ":" in taken[0]
+        ipv6 = ":" in taken.address
         tool = "ip6tables" if ipv6 else "iptables"
         read = fw.ip6tables_outcome.ok if ipv6 else fw.iptables_outcome.ok
         inp = next((c for c in (fw.chains6 if ipv6 else fw.chains) if c.table == "filter" and c.name == "INPUT"), None)
         state = (f"{tool} INPUT policy {inp.policy}" if inp else f"{tool}: no filter rules (INPUT accepts)") if read \
             else f"{tool} not read"
-        return OK, f"{taken[2]} takes it on the Docker host (nothing forwarded); {state}"
+        return OK, f"{taken.who} takes it on the Docker host (nothing forwarded); {state}"
     if t is not None and ":" in t[0]:
         fwd6 = next((c for c in fw.chains6 if c.table == "filter" and c.name == "FORWARD"), None)
         if not fw.ip6tables_outcome.ok:

@@ -35,7 +35,8 @@ def engine_text(e: Engine) -> str:
          + f"{e.server_version} (API {e.api_version})"
          + (f", firewall backend {e.firewall_backend}" if e.firewall_backend else "")),
         ("daemon host", f"{e.daemon_name}: {e.operating_system}, kernel {e.kernel_version}"),
-        ("rootless", "yes" if e.rootless else "no"),
+        ("rootless", "yes" if e.rootless else "unknown (Podman's own info not read)"
+         if e.product == EngineProduct.PODMAN and e.libpod_rootless is None else "no"),
         ("iptables", _yes(e.iptables)),
         ("userland proxy", _yes(e.userland_proxy)),
         ("IPv6", _yes(e.ipv6)),

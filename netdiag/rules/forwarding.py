@@ -227,8 +227,8 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     """
     fw = ctx.snapshot.firewall
     taken = ctx.taken_on_the_host() if fw is not None and fw.outcome.ok and ctx.port is not None else None
-    if fw is not None and taken is not None:  # a forwarder in user space: INPUT, never FORWARD
-        found = _input_blocks(ctx, fw, taken[0], taken[1], taken[3])
+    if fw is not None and taken is not None:  # a process on the host takes them: INPUT, never FORWARD
+        found = _input_blocks(ctx, fw, taken.address, taken.port, taken.why)
         if found is not None:
             yield found
         return
@@ -414,9 +414,10 @@ def _ipv6_blocks(ctx: Context, fw: Firewall) -> Found | None:
 
 
 def _input_blocks(ctx: Context, fw: Firewall, address: str, port: int, how: str) -> Found | None:
-    """The Docker host's INPUT for connections a forwarder in user space takes there: an
-    iptables (ip6tables for IPv6) rule that certainly drops them, or a DROP policy no rule
-    overrides; then another nftables table's base chain on the input hook (firewalld's)."""
+    """The Docker host's INPUT for connections a process on the host takes (a forwarder in user
+    space, or the app of a container in host network mode): an iptables (ip6tables for IPv6)
+    rule that certainly drops them, or a DROP policy no rule overrides, in each iptables variant
+    in use; then another nftables table's base chain on the input hook (firewalld's)."""
     if ctx.answered(address, port):
         return None  # the connection came through INPUT: whatever the rules say, they let it in
     ipv6 = ":" in address
