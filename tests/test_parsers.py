@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from netdiag.facts import NatRule, Route
+from netdiag.parsers.execstream import demultiplex
 from netdiag.parsers.inspect import container_from_inspect, network_from_inspect
 from netdiag.parsers.iptables import docker_nat_rules, iptables_variant, parse_iptables_save
 from netdiag.parsers.ping import parse_ping
@@ -420,3 +421,10 @@ def test_dns_aaaa_reply():
 ])
 def test_which_iptables_wrote_a_dump(first_line, variant):
     assert iptables_variant(first_line + "\n*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n" if first_line else "") == variant
+
+
+def test_exec_stream_is_split_into_its_outputs_frame_by_frame():
+    frame = lambda number, data: bytes([number, 0, 0, 0]) + len(data).to_bytes(4, "big") + data  # noqa: E731
+    stream = frame(1, b"Proto Recv-Q\n") + frame(2, b"nc: refused\n") + frame(1, b"tcp 0\n") + frame(1, b"cut sh")[:-2]
+    assert demultiplex(stream) == (b"Proto Recv-Q\ntcp 0\ncut ", b"nc: refused\n")
+    assert demultiplex(b"") == (b"", b"")

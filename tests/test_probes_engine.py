@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import pytest
 
@@ -149,6 +150,18 @@ def test_listeners_through_docker_exec_when_daemon_is_remote(clean, laptop):
     report = facts.from_dict(views.ListenerReport, _json(netdiag_laptop("listeners", "ndt-remote-l", "--json")))
     assert report.listeners.outcome.method == "docker exec cat /proc/net"
     assert [(s.address, s.port) for s in report.listeners.sockets if s.protocol == "tcp"] == [("127.0.0.1", 8082)]
+
+
+def test_exec_output_over_tcp_arrives_every_time(clean, laptop):
+    """A short command's output comes in the same segment as the upgrade's headers: read past
+    http.client's buffer (as docker-py's exec_start does), one exec in five came back empty here."""
+    lab.run("ndt-remote-e", cmd=("sleep", "600"))
+    script = ("import docker; from netdiag.probes.execs import run_exec; "
+              f"api = docker.APIClient(base_url='{lab.DOCKER_TCP}', version='auto'); "
+              "print(sum(run_exec(api, 'ndt-remote-e', ['sh', '-c', 'echo out; echo err >&2; exit 3']) "
+              "== (3, 'out\\n', 'err\\n') for _ in range(60)))")
+    p = lab.laptop(sys.executable, "-c", script, env_extra={"PYTHONPATH": str(lab.ROOT)})
+    assert p.stdout.strip() == "60", p.stdout + p.stderr
 
 
 def test_vpn_tun_claiming_docker_subnet_is_an_overlap(clean, laptop):

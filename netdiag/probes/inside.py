@@ -46,25 +46,8 @@ def probe_from_container(source: Container, address: str, port: int, timeout: fl
 NC_SCRIPT = 'printf "HEAD / HTTP/1.0\\r\\nHost: $1\\r\\n\\r\\n" | nc -w 2 "$1" "$2"'
 
 
-# how many more times an attempt through docker exec is made when its output was lost
-EXEC_RETRIES = 3
-
-
 def probe_via_exec(api, source: Container, address: str, port: int) -> Reach:
-    """The TCP attempt through `docker exec SOURCE sh -c '... | nc -w 2 ADDR PORT'`, made again
-    when its output was lost (nc succeeded and nothing came back): docker-py's exec stream over
-    tcp:// sometimes loses it (docker-py issue 3332), and a lost answer must not read as a closed
-    port. A real failure (nc's exit status and words) is not made again."""
-    reach, lost = _exec_nc(api, source, address, port)
-    for _ in range(EXEC_RETRIES):
-        if not lost:
-            break
-        reach, lost = _exec_nc(api, source, address, port)
-    return reach
-
-
-def _exec_nc(api, source: Container, address: str, port: int) -> tuple[Reach, bool]:
-    """(the attempt, whether its output was lost on the way back)."""
+    """The TCP attempt through `docker exec SOURCE sh -c '... | nc -w 2 ADDR PORT'`."""
     import docker
 
     from netdiag.parsers.ncout import classify
@@ -75,15 +58,13 @@ def _exec_nc(api, source: Container, address: str, port: int) -> tuple[Reach, bo
         code, text_out, text_err = run_exec(api, source.id, ["sh", "-c", NC_SCRIPT, "netdiag", address, str(port)])
     except docker.errors.APIError as e:
         return Reach(Outcome.unavailable(f"docker exec in {source.name} failed: {e.explanation or e}", method),
-                     ProbeKind.TCP, address, port, origin=origin), False
+                     ProbeKind.TCP, address, port, origin=origin)
     if "executable file not found" in text_out + text_err or code in (126, 127):
         return Reach(Outcome.unavailable(f"{source.name} has no sh or nc to try the connection with", method),
-                     ProbeKind.TCP, address, port, origin=origin), False
+                     ProbeKind.TCP, address, port, origin=origin)
     result, detail, banner = classify(text_out, text_err)
-    # nc succeeded (or its exit was not recorded yet) and nothing came back: the output was lost
-    lost = code in (0, None) and not text_out.strip() and not text_err.strip()
     return Reach(Outcome(method=method), ProbeKind.TCP, address, port, result, address if banner else "", detail=detail,
-                 banner=banner, origin=origin), lost
+                 banner=banner, origin=origin)
 
 
 def main(argv: list[str]) -> int:

@@ -20,7 +20,6 @@ from netdiag.probes.runner import read_text
 from netdiag.vocab import NetMode
 
 PROCFS = os.environ.get("NETDIAG_PROCFS", "/proc")
-EXEC_TRIES = 4
 NO_CAT = ("the container has no `cat`, so its sockets cannot be read through docker exec; "
           "run netdiag on the Docker host to read them from /proc")
 
@@ -114,26 +113,14 @@ def _with_owners(found: Listeners, pid: int) -> Listeners:
         for s in found.sockets))
 
 
-def _exec_cat(api, container_id: str, paths: list[str]) -> tuple[int | None, str, str]:
-    """(exit code, stdout, stderr) of `cat PATHS...` in the container; code None when it did not finish.
-
-    A /proc/net file always has its header line, so an empty output means the output was lost on
-    the way (it happens with exec streams over tcp://): try again, a few times."""
-    for _ in range(EXEC_TRIES):
-        code, out, err = run_exec(api, container_id, ["cat", *paths])
-        if out.strip() or code not in (0, 1):
-            return code, out, err
-    return None, "", "the output of docker exec was lost (empty) several times"
-
-
-def _read_once(api, container: Container, udp: bool) -> Listeners:
-    """One `docker exec cat /proc/net/tcp /proc/net/tcp6 ...` in the container."""
+def _from_exec(api, container: Container, udp: bool) -> Listeners:
+    """`docker exec cat /proc/net/tcp /proc/net/tcp6 ...` in the container."""
     import docker
 
     method = "docker exec cat /proc/net"
     paths = [f"/proc/net/{name}" for name, _, _ in _files(udp)]
     try:
-        code, out, err = _exec_cat(api, container.id, paths)
+        code, out, err = run_exec(api, container.id, ["cat", *paths])
     except docker.errors.APIError as e:
         reason = str(e.explanation or e)
         return Listeners(Outcome.unavailable(NO_CAT if "executable file not found" in reason else reason, method),
@@ -147,23 +134,6 @@ def _read_once(api, container: Container, udp: bool) -> Listeners:
                                              f"{(err or out).strip()[:200]}", method), container.id)
     files = {path.rsplit("/", 1)[1]: text for path, text in raw.items()}
     return Listeners(Outcome(method=method), container.id, tuple(listeners_from_files(files)), raw)
-
-
-def _from_exec(api, container: Container, udp: bool) -> Listeners:
-    """Two reads at once, merged: docker-py's exec stream sometimes loses part of its output over
-    a forwarded or tcp:// endpoint (docker-py issue 3332), and a lost line would read as a missing
-    listener. Listening sockets do not change between two reads a few milliseconds apart."""
-    import concurrent.futures as cf
-
-    with cf.ThreadPoolExecutor(max_workers=2) as pool:
-        reads = list(pool.map(lambda _: _read_once(api, container, udp), range(2)))
-    good = [r for r in reads if r.outcome.ok]
-    if not good:
-        return reads[0]
-    merged = {(s.protocol, s.family, s.address, s.port): s for r in good for s in r.sockets}
-    sockets = tuple(sorted(merged.values(), key=lambda s: (s.protocol, s.port, s.family, s.address)))
-    richest = max(good, key=lambda r: sum(len(t) for t in r.raw.values()))
-    return Listeners(richest.outcome, container.id, sockets, richest.raw)
 
 
 def probe_listeners(api, container: Container, local: bool, udp: bool = True, helper: str = "") -> Listeners:

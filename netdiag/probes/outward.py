@@ -23,7 +23,7 @@ from netdiag.parsers.resolv import parse_hosts, parse_resolv_conf
 from netdiag.parsers.routes import parse_ipv4_routes
 from netdiag.probes.execs import run_exec
 from netdiag.untrusted import Unusable, read_regular
-from netdiag.vocab import DnsResult, Origin, OutcomeState, ProbeKind
+from netdiag.vocab import DnsResult, Origin, ProbeKind
 
 FILE_LIMIT = 256 * 1024
 DNS_TIMEOUT = 1.5
@@ -325,29 +325,7 @@ def _run_in(api, source: Container, argv: list[str], helper: str, network: str =
 
 
 def lookups_elsewhere(api, source: Container, name: str, asked: list[tuple[str, bool]], helper: str) -> list[Lookup]:
-    """Each (server, upstream) asked with nslookup in the container's namespace. Through docker
-    exec, asked again when a server gave no address: docker-py's exec stream over tcp:// sometimes
-    loses its output (docker-py issue 3332), and a lost answer must not read as "no such name"."""
-    best = _lookups_once(api, source, name, asked, helper)
-    for _ in range(0 if helper else EXEC_RETRIES):
-        if all(lk.result == DnsResult.ANSWERED or lk.outcome.state == OutcomeState.UNAVAILABLE for lk in best):
-            break  # every server answered, or the container has no tool to ask with
-        again = _lookups_once(api, source, name, asked, helper)
-        best = [min((a, b), key=_lookup_rank) for a, b in zip(best, again)]
-    return best
-
-
-# through docker exec, a lookup is asked again this many times while a server gave no address
-EXEC_RETRIES = 2
-
-
-def _lookup_rank(lk: Lookup) -> int:
-    """Which of two askings of one server to keep: an address, then what the server said, then a
-    lost answer."""
-    return 0 if lk.result == DnsResult.ANSWERED else 1 if lk.outcome.ok else 2
-
-
-def _lookups_once(api, source: Container, name: str, asked: list[tuple[str, bool]], helper: str) -> list[Lookup]:
+    """Each (server, upstream) asked with nslookup in the container's namespace, in one run."""
     from netdiag.parsers.nslookup import parse_nslookup
     from netdiag.probes.helper import HelperUnavailable
 
@@ -373,8 +351,8 @@ def _lookups_once(api, source: Container, name: str, asked: list[tuple[str, bool
             lines.append(line)
     found = []
     for s, up in asked:
-        if s not in sections and "@@@" in out:  # other servers' answers came through, this one's did not
-            found.append(Lookup(Outcome.failed(f"the answer of {s} was lost on the way back ({method})", method),
+        if s not in sections and "@@@" in out:  # the script ended before it asked this server
+            found.append(Lookup(Outcome.failed(f"the lookup ended before {s} was asked ({method})", method),
                                 name, s, origin=origin, upstream=up))
             continue
         text, rc = sections.get(s, (out, code))
