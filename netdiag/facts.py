@@ -106,6 +106,12 @@ class Engine:
         pasta), not by the host's kernel."""
         return "name=rootless" in self.security_options or self.libpod_rootless is True
 
+    @property
+    def rootless_unknown(self) -> bool:
+        """Podman whose own info was not read (a proxy passing Docker's API only): whether its
+        published ports go through the host's firewall or a forwarder in user space is not known."""
+        return self.product == EngineProduct.PODMAN and self.libpod_rootless is None and not self.rootless
+
 
 # --- interfaces and routes of a machine ---------------------------------------------------------
 

@@ -92,7 +92,7 @@ def podman5(iptables: str = "", *reach, extra_nft: str = "", laptop: bool = Fals
                        (Outcome(method="nft"), json.dumps(nft)), "a helper container" if laptop else "/proc/sys")
     snap = (b2d if laptop else local)(pweb, networks=(net,), reach=reach)
     engine = dataclasses.replace(B2D_ENGINE if laptop else LOCAL_ENGINE, product=EngineProduct.PODMAN,
-                                 server_version="5.0.0")
+                                 server_version="5.0.0", libpod_rootless=False)  # rootful: netavark's table is the host's
     snap = dataclasses.replace(snap, engine=engine, firewall=fw)
     if laptop:  # the helper read the host's interfaces too: docker0 is where other machines never come in
         host = HostNet(Outcome(method="a helper container"), HostRole.DOCKER_HOST, interfaces=(

@@ -34,7 +34,13 @@ def _listeners(ctx: Context) -> Outcome:
     return ctx.listeners().outcome
 
 
+ROOTLESS_UNKNOWN = ("Podman's own info (/libpod/info) was not read, so whether it runs rootless is not known: its "
+                    "published ports go either through the host's firewall or through a forwarder in user space")
+
+
 def _firewall(ctx: Context) -> Outcome:
+    if ctx.engine.rootless_unknown:
+        return Outcome.unavailable(ROOTLESS_UNKNOWN)
     fw = ctx.snapshot.firewall
     return fw.outcome if fw is not None else Outcome.unavailable(NOT_COLLECTED)
 

@@ -565,6 +565,21 @@ def _():
     return rootless_local(fw), args()
 
 
+@unknown("ND502", "podman-not-known-to-be-rootful")
+def _():
+    """Podman behind a proxy that passes Docker's API only: its own info, which says whether it
+    runs rootless, was not read. Its FORWARD chain would drop a rootful Podman's ports and never
+    meets a rootless one's: neither is claimed."""
+    from tests.builders import LOCAL_ENGINE
+
+    fw = firewall(chains=tuple(c for c in firewall().chains if c.name != "DOCKER" or c.table != "filter")
+                  + (chain("filter", "DOCKER", ""),))
+    snap = local(fw=fw, reach=(tcp("127.0.0.1", 32768, ReachResult.TIMEOUT),))
+    return (dataclasses.replace(snap, engine=dataclasses.replace(LOCAL_ENGINE, product=EngineProduct.PODMAN)),
+            args(), lambda d: d.verdict == "unknown" and any("Podman's own info (/libpod/info) was not read" in u
+                                                         for u in d.unknown_reasons))
+
+
 # --- two iptables variants in use: legacy beside nft (the kernel runs both) ------------------------
 
 LEGACY_FORWARD_DROP = (chain("filter", "FORWARD", "DROP"),)

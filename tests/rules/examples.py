@@ -7,8 +7,8 @@ snapshot where the rule must fire and one where it must stay quiet, keyed by rul
         return local(web(state=...)), {}, lambda c: "docker unpause web" in c.fix
 
 A case returns (snapshot, why-unreachable arguments[, check]): `check` gets the finding of that
-rule (fires) and asserts on what the user sees. `@unknown` cases show a rule that lacks a declared
-input: its hop must be `unknown`, naming the rule.
+rule (fires), or the diagnosis (quiet, unknown), and asserts on what the user sees. `@unknown`
+cases show a rule that lacks a declared input: its hop must be `unknown`, naming the rule.
 """
 
 from __future__ import annotations
