@@ -72,9 +72,10 @@ def docker(*args: str, check: bool = True) -> str:
 
 def run(name: str, *args: str, image: str = IMAGE, cmd: tuple[str, ...] = (), check: bool = True) -> str:
     """`docker run -d` with the lab's label and name prefix; returns the full id. Unless `args`
-    give a resolver, the container's is 127.0.0.1: no name it looks up leaves the machine."""
+    give a resolver, the container's is 127.0.0.1: no name it looks up leaves the machine (one in
+    another container's network namespace has that container's resolver, and takes no --dns)."""
     assert name.startswith(PREFIX)
-    dns = () if "--dns" in args else ("--dns", "127.0.0.1")
+    dns = () if "--dns" in args or any(a.startswith("container:") for a in args) else ("--dns", "127.0.0.1")
     p = sh("docker", "run", "-d", "--name", name, "--label", LABEL, *dns, *args, image, *cmd, check=check)
     return p.stdout.strip()
 

@@ -41,11 +41,12 @@ def observe_outbound_all(snapshot: Snapshot, specs: list[AttemptSpec], api) -> S
 
     from netdiag.observe_out import observe_outbound
     from netdiag.probes.runner import run_concurrently
-    from netdiag.why import find
+    from netdiag.why import find_on_its_network
 
     local = snapshot.engine.location == Location.LOCAL
     bare = dataclasses.replace(snapshot, reach=(), source_views=(), lookups=(), path_mtu=(), kernel_routes=())
-    tasks = {str(i): (lambda s=s: observe_outbound(bare, find(snapshot, s.origin.container), s.to, s.port, api, local))
+    tasks = {str(i): (lambda s=s: observe_outbound(bare, find_on_its_network(snapshot, s.origin.container), s.to,
+                                                   s.port, api, local))
              for i, s in enumerate(specs)}
     found = run_concurrently(tasks, timeout=30)
     views = {v.container_id: v for v in snapshot.source_views}

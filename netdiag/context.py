@@ -24,6 +24,7 @@ from netdiag.facts import (
 )
 from netdiag.memo import per_snapshot
 from netdiag.parsers.routes import route_for
+from netdiag.shared_namespace import joiners, left_behind, namespace_owner
 from netdiag.vocab import (
     ROUTES_CONTAINER_IPS,
     SWARM_SERVICE_LABEL,
@@ -180,6 +181,42 @@ class Context:
     def running(self) -> bool:
         return self.target.state.running and not self.target.state.paused
 
+    # --- a namespace shared with another container (--network container:X) ----------------------
+    @property
+    def joined(self) -> Container:
+        """The target as recorded: a joiner's own network mode (container:X), before its view of
+        the owner's network (shared_namespace.on_owners_network) replaced it."""
+        return _containers_by_id(self.snapshot).get(self.target.id, self.target)
+
+    @property
+    def namespace_owner(self) -> Container | None:
+        """The container whose network namespace the target joined, as it is now; None when it
+        has its own, or when that container is gone (`joined` then still names it)."""
+        return namespace_owner(self.snapshot.containers, self.joined)
+
+    @property
+    def network_holder(self) -> Container:
+        """The container whose network the target's is: the namespace's owner for a joiner, whose
+        networks are the ones to connect, publish on or recreate."""
+        return self.namespace_owner or self.target
+
+    def joined_evidence(self) -> list[str]:
+        """For a joiner, the line that says whose network it has; none otherwise."""
+        owner = self.namespace_owner
+        return [f"{self.target.name} runs in {owner.name}'s network namespace (network mode "
+                f"{self.joined.network_mode[:22]})"] if owner is not None else []
+
+    def left_behind_joiners(self, port: int | None = None) -> list[tuple[Container, Listeners]]:
+        """The containers that joined the target's namespace and were left in an old one, with
+        their sockets; for a port, only those that listen on it, or whose sockets were not read."""
+        out = []
+        for j in joiners(self.snapshot.containers, self.target):
+            found = self.listeners(j)
+            if left_behind(j, self.target) and (port is None or not found.outcome.ok or any(
+                    s.port == port and s.protocol == self.protocol for s in found.sockets)):
+                out.append((j, found))
+        return out
+
     def listeners(self, container: Container | None = None) -> Listeners:
         cid = (container or self.target).id
         found = _listeners_by_container(self.snapshot).get(cid)
@@ -333,6 +370,11 @@ def _listeners_by_container(snapshot: Snapshot) -> dict[str, Listeners]:
     for ls in snapshot.listeners:
         out.setdefault(ls.container_id, ls)
     return out
+
+
+@per_snapshot
+def _containers_by_id(snapshot: Snapshot) -> dict[str, Container]:
+    return {c.id: c for c in snapshot.containers}
 
 
 @per_snapshot

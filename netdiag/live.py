@@ -17,6 +17,7 @@ from netdiag.probes.engine import probe_engine, refine_local_settings, serving_d
 from netdiag.probes.hostnet import local_addresses, probe_hostnet
 from netdiag.probes.runner import read_text, run_concurrently
 from netdiag.rules import planned_facts
+from netdiag.shared_namespace import namespace_mates
 from netdiag.vocab import EngineProduct, Fact, HostRole, Location
 
 DAEMON_JSON = "/etc/docker/daemon.json"
@@ -150,12 +151,14 @@ class Live:
         """Everything the rules need, probes run concurrently; each failure kept as a fact.
 
         `refs` limits the containers (default: all); `listen` limits whose sockets are read
-        (default: every running container of the snapshot). Who holds the host's ports (every
+        (default: every running container of the snapshot), with those that share a network
+        namespace with one of them. Who holds the host's ports (every
         process's sockets: the costliest probe) is read when `holders` says so, or by default
         when a rule that can fire for one of the containers declares that it needs or uses it.
         """
         containers = tuple(self.container(r) for r in refs) if refs else self.containers()
         watched = [c for c in containers if listen is None or c.id in {x.id for x in listen}]
+        watched += namespace_mates(containers, watched)  # whether a joiner was left in an old namespace
         if holders is None:
             holders = any(Fact.PORT_HOLDERS in planned_facts(c) for c in containers)
         tasks = {"networks": self.networks, "firewall": self.firewall}

@@ -19,6 +19,7 @@ from netdiag.reasoner import diagnose, parse_origin, ports_in_question, reach_pl
 from netdiag.reasoner.outward import destination, diagnose_outbound, outbound_attempt
 from netdiag.reasoner.plan import attempt_target, settled_by_routes
 from netdiag.refs import Candidate, match
+from netdiag.shared_namespace import namespace_owner, on_owners_network
 from netdiag.vocab import Location, Origin
 
 
@@ -37,6 +38,14 @@ def find(snapshot: Snapshot, ref: str) -> Container:
     return by_id[match([Candidate(c.id, [c.name], c.labels) for c in snapshot.containers], ref)]
 
 
+def find_on_its_network(snapshot: Snapshot, ref: str) -> Container:
+    """The container `ref` names, as its traffic sees it: a joiner of another container's network
+    namespace with that container's networks, addresses and published ports."""
+    c = find(snapshot, ref)
+    owner = namespace_owner(snapshot.containers, c)
+    return on_owners_network(c, owner) if owner is not None else c
+
+
 @per_snapshot
 def _containers_by_id(snapshot: Snapshot) -> dict[str, Container]:
     return {c.id: c for c in snapshot.containers}
@@ -45,8 +54,8 @@ def _containers_by_id(snapshot: Snapshot) -> dict[str, Container]:
 def _context(snapshot: Snapshot, spec: AttemptSpec, resolve) -> Context:
     """The target, the source container and the resolved attempt of a spec, port not chosen yet."""
     origin = parse_origin(spec.origin)
-    target = find(snapshot, spec.container)
-    source = find(snapshot, origin.container) if not origin.is_host else None
+    target = find_on_its_network(snapshot, spec.container)
+    source = find_on_its_network(snapshot, origin.container) if not origin.is_host else None
     if source is not None and source.id == target.id:
         raise BadInput("bad-argument", f"--from {origin} is the target itself")
     attempt = resolve_attempt(snapshot, target, origin, spec.to, resolve)
@@ -58,7 +67,7 @@ def _outbound(snapshot: Snapshot, spec: AttemptSpec) -> Outbound:
     origin = parse_origin(spec.origin)
     if origin.is_host:
         raise BadInput("bad-argument", "a destination that is not a container needs --from container:NAME")
-    source = find(snapshot, origin.container)
+    source = find_on_its_network(snapshot, origin.container)
     return Outbound(snapshot, source, outbound_attempt(snapshot, source, origin, spec.to, spec.port),
                     destination(spec.to, spec.port)[2])
 
@@ -194,7 +203,7 @@ def collect(refs: list[str], port: int | None = None, to: str = "", origin: str 
 
         src = live.container(source.container)
         snapshot = live.snapshot(listen=[src], holders=True)
-        snapshot = observe_outbound(snapshot, find(snapshot, src.id), to, port, live.api, live.local,
+        snapshot = observe_outbound(snapshot, find_on_its_network(snapshot, src.id), to, port, live.api, live.local,
                                     helper=helper)
         return Bundle(snapshot, (AttemptSpec("", port, to, source),), __version__, snapshot.created)
     snapshot, api = live_snapshot(refs, source, holders=True, helper=helper, live=live)
@@ -221,6 +230,6 @@ def why_outbound(live, to: str, port: int | None, origin: Origin, timeout: float
     snapshot = live.snapshot(listen=[source], holders=True)
     from netdiag.observe_out import observe_outbound
 
-    snapshot = observe_outbound(snapshot, find(snapshot, source.id), to, port, live.api, live.local, timeout,
-                                live.helper)
+    snapshot = observe_outbound(snapshot, find_on_its_network(snapshot, source.id), to, port, live.api, live.local,
+                                timeout, live.helper)
     return explain(snapshot, AttemptSpec("", port, to, origin))

@@ -89,6 +89,14 @@ def _forwarding(ctx: Context, t: Target | None) -> Seen:
 
 
 def _network(ctx: Context, t: Target | None) -> Seen:
+    owner = ctx.namespace_owner
+    if owner is not None:
+        status, detail = _own_network(ctx, t)
+        return status, f"in {owner.name}'s network namespace (network mode {ctx.joined.network_mode[:22]}): {detail}"
+    return _own_network(ctx, t)
+
+
+def _own_network(ctx: Context, t: Target | None) -> Seen:
     if not ctx.snapshot.networks_outcome.ok:
         return OK, f"networks not read: {ctx.snapshot.networks_outcome.reason}"
     if ctx.target.mode in (NetMode.HOST, NetMode.NONE):

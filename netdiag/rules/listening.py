@@ -27,9 +27,11 @@ def nothing_listening(ctx: Context) -> Iterator[Found]:
     Evidence: the port, how the sockets were read, and what does listen (process and address).
     Fix: map the host port to the port the app listens on (`-p 5000:80`), use the mapping that
     already leads to it, or make the app listen on the port.
-    Exceptions: a container whose sockets could not be read is `unknown` here, never passed.
+    Exceptions: a container whose sockets could not be read is `unknown` here, never passed; a
+    sidecar that serves the port from the container's old network namespace is
+    stale-network-namespace (ND107).
     """
-    if ctx.port is None or not ctx.running or ctx.sockets_on():
+    if ctx.port is None or not ctx.running or ctx.sockets_on() or ctx.left_behind_joiners(ctx.port):
         return
     name = ctx.target.name
     ls = ctx.listeners()
