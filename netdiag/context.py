@@ -24,7 +24,7 @@ from netdiag.facts import (
 )
 from netdiag.memo import per_snapshot
 from netdiag.parsers.routes import route_for
-from netdiag.shared_namespace import joiners, left_behind, namespace_owner
+from netdiag.shared_namespace import joiners, left_behind, namespace_owner, recorded
 from netdiag.vocab import (
     ROUTES_CONTAINER_IPS,
     SWARM_SERVICE_LABEL,
@@ -186,7 +186,7 @@ class Context:
     def joined(self) -> Container:
         """The target as recorded: a joiner's own network mode (container:X), before its view of
         the owner's network (shared_namespace.on_owners_network) replaced it."""
-        return _containers_by_id(self.snapshot).get(self.target.id, self.target)
+        return recorded(self.snapshot.containers, self.target)
 
     @property
     def namespace_owner(self) -> Container | None:
@@ -370,11 +370,6 @@ def _listeners_by_container(snapshot: Snapshot) -> dict[str, Listeners]:
     for ls in snapshot.listeners:
         out.setdefault(ls.container_id, ls)
     return out
-
-
-@per_snapshot
-def _containers_by_id(snapshot: Snapshot) -> dict[str, Container]:
-    return {c.id: c for c in snapshot.containers}
 
 
 @per_snapshot

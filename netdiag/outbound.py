@@ -30,6 +30,7 @@ from netdiag.facts import (
 from netdiag.memo import per_snapshot
 from netdiag.parsers.resolv import EMBEDDED_DNS, in_hosts
 from netdiag.parsers.routes import route_for
+from netdiag.shared_namespace import left_behind, namespace_owner, owner_ref, recorded
 from netdiag.vocab import HOST, DnsResult, Location, NetMode, ProbeKind, Protocol, ReachResult
 
 HOST_GATEWAY_NAME = "host.docker.internal"
@@ -91,6 +92,21 @@ class Outbound:
     @property
     def running(self) -> bool:
         return self.source.state.running and not self.source.state.paused
+
+    @property
+    def joined(self) -> Container:
+        """The source as recorded: a joiner's own network mode (container:X), before its view of
+        the owner's network replaced it (see Context.joined)."""
+        return recorded(self.snapshot.containers, self.source)
+
+    @property
+    def namespace_owner(self) -> Container | None:
+        """The container whose network namespace the source joined, as it is now (None: its own, or gone)."""
+        return namespace_owner(self.snapshot.containers, self.joined)
+
+    def left_behind(self) -> bool:
+        """The source joined another container's namespace and runs in one that container no longer has."""
+        return bool(owner_ref(self.joined)) and left_behind(self.joined, self.namespace_owner)
 
     @property
     def address(self) -> str:

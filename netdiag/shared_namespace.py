@@ -26,6 +26,11 @@ def owner_ref(c: Container) -> str:
     return c.network_mode[len(CONTAINER_MODE):] if c.mode == NetMode.CONTAINER else ""
 
 
+def recorded(containers: tuple[Container, ...] | list[Container], c: Container) -> Container:
+    """`c` as the snapshot recorded it: a joiner's own network mode, before on_owners_network."""
+    return next((x for x in containers if x.id == c.id), c)
+
+
 def namespace_owner(containers: tuple[Container, ...] | list[Container], c: Container) -> Container | None:
     """The container whose namespace `c` joined, as it is now; None when `c` joined none, or when
     no container has that id or name any more (removed, or recreated under a new id)."""

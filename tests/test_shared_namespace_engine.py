@@ -52,3 +52,14 @@ def test_a_sidecar_whose_namespaces_owner_stopped(clean):
                                                              "exited (code ")
     assert c["fix"][1:] == ["docker start ndt-pod",
                             "then: docker restart ndt-side  (it joins ndt-pod's namespace only when it starts)"]
+
+
+def test_out_of_a_sidecar_left_in_the_old_namespace(clean, internet):
+    """Its resolver is out of reach too: the namespace is named, not a DNS failure."""
+    lab.run("ndt-pod", "--dns", lab.FAR_DNS, cmd=("sleep", "600"))
+    lab.run("ndt-side", "--network", "container:ndt-pod", cmd=("sleep", "600"))
+    assert why(f"{lab.LAB_NAME}:80", "--from", "container:ndt-side", expect=0)["works"] == [f"{lab.FAR_WEB}:80"]
+    lab.docker("restart", "-t", "1", "ndt-pod")
+    d = why(f"{lab.LAB_NAME}:80", "--from", "container:ndt-side", "--timeout", "1", expect=1)
+    assert codes(d) == ["stale-network-namespace"] and d["causes"][0]["rule"] == "ND715"
+    assert "routes in ndt-side's namespace: none" in d["causes"][0]["evidence"]

@@ -112,7 +112,10 @@ def _source_container(ctx: Outbound) -> Seen:
     r = ctx.source_route()
     route = f"; route to {ctx.address}: {r.destination}" + (f" via {r.gateway}" if r.gateway else "") + \
         f" dev {r.device}" if r is not None else ""
-    return OK, f"{src.name}: {src.state.status}, network mode {src.network_mode or 'default'}{route}"
+    owner = ctx.namespace_owner
+    mode = f"in {owner.name}'s network namespace (network mode {ctx.joined.network_mode[:22]})" if owner else \
+        f"network mode {src.network_mode or 'default'}"
+    return OK, f"{src.name}: {src.state.status}, {mode}{route}"
 
 
 def _name_resolution(ctx: Outbound) -> Seen:

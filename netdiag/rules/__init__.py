@@ -194,7 +194,17 @@ register(Rule("ND002", "daemon-unreachable", None, None, False, doc_text="""The 
 
 def load_rules() -> dict[str, Rule]:
     """Import every rule module, so that all rules are registered; the catalog by ID."""
-    from netdiag.rules import addressing, forwarding, links, listening, outbound, ports, state, swarm  # noqa: F401
+    from netdiag.rules import (  # noqa: F401
+        addressing,
+        forwarding,
+        links,
+        listening,
+        namespaces,
+        outbound,
+        ports,
+        state,
+        swarm,
+    )
 
     return dict(sorted(REGISTRY.items()))
 

@@ -180,9 +180,10 @@ def dns_failure(ctx: Outbound) -> Iterator[Found]:
     resolver that knows it (split DNS of a VPN).
     Exceptions: names found in /etc/hosts (--add-host, links); a destination given as an address;
     the name of a Swarm service whose tasks run on nodes this node's gossip does not reach
-    (swarm-ports-blocked says why).
+    (swarm-ports-blocked says why); a source left in another container's old network namespace,
+    which reaches no resolver at all (stale-network-namespace says why).
     """
-    if not ctx.name or ctx.in_hosts_file() or overlay.unseen_task_nodes(ctx):
+    if not ctx.name or ctx.in_hosts_file() or overlay.unseen_task_nodes(ctx) or ctx.left_behind():
         return
     asked = ctx.lookups(upstream=False)
     if any(lk.outcome.ok and lk.addresses for lk in asked):

@@ -61,6 +61,7 @@ def load() -> list[Case]:
         cases_forwarding,
         cases_links,
         cases_listening,
+        cases_namespaces,
         cases_outbound,
         cases_ports,
         cases_state,
