@@ -34,6 +34,14 @@ def pod(owner_state: ContainerState | None = None, side_started: str = "2026-11-
         Listeners(Outcome(method="sock_diag"), WEB_ID, owner_sockets)), **kw)
 
 
+RESTARTED = ContainerState(S.RUNNING, True, pid=4242, started_at="2026-11-28T00:09:00Z")  # web, after side
+
+
+def web_first(snap):
+    """The pod asked about web, the namespace's owner."""
+    return dataclasses.replace(snap, containers=snap.containers[::-1])
+
+
 @quiet("ND105", "the-namespace-owner-runs")
 def _():
     """The sidecar is seen on web's network: web's published port answers for it."""
@@ -85,9 +93,8 @@ def _():
 
 @fires("ND107", "its-sidecar-was-left-in-the-old-namespace")
 def _():
-    st = ContainerState(S.RUNNING, True, pid=4242, started_at="2026-11-28T00:09:00Z")
-    snap = pod(st)
-    return (dataclasses.replace(snap, containers=snap.containers[::-1]), args(port=80),
+    snap = pod(RESTARTED)
+    return (web_first(snap), args(port=80),
             lambda c: c.summary == "side, which runs in web's network namespace, was left in the one web had before "
                                    "it started again: nothing listens on 80/tcp in web's"
             and "listening in side's namespace: nginx on [::]:80; in web's: nothing on 80/tcp" in c.evidence
@@ -96,17 +103,15 @@ def _():
 
 @quiet("ND107", "its-sidecar-does-not-serve-the-port")
 def _():
-    st = ContainerState(S.RUNNING, True, pid=4242, started_at="2026-11-28T00:09:00Z")
-    snap = pod(st, side_sockets=(Socket("tcp", 4, "127.0.0.1", 9000, 7, 5151, "envoy"),))
-    return (dataclasses.replace(snap, containers=snap.containers[::-1]), args(port=80),
+    snap = pod(RESTARTED, side_sockets=(Socket("tcp", 4, "127.0.0.1", 9000, 7, 5151, "envoy"),))
+    return (web_first(snap), args(port=80),
             lambda d: [c.code for c in d.causes] == ["nothing-listening"])
 
 
 @unknown("ND107", "the-owners-sockets-not-read")
 def _():
-    st = ContainerState(S.RUNNING, True, pid=4242, started_at="2026-11-28T00:09:00Z")
-    snap = pod(st)
-    snap = dataclasses.replace(snap, containers=snap.containers[::-1], listeners=(
+    snap = pod(RESTARTED)
+    snap = dataclasses.replace(web_first(snap), listeners=(
         snap.listeners[0], Listeners(Outcome.unavailable("no cat in the image"), WEB_ID)))
     return snap, args(port=80)
 
@@ -134,8 +139,7 @@ def out_of_app(owner_state: ContainerState, app_started: str = "2026-11-28T00:05
 
 @fires("ND715", "the-sources-namespace-owner-started-again")
 def _():
-    st = ContainerState(S.RUNNING, True, pid=4242, started_at="2026-11-28T00:09:00Z")
-    snap, a = out_of_app(st, lookups=(lookup("web.lab.test", "198.51.100.53", DnsResult.UNREACHABLE,
+    snap, a = out_of_app(RESTARTED, lookups=(lookup("web.lab.test", "198.51.100.53", DnsResult.UNREACHABLE,
                                              detail="no route to 198.51.100.53 from the container"),))
     return (snap, a,
             lambda c: c.summary == "app was left in the network namespace web had before it started again: it has "
