@@ -234,6 +234,24 @@ def test_host_port_conflict_with_another_container(clean):
     assert c["fix"][0] == f"docker stop ndt-first  (frees {hp}), then: docker start ndt-second"
 
 
+def test_published_on_an_address_the_docker_host_lacks(clean):
+    """-p names an address the host does not have (DHCP or a VPN took it away): starting it again
+    cannot work, running it again on an address the host has does."""
+    hp = free_port()
+    lab.run("ndt-noaddr", "-p", f"203.0.113.254:{hp}:80", cmd=HTTPD, check=False)
+    assert lab.docker("inspect", "-f", "{{.State.Status}}", "ndt-noaddr") == "created"
+    d = why("ndt-noaddr", expect=1)
+    c = cause(d, "container-not-running")
+    assert c["summary"] == "ndt-noaddr was created but never started: the Docker host has no address 203.0.113.254 " \
+                           "to publish on"
+    assert f"requested -p 203.0.113.254:{hp}:80" in c["evidence"]
+    assert c["fix"][0].startswith(f"docker rm ndt-noaddr, then run it again with -p {hp}:80 (every address of the host)")
+    lab.docker("rm", "ndt-noaddr")
+    lab.run("ndt-noaddr", "-p", f"{hp}:80", cmd=HTTPD)  # the fix
+    lab.wait_listening("ndt-noaddr", 80)
+    assert f"127.0.0.1:{hp}" in why("ndt-noaddr", expect=0)["works"]
+
+
 @contextlib.contextmanager
 def host_process_holding_a_port():
     """(port, pid, process name) of a process on the Docker host listening on 0.0.0.0."""

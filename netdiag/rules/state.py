@@ -10,11 +10,30 @@ from netdiag.rules import Found, rule
 from netdiag.vocab import ContainerStatus, Direction, Fact, Hop, NetMode
 
 PORT_CONFLICT_ERRORS = ("port is already allocated", "address already in use")
+ADDRESS_MISSING = "cannot assign requested address"
 
 
 def failed_on_port(container: Container) -> bool:
     """The engine could not bind one of the container's host ports when it tried to start it."""
     return any(e in container.state.error for e in PORT_CONFLICT_ERRORS)
+
+
+def missing_host_addresses(container: Container) -> list[PortBinding]:
+    """The -p bindings the engine could not bind because the Docker host has no such address
+    (EADDRNOTAVAIL: "cannot assign requested address", the address named in the error)."""
+    if ADDRESS_MISSING not in container.state.error:
+        return []
+    return [b for b in container.requested if b.host_ip and b.host_ip not in ("0.0.0.0", "::")
+            and b.host_ip in container.state.error]
+
+
+def _host_addresses(ctx: Context) -> list[str]:
+    """The Docker host's own IPv4 addresses (not loopback), when its interfaces were read."""
+    host = ctx.snapshot.client if ctx.local else ctx.snapshot.docker_host
+    if host is None or not host.outcome.ok:
+        return []
+    return [a.split("/")[0] for i in host.interfaces for a in i.addresses
+            if ":" not in a and not a.startswith("127.") and not i.name.startswith(("docker", "br-", "veth"))]
 
 
 @rule("ND101", "container-not-running", Hop.CONTAINER, per_port=False)
@@ -27,7 +46,9 @@ def container_not_running(ctx: Context) -> Iterator[Found]:
     but its processes are frozen, so connections hang; a restarting one comes and goes.
     Evidence: the state, exit code, OOMKilled flag, the engine's error and when it finished.
     Fix: read why it stopped (`docker logs NAME`), then `docker start NAME`; `docker unpause NAME`
-    for a paused one; more memory (`--memory`) when the kernel killed it.
+    for a paused one; more memory (`--memory`) when the kernel killed it. One never started
+    because -p names an address the Docker host does not have (an address DHCP or a VPN took
+    away): run it again publishing on an address the host has, or on all of them.
     Exceptions: a container created but never started because its host port was taken is
     reported as host-port-conflict instead, which says who holds the port.
     """
@@ -46,6 +67,18 @@ def container_not_running(ctx: Context) -> Iterator[Found]:
         summary = f"{name} keeps restarting ({st.restart_count} restarts): it is down most of the time"
         evidence.append(f"restart count: {st.restart_count}, last exit code {st.exit_code}")
         fix.append(f"fix what makes it exit, then: docker restart {name}")
+    elif st.status == ContainerStatus.CREATED and missing_host_addresses(ctx.target):
+        missing = missing_host_addresses(ctx.target)
+        summary = (f"{name} was created but never started: the Docker host has no address "
+                   f"{', '.join(dict.fromkeys(b.host_ip for b in missing))} to publish on")
+        evidence += [f"requested -p {b.host_ip}:{b.host_port}:{b.container_port}" for b in missing]
+        evidence.append(f"engine error: {st.error}")
+        ours = _host_addresses(ctx)
+        if ours:
+            evidence.append(f"the Docker host's addresses: {', '.join(ours)}")
+        b = missing[0]
+        fix = [f"docker rm {name}, then run it again with -p {b.host_port}:{b.container_port} (every address of the "
+               "host)" + (f" or -p {ours[0]}:{b.host_port}:{b.container_port}" if ours else "")]
     elif st.status == ContainerStatus.CREATED:
         summary = f"{name} was created but never started"
         if st.error:

@@ -145,3 +145,16 @@ def _():
 def _():
     snap = local(web(endpoints=(Endpoint("backend", "n-int", "172.20.0.2", 16),), published=()))
     return dataclasses.replace(snap, networks=(), networks_outcome=Outcome.failed("API error 500")), args()
+
+
+@fires("ND101", "published-on-an-address-the-host-lacks")
+def _():
+    error = ("driver failed programming external connectivity on endpoint web (0123): Error starting userland proxy: "
+             "listen tcp4 192.168.1.50:8080: bind: cannot assign requested address")
+    st = ContainerState(S.CREATED, error=error)
+    return (local(web(state=st, requested=(PortBinding(80, "tcp", "192.168.1.50", 8080),), published=())), args(),
+            lambda c: c.summary == "web was created but never started: the Docker host has no address 192.168.1.50 "
+                                   "to publish on"
+            and "the Docker host's addresses: 10.0.2.15" in c.evidence
+            and c.fix == ("docker rm web, then run it again with -p 8080:80 (every address of the host) or "
+                          "-p 10.0.2.15:8080:80",))
