@@ -388,6 +388,9 @@ class Firewall:
     other_variant: str = ""
     other_outcome: Outcome = Outcome.unavailable("not read")
     other_chains: tuple[Chain, ...] = ()
+    # net.bridge.bridge-nf-call-iptables: traffic between containers on one bridge passes iptables'
+    # FORWARD too (br_netfilter, which Docker loads); False when br_netfilter is not loaded; None: not read
+    bridge_nf_call_iptables: bool | None = None
 
     def chain(self, table: str, name: str) -> Chain | None:
         for c in self.chains:

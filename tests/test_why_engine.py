@@ -514,6 +514,29 @@ def test_healthy_by_name_on_a_user_defined_network(clean):
     assert any(h["hop"] == "name resolution" and h["status"] == "ok" for h in d["path"])
 
 
+def test_inter_container_communication_off_on_a_network(clean):
+    """Docker's own FORWARD rule drops traffic within the bridge; recreating the network as the fix
+    says makes the same containers reach each other."""
+    lab.network("ndt-noicc", "--subnet", "10.86.0.0/24", "-o", "com.docker.network.bridge.enable_icc=false")
+    lab.run("ndt-icc-client", "--network", "ndt-noicc", cmd=("sleep", "600"))
+    lab.run("ndt-icc-api", "--network", "ndt-noicc", cmd=HTTPD)
+    lab.wait_listening("ndt-icc-api", 80)
+    d = why("ndt-icc-api", "--from", "container:ndt-icc-client", "--to", "ndt-icc-api:80", "--timeout", "1", expect=1)
+    c = cause(d, "firewall-blocks")
+    assert c["rule"] == "ND605" and codes(d) == ["firewall-blocks"]
+    bridge = "br-" + lab.docker("network", "inspect", "-f", "{{.Id}}", "ndt-noicc")[:12]
+    assert any(e.endswith(f"-A FORWARD -i {bridge} -o {bridge} -j DROP") for e in c["evidence"])
+    assert c["fix"][0].startswith("recreate ndt-noicc without -o com.docker.network.bridge.enable_icc=false: docker "
+                                  "network rm ndt-noicc; docker network create --subnet 10.86.0.0/24 ndt-noicc")
+    for name in ("ndt-icc-client", "ndt-icc-api"):
+        lab.docker("network", "disconnect", "ndt-noicc", name)
+    lab.docker("network", "rm", "ndt-noicc")
+    lab.network("ndt-noicc", "--subnet", "10.86.0.0/24")  # the fix
+    for name in ("ndt-icc-client", "ndt-icc-api"):
+        lab.docker("network", "connect", "ndt-noicc", name)
+    assert why("ndt-icc-api", "--from", "container:ndt-icc-client", "--to", "ndt-icc-api:80", expect=0)["causes"] == []
+
+
 def test_healthy_boot2docker_route_workaround(clean, laptop):
     lab.run("ndt-ok-route", "-p", "80", image=lab.WEBAPP, cmd=HTTPD)
     lab.wait_listening("ndt-ok-route", 80)

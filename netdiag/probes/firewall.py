@@ -19,6 +19,7 @@ from netdiag.probes.runner import read_text, run_command
 
 IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
 IPV6_FORWARD = "/proc/sys/net/ipv6/conf/all/forwarding"
+BRIDGE_NF = "/proc/sys/net/bridge/bridge-nf-call-iptables"  # absent without br_netfilter
 
 
 def read_iptables_save(tool: str = "iptables-save") -> tuple[Outcome, str]:
@@ -105,19 +106,27 @@ def probe_firewall(iptables: tuple[Outcome, str] | None = None) -> Firewall:
             flags[path] = read_text(path)
         except OSError:
             continue
+    try:
+        bridge_nf: str | None = read_text(BRIDGE_NF)
+    except FileNotFoundError:
+        bridge_nf = ""  # br_netfilter is not loaded: bridged traffic never meets iptables
+    except OSError:
+        bridge_nf = None
     iptables = iptables if iptables is not None else read_iptables_save()
     return firewall_from(flags.get(IP_FORWARD), flags.get(IPV6_FORWARD), per_iface, iptables, read_nft_ruleset(),
                          "/proc/sys, iptables-save", read_iptables_save("ip6tables-save"),
-                         read_other_variant(iptables[1]))
+                         read_other_variant(iptables[1]), bridge_nf)
 
 
 def firewall_from(ip_forward: str | None, ipv6_forward: str | None, per_interface: dict[str, str],
                   iptables: tuple[Outcome, str], nft: tuple[Outcome, str], method: str,
                   ip6tables: tuple[Outcome, str] = (Outcome.unavailable("not read"), ""),
-                  other: tuple[str, Outcome, str] = ("", Outcome.unavailable("not read"), "")) -> Firewall:
+                  other: tuple[str, Outcome, str] = ("", Outcome.unavailable("not read"), ""),
+                  bridge_nf: str | None = None) -> Firewall:
     """The Firewall record from what was read, here or by the host helper: the sysctls' text
-    ("1"), `iptables-save`, `ip6tables-save`, `nft -j list ruleset` and the other iptables
-    variant's save (variant, outcome, text) with their outcomes."""
+    ("1"; bridge-nf-call-iptables "" when br_netfilter is not loaded, None when not read),
+    `iptables-save`, `ip6tables-save`, `nft -j list ruleset` and the other iptables variant's
+    save (variant, outcome, text) with their outcomes."""
     def flag(text: str | None) -> bool | None:
         return None if text is None else text.strip() == "1"
 
@@ -148,4 +157,4 @@ def firewall_from(ip_forward: str | None, ipv6_forward: str | None, per_interfac
                     tuple(parse_iptables_save(ipt_text)) if ipt_text else (), raw, nft_outcome, nft_chains,
                     docker_chains, ip6_outcome, tuple(parse_iptables_save(ip6_text)) if ip6_text else (),
                     iptables_variant(ipt_text), other_variant, other_outcome,
-                    tuple(parse_iptables_save(other_text)) if other_text else ())
+                    tuple(parse_iptables_save(other_text)) if other_text else (), flag(bridge_nf))

@@ -26,7 +26,8 @@ from netdiag.vocab import HostRole
 MARK = "@@@netdiag "
 SCRIPT = "; ".join([
     f'for f in /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding '
-    f'/proc/sys/net/ipv4/conf/*/forwarding /proc/net/route /proc/net/ipv6_route /proc/net/tcp /proc/net/tcp6 '
+    f'/proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/bridge/bridge-nf-call-iptables /proc/net/route '
+    f'/proc/net/ipv6_route /proc/net/tcp /proc/net/tcp6 '
     f'/proc/net/udp /proc/net/udp6; do echo "{MARK}$f"; cat "$f"; done',
     f'echo "{MARK}ss"; ss -ltnupH 2>&1; echo "{MARK}rc=$?"',
     f'echo "{MARK}iptables-save"; iptables-save 2>&1; echo "{MARK}rc=$?"',
@@ -96,7 +97,8 @@ def read_docker_host(api, image: str) -> tuple[Firewall, HostNet, PortHolders]:
                        sections.get("/proc/sys/net/ipv6/conf/all/forwarding"), per_iface, iptables,
                        _tool(sections, "nft", "nft", method), method,
                        _tool(sections, "ip6tables-save", "ip6tables-save", method),
-                       _other_variant(sections, iptables_variant(iptables[1]), method))
+                       _other_variant(sections, iptables_variant(iptables[1]), method),
+                       sections.get("/proc/sys/net/bridge/bridge-nf-call-iptables", ""))
     routes = parse_ipv4_routes(sections.get("/proc/net/route", "")) + \
         parse_ipv6_routes(sections.get("/proc/net/ipv6_route", ""))
     raw = {k: v for k, v in sections.items() if k in ("/proc/net/route", "/proc/net/ipv6_route")}

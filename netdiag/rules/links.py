@@ -1,4 +1,4 @@
-"""Container to container: no shared network, or a name on the default bridge."""
+"""Container to container: no shared network, a name on the default bridge, a drop within a bridge."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from netdiag.context import Context
 from netdiag.facts import Network
+from netdiag.netfilter import BLOCKING, Packet, nft_drop, walk
 from netdiag.rules import Found, rule
 from netdiag.vocab import PROJECT_LABEL, SERVICE_LABEL, AddressKind, Direction, Fact, Hop, NetMode
 
@@ -173,4 +174,78 @@ def name_collision(ctx: Context) -> Iterator[Found]:
                      f"connect --alias {n}-{a.name} {network} {n}" for n in names if n != ctx.target.name][:2]
                     + [f"or use the container's own name: {ctx.target.name}:{port}",
                        f"or keep the other project off {network}"])
+        return
+
+
+ICC_OPTION = "com.docker.network.bridge.enable_icc"
+
+
+@rule("ND605", "firewall-blocks", Hop.FORWARDING, needs=(Fact.FIREWALL_RULES,), direction=Direction.FROM_CONTAINER)
+def blocked_between_containers(ctx: Context) -> Iterator[Found]:
+    """The Docker host's FORWARD chain drops traffic between two containers on one bridge network.
+
+    Detects: the source and the target share a bridge network, the kernel passes bridged traffic
+    through iptables (net.bridge.bridge-nf-call-iptables = 1, br_netfilter, which Docker loads),
+    and walking FORWARD with their addresses, the bridge and the port ends in a DROP or REJECT:
+    Docker's own rule when inter-container communication is off on that network
+    (`-o com.docker.network.bridge.enable_icc=false`, or dockerd's `--icc=false` / `"icc": false`
+    for the default bridge), or a rule of the user's (DOCKER-USER, a firewall script).
+    Why it breaks: the packets never leave the bridge, yet the kernel's bridge filter hands them
+    to iptables' FORWARD chain, and the drop is final: connections time out.
+    Evidence: the network and its bridge, the rule that drops (chain and position), the option.
+    Fix: for Docker's rule, recreate the network without the option (for the default bridge,
+    remove `"icc": false` from /etc/docker/daemon.json and restart dockerd); for a rule of the
+    user's, delete it (`iptables -D ...`) or accept this traffic before it.
+    Exceptions: an attempt that was answered; bridge-nf-call-iptables off (the frames skip
+    iptables); a rule whose match netdiag cannot decide (no claim).
+    """
+    fw = ctx.snapshot.firewall
+    src = ctx.source_container
+    assert src is not None and fw is not None
+    if ctx.port is None or not fw.bridge_nf_call_iptables:
+        return
+    for net in (n for n in shared_networks(ctx) if n.bridge and n.driver == "bridge"):
+        mine = next((e.ipv4 for e in src.endpoints if e.network in (net.name, net.id) and e.ipv4), "")
+        theirs = next((e.ipv4 for e in ctx.target.endpoints if e.network in (net.name, net.id) and e.ipv4), "")
+        if not mine or not theirs or ctx.answered(theirs, ctx.port):
+            continue
+        p = Packet(str(ctx.protocol), theirs, ctx.port, mine, in_interface=net.bridge, out_interface=net.bridge)
+        d = walk({c.name: c for c in fw.chains if c.table == "filter"}, "FORWARD", p)
+        if not (d.certain and d.target in BLOCKING and d.rule is not None):
+            hit = nft_drop(fw.nft_chains, "forward", p) if fw.nft_outcome.ok else None
+            if hit is not None:  # another nftables table's forward chain (firewalld's): bridged traffic meets it too
+                base, nd = hit
+                seen = f"rule {nd.position} of {nd.chain}: {nd.rule.text}" if nd.rule is not None else \
+                    f"policy {base.policy.lower()}, no rule accepts it"
+                yield Found(f"nftables table {base.table} drops {src.name}'s connections to {ctx.target.name} on "
+                            f"{net.name}",
+                            [f"{src.name} ({mine}) and {ctx.target.name} ({theirs}) share {net.name}, bridge "
+                             f"{net.bridge}", f"table {base.table}, chain {base.name} (hook forward): {seen}",
+                             "net.bridge.bridge-nf-call-iptables = 1: traffic within a bridge meets the forward hook"],
+                            [f"nft insert rule {base.table} {base.name} iifname {net.bridge} oifname {net.bridge} "
+                             "accept", "and keep it in the file that table comes from"])
+                return
+            continue
+        rule_text = f"-A {d.chain} {d.rule.text}"
+        evidence = [f"{src.name} ({mine}) and {ctx.target.name} ({theirs}) share {net.name}, bridge {net.bridge}",
+                    f"rule {d.position} of {d.chain}: {rule_text}",
+                    "net.bridge.bridge-nf-call-iptables = 1: traffic within a bridge passes iptables' FORWARD"]
+        r = d.rule
+        icc_off = net.options.get(ICC_OPTION) == "false" and all(
+            m is not None and m.value == net.bridge and not m.negated for m in (r.in_interface, r.out_interface))
+        if icc_off:
+            evidence.append(f"{net.name}: {ICC_OPTION}=false (inter-container communication off)")
+            fix = ["remove \"icc\": false from /etc/docker/daemon.json (or --icc=false from dockerd's flags), then "
+                   "restart dockerd"] if net.name == "bridge" else [
+                f"recreate {net.name} without -o {ICC_OPTION}=false: docker network rm {net.name}; docker network "
+                f"create {' '.join(f'--subnet {s}' for s in net.subnets)} {net.name} (disconnect its containers "
+                "first, connect them again after)"]
+            summary = f"inter-container communication is off on {net.name}: the Docker host drops {src.name}'s " \
+                      f"connections to {ctx.target.name}"
+        else:
+            fix = [f"iptables -D {d.chain} {d.rule.text}",
+                   f"or accept it first: iptables -I DOCKER-USER -i {net.bridge} -o {net.bridge} -s {mine} -d {theirs} "
+                   f"-p {ctx.protocol} --dport {ctx.port} -j ACCEPT"]
+            summary = f"an iptables {d.chain} rule drops {src.name}'s connections to {ctx.target.name} on {net.name}"
+        yield Found(summary, evidence, fix)
         return

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from netdiag.facts import Endpoint, Outcome
+from netdiag.facts import Chain, Endpoint, Outcome
 from netdiag.vocab import ReachResult
-from tests.builders import APP_NET, BRIDGE, ON_APP, OTHER_NET, client, local, tcp, web
+from tests.builders import APP_NET, BRIDGE, ON_APP, OTHER_NET, chain, client, firewall, local, tcp, web
 from tests.rules.examples import args, fires, quiet, unknown
 
 FROM_CLIENT = dict(origin="container:client")
@@ -146,3 +146,79 @@ def _():
     snap = local(web(**ON_APP), host_network_client(), networks=(BRIDGE, APP_NET))
     return dataclasses.replace(snap, networks=(), networks_outcome=Outcome.failed("API error 500")), \
         args(to="web:80", **FROM_CLIENT)
+
+
+# --- ND605 a drop within one bridge ---------------------------------------------------------------
+
+APP_ICC_OFF = dataclasses.replace(APP_NET, options={"com.docker.network.bridge.enable_icc": "false"})
+APP_FORWARD = ("-j DOCKER-USER", "-o br-0123456789ab -j DOCKER", "-i br-0123456789ab ! -o br-0123456789ab -j ACCEPT")
+
+
+def on_app(*forward: str, bridge_nf: bool | None = True, net=APP_NET, reach=(), **fw):
+    """web and client on app; FORWARD as Docker writes it for app, with `forward` after it."""
+    chains = (chain("filter", "FORWARD", "DROP", *APP_FORWARD, *forward),
+              chain("filter", "DOCKER-USER", "", "-j RETURN"), chain("filter", "DOCKER", ""))
+    return local(web(**ON_APP), client("app", "172.18.0.9"), networks=(BRIDGE, net), reach=reach,
+                 fw=firewall(chains=chains, bridge_nf_call_iptables=bridge_nf, **fw))
+
+
+TIMEOUT = (tcp("172.18.0.5", 80, ReachResult.TIMEOUT, origin="container:client"),)
+
+
+@fires("ND605", "inter-container-communication-off")
+def _():
+    return (on_app("-i br-0123456789ab -o br-0123456789ab -j DROP", net=APP_ICC_OFF, reach=TIMEOUT),
+            args(to="web:80", **FROM_CLIENT),
+            lambda c: c.summary == "inter-container communication is off on app: the Docker host drops client's "
+                                   "connections to web"
+            and "rule 4 of FORWARD: -A FORWARD -i br-0123456789ab -o br-0123456789ab -j DROP" in c.evidence
+            and c.fix[0].startswith("recreate app without -o com.docker.network.bridge.enable_icc=false: docker "
+                                    "network rm app; docker network create --subnet 172.18.0.0/16 app"))
+
+
+@fires("ND605", "a-user-rule-drops-it")
+def _():
+    snap = on_app(reach=TIMEOUT)
+    fw = snap.firewall
+    chains = tuple(chain("filter", "DOCKER-USER", "", "-s 172.18.0.0/16 -d 172.18.0.5/32 -p tcp -m tcp --dport 80 "
+                         "-j REJECT") if c.name == "DOCKER-USER" else c for c in fw.chains)
+    return (dataclasses.replace(snap, firewall=dataclasses.replace(fw, chains=chains)),
+            args(to="web:80", **FROM_CLIENT),
+            lambda c: c.summary == "an iptables DOCKER-USER rule drops client's connections to web on app"
+            and c.fix[0] == "iptables -D DOCKER-USER -s 172.18.0.0/16 -d 172.18.0.5/32 -p tcp -m tcp --dport 80 "
+                            "-j REJECT")
+
+
+@fires("ND605", "another-nftables-table-drops-it")
+def _():
+    return (on_app("-i br-0123456789ab -o br-0123456789ab -j ACCEPT", reach=TIMEOUT,
+                   nft_outcome=Outcome(method="nft"),
+                   nft_chains=(Chain("inet filter", "forward", "DROP", (), "forward"),)),
+            args(to="web:80", **FROM_CLIENT),
+            lambda c: c.summary == "nftables table inet filter drops client's connections to web on app")
+
+
+@quiet("ND605", "inter-container-communication-on")
+def _():
+    return on_app("-i br-0123456789ab -o br-0123456789ab -j ACCEPT", reach=TIMEOUT), args(to="web:80", **FROM_CLIENT)
+
+
+@quiet("ND605", "bridged-traffic-skips-iptables")
+def _():
+    """Without br_netfilter the frames never meet iptables: its DROP rule changes nothing."""
+    return (on_app("-i br-0123456789ab -o br-0123456789ab -j DROP", bridge_nf=False, net=APP_ICC_OFF, reach=TIMEOUT),
+            args(to="web:80", **FROM_CLIENT))
+
+
+@quiet("ND605", "answered")
+def _():
+    return (on_app("-i br-0123456789ab -o br-0123456789ab -j DROP", net=APP_ICC_OFF,
+                   reach=(tcp("172.18.0.5", 80, ReachResult.ANSWERED, origin="container:client"),)),
+            args(to="web:80", **FROM_CLIENT))
+
+
+@unknown("ND605", "firewall-not-read")
+def _():
+    snap = on_app(reach=TIMEOUT)
+    unread = dataclasses.replace(snap.firewall, iptables_outcome=Outcome.unavailable("iptables-save needs root"))
+    return dataclasses.replace(snap, firewall=unread), args(to="web:80", **FROM_CLIENT)
