@@ -222,3 +222,17 @@ def _():
     snap = on_app(reach=TIMEOUT)
     unread = dataclasses.replace(snap.firewall, iptables_outcome=Outcome.unavailable("iptables-save needs root"))
     return dataclasses.replace(snap, firewall=unread), args(to="web:80", **FROM_CLIENT)
+
+
+@fires("ND605", "icc-off-in-dockerd-for-the-default-bridge")
+def _():
+    bridge = dataclasses.replace(BRIDGE, options={"com.docker.network.bridge.enable_icc": "false"})
+    chains = (chain("filter", "FORWARD", "DROP", "-j DOCKER-USER", "-o docker0 -j DOCKER",
+                    "-i docker0 ! -o docker0 -j ACCEPT", "-i docker0 -o docker0 -j DROP"),
+              chain("filter", "DOCKER-USER", "", "-j RETURN"))
+    snap = local(web(), client("bridge", "172.17.0.3"), networks=(bridge,),
+                 reach=(tcp("172.17.0.29", 80, ReachResult.TIMEOUT, origin="container:client"),),
+                 fw=firewall(chains=chains, bridge_nf_call_iptables=True))
+    return (snap, args(to="172.17.0.29:80", **FROM_CLIENT),
+            lambda c: c.fix == ("remove \"icc\": false from /etc/docker/daemon.json (or --icc=false from dockerd's "
+                                "flags), then restart dockerd",))
