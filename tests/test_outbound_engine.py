@@ -16,7 +16,7 @@ import pytest
 
 from examples import lab
 from examples.lab import FAR_DNS, FAR_WEB, LAB_NAME
-from tests.test_why_engine import cause, codes, free_port, iptables_restored, sysctl_restored, why
+from tests.test_why_engine import HTTPD, cause, codes, free_port, iptables_restored, sysctl_restored, why
 
 pytestmark = pytest.mark.engine
 
@@ -324,6 +324,22 @@ def test_host_input_chain_drops_traffic_to_the_host(clean, internet):
     assert c["rule"] == "ND705" and c["summary"].startswith("the Docker host's INPUT chain drops")
     assert f"rule 1 of INPUT: -A INPUT -i docker0 -p tcp -m tcp --dport {port} -j DROP" in c["evidence"]
     assert "destination-down" not in codes(d)
+
+
+def test_a_containers_port_published_on_loopback_only_from_another_container(clean):
+    """host.docker.internal:PORT finds nothing: the port is another container's, published on
+    127.0.0.1; the fix netdiag gives (that container's own address) reaches it."""
+    port = free_port()
+    lab.run("ndt-lo-web", "-p", f"127.0.0.1:{port}:80", image=lab.WEBAPP, cmd=HTTPD)
+    lab.wait_listening("ndt-lo-web", 80)
+    app("ndt-out", "--add-host", "host.docker.internal:host-gateway")
+    d = out(f"host.docker.internal:{port}", "--from", "container:ndt-out", "--timeout", "1", expect=1)
+    c = cause(d, "host-service-on-loopback")
+    assert c["summary"] == f"host.docker.internal:{port} is ndt-lo-web's port 80, published on 127.0.0.1 of the " \
+                           "Docker host only: ndt-out finds nothing there"
+    ip = lab.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "ndt-lo-web")
+    assert c["fix"][0] == f"use {ip}:80 (on bridge, which ndt-out shares)"
+    assert why("ndt-lo-web", "--from", "container:ndt-out", "--to", f"{ip}:80", expect=0)["causes"] == []
 
 
 def test_network_created_on_the_office_range(clean, internet):

@@ -320,12 +320,16 @@ def published_on_loopback_only(ctx: Context) -> Iterator[Found]:
     Evidence: the binding, and where the attempt comes from.
     Fix: publish on all addresses (`-p 8080:80`) or on the address clients use
     (`-p 192.168.1.5:8080:80`); or keep it private and tunnel: `ssh -L 8080:127.0.0.1:8080 host`.
-    Exceptions: Docker Desktop, colima and WSL2 forward loopback bindings to the client's localhost.
+    Exceptions: Docker Desktop, colima and WSL2 forward loopback bindings to the client's localhost;
+    a container that goes to the target's own address or name, not through the Docker host's
+    port (no binding is on that way).
     """
     bindings = ctx.published()
     if not bindings or not all(is_loopback(b.host_ip) for b in bindings):
         return
     a = ctx.attempt
+    if ctx.from_container and a.kind not in (AddressKind.DOCKER_HOST, AddressKind.OTHER):
+        return
     elsewhere = ctx.from_container or not forwards_to_client(ctx) or a.kind in (AddressKind.DOCKER_HOST,
                                                                                AddressKind.OTHER)
     if not elsewhere:

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from netdiag import overlay
 from netdiag.addr import is_ip
-from netdiag.context import hostport, socket_label
-from netdiag.facts import Chain, Network, Socket
+from netdiag.context import hostport, is_loopback, socket_label
+from netdiag.facts import Chain, Container, Network, Socket
 from netdiag.netfilter import BLOCKING, Packet, walk
 from netdiag.outbound import HOST_GATEWAY_NAME, Outbound, lookup_text
 from netdiag.rules import Found, rule
@@ -588,6 +588,9 @@ def host_service_on_loopback(ctx: Outbound) -> Iterator[Found]:
     Evidence: the destination and why it is the Docker host, and the host's sockets on the port.
     Fix: bind the service to the bridge's gateway address (e.g. 172.17.0.1) or to 0.0.0.0 with a
     firewall rule keeping others out; or run the service in a container on the same network.
+    When the port is a container's, published on 127.0.0.1 only (`-p 127.0.0.1:8080:80`), the
+    fix is that container itself: its address or name on a network the source shares (connecting
+    one), or publishing on the gateway's address too.
     Exceptions: services that also listen on a wildcard or the gateway address; an attempt that
     answered.
     """
@@ -597,6 +600,20 @@ def host_service_on_loopback(ctx: Outbound) -> Iterator[Found]:
     if not socks:
         return
     gateway = ctx.address if ctx.address in ctx.gateways() else _host_gateway(ctx)
+    publisher = next(((c, b) for c in ctx.snapshot.containers if c.id != ctx.source.id for b in c.published
+                      if b.host_port == ctx.port and b.protocol == ctx.protocol and is_loopback(b.host_ip)), None)
+    if publisher is not None:
+        c, b = publisher
+        way = _straight_to(ctx.source, c, b.container_port)
+        yield Found(f"{ctx.where} is {c.name}'s port {b.container_port}, published on {b.host_ip} of the Docker host "
+                    f"only: {ctx.source.name} finds nothing there",
+                    [f"{ctx.where} is the Docker host" + (f" ({ctx.name} -> {ctx.address})" if ctx.name else ""),
+                     f"{c.name} publishes {b.container_port}/{b.protocol} on {hostport(b.host_ip, b.host_port)} only",
+                     "on the Docker host: " + ", ".join(socket_label(s) for s in socks)],
+                    [way, f"or publish it on the gateway too: docker run -p {gateway or '<the gateway>'}:"
+                          f"{b.host_port}:{b.container_port} ...  (beside -p {b.host_ip}:{b.host_port}:"
+                          f"{b.container_port})"])
+        return
     yield Found(f"the service on the Docker host listens on loopback only: {ctx.where} from {ctx.source.name} "
                 "finds nothing there",
                 [f"{ctx.where} is the Docker host" + (f" ({ctx.name} -> {ctx.address})" if ctx.name else ""),
@@ -604,6 +621,23 @@ def host_service_on_loopback(ctx: Outbound) -> Iterator[Found]:
                 [f"make the service listen on {gateway or 'the bridge gateway'}:{ctx.port} (or 0.0.0.0:{ctx.port} "
                  "with a firewall rule keeping other machines out)",
                  "or run it in a container on the same network and use its name"])
+
+
+def _straight_to(source: Container, c: Container, port: int) -> str:
+    """How `source` reaches container `c`'s port without the Docker host: by name on a
+    user-defined network they share, by address on the default bridge, else after connecting."""
+    mine = {e.network for e in source.endpoints}
+    shared = [e for e in c.endpoints if e.ipv4 and e.network in mine]
+    by_name = [e for e in shared if e.network != "bridge"]
+    if by_name:
+        return f"use {c.name}:{port} (on {by_name[0].network}, which {source.name} shares)"
+    if shared:
+        return f"use {shared[0].ipv4}:{port} (on {shared[0].network}, which {source.name} shares)"
+    user = [e.network for e in c.endpoints if e.network != "bridge"]
+    if user:
+        return f"docker network connect {user[0]} {source.name}, then use {c.name}:{port}"
+    return f"put both on one network: docker network create app; docker network connect app {c.name}; " \
+           f"docker network connect app {source.name}; then use {c.name}:{port}"
 
 
 SAME_FAILURE = {ReachResult.REFUSED: "refused", ReachResult.TIMEOUT: "timed out",

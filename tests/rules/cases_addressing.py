@@ -118,6 +118,14 @@ def _():
             lambda c: "the attempt comes from container client" in c.evidence)
 
 
+@quiet("ND303", "a-container-straight-to-its-address")
+def _():
+    """No binding is on the way from a container to the target's own address: it answers."""
+    return (local(web(**LOOPBACK_8080), client("bridge", "172.17.0.3"),
+                  reach=(tcp("172.17.0.29", 80, ReachResult.ANSWERED, origin="container:client"),)),
+            args(to="172.17.0.29:80", origin="container:client"), lambda d: d.verdict == "reachable")
+
+
 @fires("ND303", "a-non-loopback-address-of-the-host")
 def _():
     return (local(web(**LOOPBACK_8080)), args(to="10.0.2.15:8080"),

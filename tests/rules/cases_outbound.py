@@ -11,6 +11,7 @@ from netdiag.facts import (
     Lookup,
     Outcome,
     PathMtu,
+    PortBinding,
     PortHolders,
     Reach,
     Route,
@@ -18,7 +19,7 @@ from netdiag.facts import (
     SourceView,
 )
 from netdiag.vocab import DnsResult, Origin, ProbeKind, ReachResult
-from tests.builders import BRIDGE, CLIENT_ID, INTERNAL, OTHER_NET, chain, client, firewall, local
+from tests.builders import BRIDGE, CLIENT_ID, INTERNAL, OTHER_NET, chain, client, firewall, local, web
 from tests.rules.examples import args, fires, quiet, unknown
 
 FAR = "198.51.100.10"
@@ -304,6 +305,19 @@ def _():
     return world(reach=TO_HOST, holders=holders(Socket("tcp", 4, "127.0.0.1", 8000, process="python3"))), \
         out("172.17.0.1:8000"), lambda c: "on the Docker host: python3 on 127.0.0.1:8000" in c.evidence \
         and c.fix[0].startswith("make the service listen on 172.17.0.1:8000")
+
+
+@fires("ND708", "a-containers-port-published-on-loopback")
+def _():
+    """web publishes 80 on 127.0.0.1:8000 only; app, on the default bridge beside it, is told web's address."""
+    pub = web(published=(PortBinding(80, "tcp", "127.0.0.1", 8000),))
+    return (world(reach=TO_HOST, holders=holders(Socket("tcp", 4, "127.0.0.1", 8000, process="docker-proxy")),
+                  others=(pub,)), out("172.17.0.1:8000"),
+            lambda c: c.summary == "172.17.0.1:8000 is web's port 80, published on 127.0.0.1 of the Docker host only: "
+                                   "app finds nothing there"
+            and c.fix == ("use 172.17.0.29:80 (on bridge, which app shares)",
+                          "or publish it on the gateway too: docker run -p 172.17.0.1:8000:80 ...  (beside -p "
+                          "127.0.0.1:8000:80)"))
 
 
 @quiet("ND708", "bound-to-all-addresses")
