@@ -168,7 +168,7 @@ def port_cmd(container, port, as_json):
 
     number = _port_number(port) if port is not None else None
     live = Live()
-    c = live.container(container)
+    c = live.on_its_network(container)
     _print("port", port_view(c, live.port_holders(), number), as_json, port_text)
 
 
@@ -183,7 +183,7 @@ def ip_cmd(container, as_json):
     from netdiag.views import AddressView, ContainerRef
 
     live = Live()
-    c = live.container(container)
+    c = live.on_its_network(container)
     nets = tuple(n for n in live.networks() if n.name in {ep.network for ep in c.endpoints})
     _print("ip", AddressView(ContainerRef.of(c), c.endpoints, nets), as_json, address_text)
 

@@ -11,13 +11,13 @@ import threading
 from netdiag import __version__
 from netdiag.context import daemon_place
 from netdiag.engine_api import connect, find_container, resolve_endpoint, sudo_notice
-from netdiag.errors import CannotDiagnose
+from netdiag.errors import BadInput, CannotDiagnose
 from netdiag.facts import Container, Engine, Firewall, HostNet, Listeners, Outcome, PortHolders, Snapshot
 from netdiag.probes.engine import probe_engine, refine_local_settings, serving_dockerd
 from netdiag.probes.hostnet import local_addresses, probe_hostnet
 from netdiag.probes.runner import read_text, run_concurrently
 from netdiag.rules import planned_facts
-from netdiag.shared_namespace import namespace_mates
+from netdiag.shared_namespace import namespace_mates, on_owners_network, owner_ref
 from netdiag.vocab import EngineProduct, Fact, HostRole, Location
 
 DAEMON_JSON = "/etc/docker/daemon.json"
@@ -79,6 +79,18 @@ class Live:
         from netdiag.parsers.inspect import container_from_inspect
 
         return container_from_inspect(find_container(self.api, ref))
+
+    def on_its_network(self, ref: str) -> Container:
+        """The container, as its traffic sees it: one in another container's network namespace
+        with that container's networks, addresses and published ports (when it still exists)."""
+        c = self.container(ref)
+        if not owner_ref(c):
+            return c
+        try:
+            owner = self.container(owner_ref(c))
+        except BadInput:  # the owner is gone: the container has nothing but its loopback
+            return c
+        return on_owners_network(c, owner)
 
     def networks(self):
         from netdiag.probes.objects import probe_networks

@@ -21,7 +21,7 @@ def ping(target: str, port: int | None, is_address: bool) -> PingReport:
     from netdiag.live import Live
 
     live = Live()
-    c = live.container(target)
+    c = live.on_its_network(target)
     notes = []
     plan: list[tuple[str, str, int | None]] = []
     if not c.state.running:

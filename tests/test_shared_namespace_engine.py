@@ -3,9 +3,12 @@ on X's network, left in X's old namespace when X restarts, cut off when X stops.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from examples import lab
+from examples.lab import netdiag
 from tests.test_why_engine import HTTPD, cause, codes, host_port_of, why
 
 pytestmark = pytest.mark.engine
@@ -25,6 +28,10 @@ def test_a_sidecar_is_reached_at_the_port_its_namespaces_owner_publishes(clean):
     assert f"127.0.0.1:{port}" in d["works"]
     network = next(h for h in d["path"] if h["hop"] == "network")["detail"]
     assert network.startswith("in ndt-pod's network namespace (network mode container:") and "172.17." in network
+    # the inspection commands see it on ndt-pod's network too
+    ip = lab.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "ndt-pod")
+    assert [e["ipv4"] for e in json.loads(netdiag("ip", "ndt-side", "--json").stdout)["endpoints"]] == [ip]
+    assert f"0.0.0.0:{port}" in netdiag("port", "ndt-side").stdout
 
 
 def test_a_sidecar_left_in_the_old_namespace_when_its_owner_restarts(clean):
