@@ -163,6 +163,12 @@ def test_netdiag_inside_a_container_of_the_daemon():
           {"Names": ["/hostnet"], "NetworkSettings": {"Networks": {"host": {"IPAddress": "", "Gateway": ""}}}}]
     assert client_container(ps, {"127.0.0.1", "172.18.0.7"}) == ("ci-job", "172.18.0.1")
     assert client_container(ps, {"127.0.0.1", "172.17.0.1", "10.0.2.15"}) is None  # the Docker host itself
+    # a macvlan container handed the host's own LAN address (its IPAM does not know the LAN): the
+    # Docker host still owns its bridges' gateways, so netdiag is not inside that container
+    mv = [{"Names": ["/pihole"], "NetworkSettings": {"Networks": {"lan": {"IPAddress": "192.168.1.10",
+                                                                         "Gateway": "192.168.1.254"}}}}]
+    assert client_container(mv, {"127.0.0.1", "192.168.1.10", "172.17.0.1"}, {"172.17.0.1"}) is None
+    assert client_container(mv, {"127.0.0.1", "192.168.1.10"}, {"172.17.0.1"}) == ("pihole", "192.168.1.254")
 
 
 # docker info fields as each product reports them (Name, OperatingSystem, KernelVersion), with the

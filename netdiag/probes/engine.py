@@ -109,9 +109,16 @@ def classify_location(url: str, info: dict, local_addrs: set[str], env: dict,
     return Location.REMOTE, VmKind.NONE, addr, evidence
 
 
-def client_container(containers: list[dict], local_addrs: set[str]) -> tuple[str, str] | None:
+def client_container(containers: list[dict], local_addrs: set[str],
+                     bridge_gateways: set[str] | None = None) -> tuple[str, str] | None:
     """(name, gateway) of the running container, not in the host's network, whose address is one
-    of this machine's: netdiag runs inside it, the daemon's socket mounted in. Pure."""
+    of this machine's: netdiag runs inside it, the daemon's socket mounted in. Pure.
+
+    None when a bridge network's gateway is one of this machine's addresses: this machine is the
+    Docker host (the bridges are its), and a container holding one of its addresses got it by
+    mistake (a macvlan network's IPAM hands out the parent's own address unless told not to)."""
+    if bridge_gateways and bridge_gateways & local_addrs:
+        return None
     for c in containers:
         settings = c.get("NetworkSettings") or {}
         for net in (settings.get("Networks") or {}).values():
@@ -119,6 +126,15 @@ def client_container(containers: list[dict], local_addrs: set[str]) -> tuple[str
             if net.get("IPAddress") and net["IPAddress"] in local_addrs and net.get("Gateway"):
                 return str((c.get("Names") or ["?"])[0]).lstrip("/"), str(net["Gateway"])
     return None
+
+
+def _bridge_gateways(api) -> set[str]:
+    """The gateways of the bridge networks: addresses of the Docker host's own bridges."""
+    try:
+        return {str(c.get("Gateway")) for n in api.networks() if n.get("Driver") == "bridge"
+                for c in ((n.get("IPAM") or {}).get("Config") or []) if c.get("Gateway")}
+    except Exception:  # the listing will fail again, and be reported, where it is needed
+        return set()
 
 
 def _containers(api) -> list[dict]:
@@ -142,7 +158,7 @@ def probe_engine(api, endpoint: DaemonEndpoint, local_addrs: set[str], env: dict
     if engine.product == EngineProduct.PODMAN:
         engine = dataclasses.replace(engine, libpod_rootless=_libpod_rootless(api))
     if engine.location == Location.LOCAL:
-        inside = client_container(_containers(api), local_addrs)
+        inside = client_container(_containers(api), local_addrs, _bridge_gateways(api))
         if inside is not None:
             name, gateway = inside
             why = (f"netdiag runs inside {name}, a container of this daemon (its address is one of this machine's): "
