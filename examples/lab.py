@@ -132,6 +132,7 @@ def cleanup() -> None:
     sh("ip", "link", "del", "ndt-vm0", check=False)
     stop_forwarder()
     remove_internet()
+    remove_lan()
     remove_second_host()
     remove_podman()
     remove_rootless_podman()
@@ -283,6 +284,28 @@ def _make_office() -> None:
     sh(*office, "ip", "addr", "add", f"{OFFICE_WEB}/32", "dev", "lo")
     sh(*office, "ip", "route", "add", "default", "via", "198.18.2.1")
     sh("ip", "route", "add", "198.18.64.0/24", "via", "198.18.1.2", "dev", "ndt-lan0")
+
+
+LAN_PARENT = "ndt-mv0"  # the Docker host's interface on the lab's LAN: a veth whose peer is nobody's
+LAN_SUBNET = "10.87.0.0/24"
+LAN_HOST_IP = "10.87.0.1"  # the Docker host's own address on that LAN
+
+
+def make_lan() -> None:
+    """A LAN for macvlan networks: the Docker host on it at 10.87.0.1 (on ndt-mv0, a veth whose
+    peer leads nowhere), the subnet blackholed first so that nothing for it leaves the machine."""
+    remove_lan()
+    sh("ip", "route", "add", "blackhole", LAN_SUBNET, "metric", "4242")
+    sh("ip", "link", "add", LAN_PARENT, "type", "veth", "peer", "name", "ndt-mv1")
+    sh("ip", "addr", "add", f"{LAN_HOST_IP}/24", "dev", LAN_PARENT)
+    for link in (LAN_PARENT, "ndt-mv1"):
+        sh("ip", "link", "set", link, "up")
+
+
+def remove_lan() -> None:
+    for link in ("ndt-shim", LAN_PARENT):
+        sh("ip", "link", "del", link, check=False)
+    sh("ip", "route", "del", "blackhole", LAN_SUBNET, "metric", "4242", check=False)
 
 
 def remove_internet() -> None:

@@ -25,6 +25,7 @@ from netdiag.facts import (
 from netdiag.memo import per_snapshot
 from netdiag.parsers.routes import route_for
 from netdiag.shared_namespace import joiners, left_behind, namespace_owner, recorded
+from netdiag.subnets import lan_parent
 from netdiag.vocab import (
     ROUTES_CONTAINER_IPS,
     SWARM_SERVICE_LABEL,
@@ -141,13 +142,15 @@ class Context:
         """The client reaches the target's addresses directly: it is the Docker host, or a Mac whose
         OrbStack routes them to it; not on networks in isolated gateway mode, which give the host
         no address on their bridge; never with a rootless engine, whose networks live in its own
-        network namespace (RootlessKit's, Podman's rootless one), out of the host's reach."""
+        network namespace (RootlessKit's, Podman's rootless one), out of the host's reach. A
+        container only on macvlan or ipvlan networks has its address on a LAN: any machine of it
+        goes there (the Docker host itself cannot: macvlan-host-isolation)."""
         if self.engine.rootless:
             return False
         nets = self.networks_of(self.target)
         if nets and all(n.gateway_mode == GatewayMode.ISOLATED for n in nets):
             return False
-        return self.local or self.engine.vm_kind in ROUTES_CONTAINER_IPS
+        return self.local or self.engine.vm_kind in ROUTES_CONTAINER_IPS or self.only_on_lans()
 
     def in_rootless_namespace(self, address: str) -> bool:
         """The address is a container's on a rootless engine: it lives in the engine's own network
@@ -171,6 +174,16 @@ class Context:
         container's own address, with no host port."""
         return next((n for n in self.networks_of(container or self.target) if n.gateway_mode == GatewayMode.ROUTED),
                     None)
+
+    def lan_networks(self, container: Container | None = None) -> list[Network]:
+        """The container's macvlan and ipvlan networks: each is a LAN of a host interface, where
+        the container has its own address, reached with no -p (none applies there)."""
+        return [n for n in self.networks_of(container or self.target) if lan_parent(n)]
+
+    def only_on_lans(self) -> bool:
+        """Every network of the target is a macvlan or ipvlan one."""
+        nets = self.networks_of(self.target)
+        return bool(nets) and len(self.lan_networks()) == len(nets)
 
     @property
     def from_container(self) -> bool:

@@ -51,6 +51,16 @@ def _is_docker_device(dev: str, bridges: set[str]) -> bool:
     return dev in bridges or dev.startswith("veth")
 
 
+LAN_DRIVERS = ("macvlan", "ipvlan")
+
+
+def lan_parent(net: Network) -> tuple[str, ...]:
+    """The host interfaces a macvlan or ipvlan network is a LAN of: its parent (`-o parent=`),
+    and under a VLAN (eth0.10) the device it is on; () for other drivers."""
+    parent = net.options.get("parent", "") if net.driver in LAN_DRIVERS else ""
+    return (parent, parent.split(".", 1)[0]) if parent else ()
+
+
 def overlaps(networks: tuple[Network, ...], host: HostNet, docker_host_address: str = "",
              in_container: bool = False) -> list[Overlap]:
     """Every (network subnet, interface or route) pair that overlaps on `host`.
@@ -58,13 +68,18 @@ def overlaps(networks: tuple[Network, ...], host: HostNet, docker_host_address: 
     Docker's own bridges are not conflicts, nor is a route to a Docker subnet via the Docker host
     itself (`route add 172.17.0.0/16 via <VM>`), nor the default route; nor, `in_container`
     (netdiag runs inside a container of the daemon), the container's own interfaces, whose
-    addresses are on Docker's networks by design.
+    addresses are on Docker's networks by design; nor a route another route to the same prefix
+    with a lower metric shadows. Nor any macvlan or ipvlan network: its containers are on a LAN
+    of their own, past the host's IP stack, which the host's routes never steer (its parent's
+    own subnet is that LAN by design).
     """
     bridges = docker_devices(networks)
     if in_container and host.role == HostRole.CLIENT:
         bridges = bridges | {i.name for i in host.interfaces}
     found = []
     for net in networks:
+        if lan_parent(net):
+            continue
         for subnet in net.subnets:
             try:
                 sn = network(subnet)
@@ -85,6 +100,8 @@ def overlaps(networks: tuple[Network, ...], host: HostNet, docker_host_address: 
                     continue
                 if docker_host_address and r.gateway == docker_host_address:
                     continue
+                if any(o.destination == r.destination and o.metric < r.metric for o in host.routes):
+                    continue  # shadowed: a route to the same prefix with a lower metric carries the traffic
                 if any(o.device == r.device and interface_network(o.prefix) == other
                        for o in found if o.network == net.name and o.kind == "interface"):
                     continue  # the connected route of an interface already listed

@@ -27,7 +27,7 @@ def complete(words: str, env_extra: dict | None = None) -> list[str]:
 def test_commands_options_and_rules_complete():
     assert complete("netdiag why") == ["why-unreachable"]
     assert "--helper" in complete("netdiag why-unreachable web --h")
-    assert complete("netdiag rules ND30") == ["ND301", "ND302", "ND303", "ND304", "ND305", "ND306", "ND307"]
+    assert complete("netdiag rules ND30") == ["ND301", "ND302", "ND303", "ND304", "ND305", "ND306", "ND307", "ND308"]
     assert complete("netdiag rules nd10") == ["ND101", "ND102", "ND103", "ND104", "ND105", "ND106", "ND107"]
     assert complete("netdiag rules wrong") == ["wrong-address"]
     assert complete("netdiag why-unreachable web --from h") == ["host"]

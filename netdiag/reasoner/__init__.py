@@ -113,7 +113,12 @@ def _notes(ctx: Context, t: tuple[str, int] | None) -> list[str]:
             and ctx.service_port(mode=None) is None \
             and ctx.attempt.kind == AddressKind.DEFAULT and bridged and ctx.ipv4():
         nets = ctx.networks_of(ctx.target)
-        if nets and all(n.internal for n in nets):
+        if ctx.only_on_lans():
+            lan = nets[0]
+            out.append(f"{ctx.port}/tcp: {lan.name} is a {lan.driver} network on {lan.options.get('parent')}: "
+                       f"machines on that LAN reach {ctx.target.name} at {ctx.ipv4()[0]}:{ctx.port}, with no -p "
+                       "(none applies there)")
+        elif nets and all(n.internal for n in nets):
             out.append(f"{ctx.port}/tcp is not published: this machine reaches it at {ctx.ipv4()[0]}:{ctx.port}; "
                        f"other machines cannot, {ctx.target.name} being only on internal networks "
                        f"({', '.join(n.name for n in nets)})")

@@ -58,6 +58,10 @@ def _host_binding(ctx: Context, t: Target | None) -> Seen:
 def _forwarding(ctx: Context, t: Target | None) -> Seen:
     if ctx.from_container:
         return SKIP, "bridged inside the Docker host"
+    if ctx.only_on_lans():
+        lan = ctx.lan_networks()[0]
+        return SKIP, f"{lan.name} is a {lan.driver} network: the container's own address on the LAN of " \
+                     f"{lan.options.get('parent')}, nothing forwarded by the Docker host"
     fw = ctx.snapshot.firewall
     taken = ctx.taken_on_the_host()
     if ctx.engine.rootless and (fw is None or not fw.outcome.ok or taken is None):

@@ -13,7 +13,7 @@ from netdiag.memo import per_snapshot
 from netdiag.parsers.routes import route_for
 from netdiag.rules import Found, rule
 from netdiag.rules.ports import holders_of
-from netdiag.subnets import Overlap, overlaps
+from netdiag.subnets import Overlap, lan_parent, overlaps
 from netdiag.vocab import (
     FORWARDS_TO_LOCALHOST,
     AddressKind,
@@ -378,7 +378,8 @@ def free_ranges(ctx: Context, count: int = 2) -> list[str]:
     return out
 
 
-@rule("ND304", "subnet-overlap", Hop.NETWORK, needs=(Fact.CLIENT_ROUTES, Fact.NETWORKS), holds_when_answered=True)
+@rule("ND304", "subnet-overlap", Hop.NETWORK, needs=(Fact.CLIENT_ROUTES, Fact.NETWORKS), holds_when_answered=True,
+      direction=Direction.FROM_HOST)
 def subnet_overlap(ctx: Context) -> Iterator[Found]:
     """A Docker network overlaps a route or interface (VPN, LAN), so traffic to the container goes the wrong way.
 
@@ -393,7 +394,9 @@ def subnet_overlap(ctx: Context) -> Iterator[Found]:
     (restart dockerd), or recreate a user-defined network with `--subnet` in a free range.
     Exceptions: Docker's own bridges, the default route, and a route to the subnet via the Docker
     host itself (the old boot2docker workaround); a rootless engine, whose networks live in its
-    own network namespace where the host's routes do not apply. An answer does not rule it out:
+    own network namespace where the host's routes do not apply; a macvlan or ipvlan network,
+    whose containers are past the host's IP stack; an attempt from another container, which stays
+    on the Docker network and never meets the host's routes. An answer does not rule it out:
     the machine of the VPN or LAN that holds the address may be the one answering.
     """
     if ctx.engine.rootless:
@@ -430,3 +433,51 @@ def subnet_overlap(ctx: Context) -> Iterator[Found]:
             yield Found(f"{o.device} on the {o.machine} claims {o.prefix}, inside Docker network "
                           f"{o.network} ({o.subnet}): traffic to {ip} goes to {o.device}", evidence, fix)
             return
+
+
+@rule("ND308", "macvlan-host-isolation", Hop.NETWORK, needs=(Fact.NETWORKS, Fact.CLIENT_ROUTES),
+      direction=Direction.FROM_HOST)
+def macvlan_host_isolation(ctx: Context) -> Iterator[Found]:
+    """The Docker host cannot reach its own container on a macvlan or ipvlan network.
+
+    Detects: netdiag runs on the Docker host, the container's address is on a macvlan or ipvlan
+    network whose parent is one of this machine's interfaces, the host's route to that address
+    goes out of the parent itself, and the attempt got no answer.
+    Why it breaks: the kernel passes no traffic between a parent interface and its macvlan (or
+    ipvlan) children: packets from the host leave by the parent onto the wire and never come back
+    to the child. Other machines of that LAN reach the container; the host alone does not.
+    Evidence: the network, its driver and parent, the host's route to the address, and what the
+    attempt got.
+    Fix: give the host its own macvlan interface on the parent (a "shim": `ip link add
+    macvlan-shim link PARENT type macvlan mode bridge`, an unused address of the LAN on it, and a
+    route to the container through it); or reach the container from another machine of the LAN;
+    or connect it to a bridge network as well, which the host reaches.
+    Exceptions: an attempt that answered; a host whose route to the address does not go out of
+    the parent (through a shim already, or another way).
+    """
+    if not ctx.local or ctx.port is None:
+        return
+    for net in ctx.lan_networks():
+        ip = next((e.ipv4 for e in ctx.target.endpoints if e.network in (net.name, net.id) and e.ipv4), "")
+        r = ctx.reach(ip, ctx.port) if ip else None
+        if r is None or not r.outcome.ok or ctx.answered(ip, ctx.port):
+            continue
+        route, _ = ctx.client_route(ip)
+        parents = lan_parent(net)
+        if route is None or route.device not in parents:
+            continue
+        parent, shim = parents[0], f"{net.driver}-shim"
+        kind = "macvlan mode bridge" if net.driver == "macvlan" else "ipvlan mode l2"
+        subnet = next(iter(net.subnets), "the LAN")
+        yield Found(f"this machine cannot reach {ctx.target.name} at {ip}: {net.name} is a {net.driver} network on "
+                    f"its own interface {parent}, and the kernel passes nothing between a parent and its "
+                    f"{net.driver} children",
+                    [f"{net.name}: driver {net.driver}, parent {parent} (an interface of this machine)",
+                     f"this machine's route to {ip}: {route.destination} dev {route.device}: out of the parent",
+                     *reach_evidence(ctx, ip, ctx.port)],
+                    [f"ip link add {shim} link {parent} type {kind}; ip addr add <an unused address of {subnet}>/32 "
+                     f"dev {shim}; ip link set {shim} up; ip route add {ip}/32 dev {shim}  (this machine then "
+                     f"reaches {ip} through its own {net.driver} interface)",
+                     f"or from another machine of that LAN: {hostport(ip, ctx.port)}",
+                     f"or connect it to a bridge network as well: docker network connect bridge {ctx.target.name} "
+                     "(this machine reaches it at that address)"])

@@ -137,10 +137,11 @@ def port_not_published(ctx: Context) -> Iterator[Found]:
     and from a Mac whose OrbStack routes container addresses to it, the container's IP reaches
     the port (netdiag says so in `notes`); a container address that answered; a network in
     routed gateway mode, where `-p` opens the port on the container's address with no host port;
-    a Swarm task whose service publishes the port.
+    a Swarm task whose service publishes the port; a container only on macvlan or ipvlan
+    networks, which has its own address on a LAN and where no -p applies.
     """
     a = ctx.attempt
-    if ctx.port is None or ctx.target.mode in (NetMode.HOST, NetMode.NONE):
+    if ctx.port is None or ctx.target.mode in (NetMode.HOST, NetMode.NONE) or ctx.only_on_lans():
         return
     nets = ctx.networks_of(ctx.target)
     if nets and all(n.internal for n in nets):

@@ -7,8 +7,8 @@ import dataclasses
 
 from netdiag.facts import Endpoint, Engine, Interface, Network, Outcome, PortBinding, Route
 from netdiag.vocab import Location, Protocol, ReachResult, VmKind
-from tests.builders import (APP_NET, BRIDGE, HOST, LAPTOP, ON_APP, answered_locally, b2d, client, icmp, local,
-                            orbstack, tcp, web)
+from tests.builders import (APP_NET, BRIDGE, HOST, LAPTOP, LOCAL_ENGINE, ON_APP, answered_locally, b2d, client, icmp,
+                            local, orbstack, tcp, web)
 from tests.rules.examples import args, fires, quiet, unknown
 
 DESKTOP = Engine(Outcome(), "unix:///Users/me/.docker/run/docker.sock", "default", location=Location.VM,
@@ -350,3 +350,55 @@ def _():
     """The host's 172.17.0.0/16 route (a VPN) never carries traffic to the rootless engine's network."""
     client = dataclasses.replace(HOST, routes=HOST.routes + (Route("172.17.0.0/16", "10.8.0.1", "tun0"),))
     return rootless_local(client=client), args()
+
+
+# --- ND308 the Docker host and its own macvlan children ------------------------------------------------
+
+LAN = Network("n-lan", "lan", "macvlan", "local", False, ("192.168.1.0/24",), ("192.168.1.1",),
+              options={"parent": "eth0"})
+ON_LAN = dict(endpoints=(Endpoint("lan", "n-lan", "192.168.1.50", 24, gateway="192.168.1.1"),), published=(),
+              requested=())
+LAN_HOST = dataclasses.replace(HOST, interfaces=(Interface("eth0", ("192.168.1.10/24",), True),
+                                                 Interface("docker0", ("172.17.0.1/16",), True)),
+                               routes=(Route("0.0.0.0/0", "192.168.1.1", "eth0"), Route("192.168.1.0/24", "", "eth0"),
+                                       Route("172.17.0.0/16", "", "docker0")))
+
+
+def on_lan(*reach, client_net=LAN_HOST):
+    return local(web(**ON_LAN), networks=(BRIDGE, LAN), reach=reach, client=client_net)
+
+
+@fires("ND308", "the-host-to-its-own-macvlan-container")
+def _():
+    return (on_lan(tcp("192.168.1.50", 80, ReachResult.TIMEOUT)), args(port=80),
+            lambda c: c.summary == "this machine cannot reach web at 192.168.1.50: lan is a macvlan network on its own "
+                                   "interface eth0, and the kernel passes nothing between a parent and its macvlan "
+                                   "children"
+            and c.fix[0].startswith("ip link add macvlan-shim link eth0 type macvlan mode bridge; ip addr add <an "
+                                    "unused address of 192.168.1.0/24>/32 dev macvlan-shim;")
+            and c.fix[0].split("; ")[3].startswith("ip route add 192.168.1.50/32 dev macvlan-shim"))
+
+
+@quiet("ND308", "through-a-shim-already")
+def _():
+    """The host reaches the container by its own macvlan interface: no subnet-overlap with the parent either."""
+    shim = dataclasses.replace(LAN_HOST, interfaces=LAN_HOST.interfaces + (Interface("macvlan-shim",
+                                                                                     ("192.168.1.250/32",), True),),
+                               routes=LAN_HOST.routes + (Route("192.168.1.50/32", "", "macvlan-shim"),))
+    return (on_lan(tcp("192.168.1.50", 80, ReachResult.ANSWERED, banner="HTTP/1.1 200 OK"), client_net=shim),
+            args(port=80), lambda d: d.verdict == "reachable" and d.causes == ())
+
+
+@quiet("ND308", "no-port-is-published-on-a-lan")
+def _():
+    """From another machine of the LAN, the container's own address is the way: no -p is asked for."""
+    snap = dataclasses.replace(on_lan(tcp("192.168.1.50", 80, ReachResult.ANSWERED, banner="HTTP/1.1 200 OK")),
+                               engine=dataclasses.replace(LOCAL_ENGINE, location=Location.REMOTE,
+                                                          host_address="192.168.1.10"))
+    return snap, args(port=80), lambda d: d.verdict == "reachable" and d.works == ("192.168.1.50:80",)
+
+
+@unknown("ND308", "routes-not-read")
+def _():
+    blind = dataclasses.replace(LAN_HOST, outcome=Outcome.failed("no /proc/net/route"), routes=())
+    return on_lan(tcp("192.168.1.50", 80, ReachResult.TIMEOUT), client_net=blind), args(port=80)
