@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from examples import lab
+from tests.conftest import remove_labelled
 from tests.test_why_engine import HTTPD, cause, codes, why
 
 pytestmark = pytest.mark.engine
@@ -24,7 +25,8 @@ def lan(clean):
         lab.wait_listening("ndt-lan-web", 80)
         yield
     finally:
-        lab.cleanup()
+        remove_labelled(lab.docker)  # the macvlan network goes before its parent
+        lab.remove_lan()
 
 
 def test_the_docker_host_cannot_reach_its_own_macvlan_container(lan):
