@@ -640,11 +640,35 @@ def _start_podman_service(argv: list[str], folder: str, sock: str, env: dict | N
     raise RuntimeError(f"podman system service did not answer on {sock}")
 
 
+PODMAN_PAUSE = "localhost/ndt-pause:1"  # a pod's infra image, built from the lab's busybox: no registry
+
+
+def podman_pod(name: str, *args: str) -> str:
+    """`podman pod create` labelled as the lab's, its infra container from PODMAN_PAUSE (built
+    here once: Podman's own pause image needs catatonit or a registry); the infra's id."""
+    if sh("podman", "image", "exists", PODMAN_PAUSE, check=False,
+          env=dict(os.environ, CONTAINERS_CONF=PODMAN_CONF)).returncode != 0:
+        folder = f"{PODMAN_DIR}/pause"
+        os.makedirs(folder, exist_ok=True)
+        with open(f"{folder}/Containerfile", "w") as f:
+            f.write(f'FROM {PODMAN_IMAGE}\nENTRYPOINT ["sleep", "100000"]\n')
+        podman("build", "-q", "-t", PODMAN_PAUSE, folder)
+    podman("pod", "create", "--name", name, "--label", LABEL, "--infra-image", PODMAN_PAUSE, *args)
+    return podman("pod", "inspect", "-f", "{{.InfraContainerID}}", name)
+
+
+def remove_podman_pods() -> None:
+    pods = podman("pod", "ls", "-q", "--filter", f"label={LABEL}", check=False).split()
+    if pods:
+        podman("pod", "rm", "-f", "-t", "0", *pods, check=False)
+
+
 def remove_podman() -> None:
-    """Remove the lab's Podman containers and networks, stop its service, and take away the
+    """Remove the lab's Podman pods, containers and networks, stop its service, and take away the
     NETAVARK chains a removed network can leave behind."""
     if shutil.which("podman") is None or not os.path.isdir(PODMAN_DIR):
         return
+    remove_podman_pods()
     ids = podman("ps", "-aq", "--filter", f"label={LABEL}", check=False).split()
     if ids:
         podman("rm", "-f", "-t", "0", *ids, check=False)

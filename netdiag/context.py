@@ -25,7 +25,7 @@ from netdiag.facts import (
 from netdiag.memo import per_snapshot
 from netdiag.parsers.routes import route_for
 from netdiag.shared_namespace import joiners, left_behind, namespace_owner, recorded
-from netdiag.subnets import lan_parent
+from netdiag.subnets import docker_devices, lan_parent
 from netdiag.vocab import (
     ROUTES_CONTAINER_IPS,
     SWARM_SERVICE_LABEL,
@@ -174,6 +174,16 @@ class Context:
         container's own address, with no host port."""
         return next((n for n in self.networks_of(container or self.target) if n.gateway_mode == GatewayMode.ROUTED),
                     None)
+
+    def host_addresses(self) -> list[str]:
+        """The Docker host's own IPv4 addresses, where other machines reach it (not loopback, not
+        Docker's bridges), when its interfaces were read: this machine's when the daemon is local."""
+        host = self.snapshot.client if self.local else self.snapshot.docker_host
+        if host is None or not host.outcome.ok:
+            return []
+        bridges = docker_devices(self.snapshot.networks)
+        return [a.split("/")[0] for i in host.interfaces if i.name not in bridges and not i.name.startswith("veth")
+                for a in i.addresses if ":" not in a and not a.startswith("127.")]
 
     def lan_networks(self, container: Container | None = None) -> list[Network]:
         """The container's macvlan and ipvlan networks: each is a LAN of a host interface, where

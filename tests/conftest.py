@@ -97,8 +97,9 @@ def podman(engine):
 
 @pytest.fixture
 def podman_clean(podman):
-    """Remove the Podman containers and networks a test made, even when it fails."""
+    """Remove the Podman pods, containers and networks a test made, even when it fails."""
     yield
+    lab.remove_podman_pods()
     remove_labelled(lab.podman, "-t", "0")
 
 

@@ -33,8 +33,9 @@ def _ipv6_way(ctx: Context) -> bool:
 
 def _applies(ctx: Context) -> bool:
     """Published traffic that the host's kernel forwards: not with a rootless engine, whose ports a
-    user-space forwarder carries into the container's namespace."""
-    return ctx.port is not None and not ctx.engine.rootless and bool(_forwarded_bindings(ctx))
+    user-space forwarder carries into the container's namespace; not to a container with no
+    address to forward to (not running, or its namespace's owner down)."""
+    return ctx.port is not None and not ctx.engine.rootless and bool(_forwarded_bindings(ctx)) and bool(ctx.ipv4())
 
 
 def _packet(ctx: Context, b: PortBinding) -> Packet:
@@ -118,7 +119,7 @@ def ip_forwarding_disabled(ctx: Context) -> Iterator[Found]:
     if not _applies(ctx):
         return
     b = _forwarded_bindings(ctx)[0]
-    target = hostport(ctx.public_address(b), b.host_port)
+    target = forwarded_target(ctx, b)
     if not ctx.local and b.host_port and ctx.answered(ctx.public_address(b), b.host_port):
         return  # the client's own traffic was forwarded: whatever the sysctls say, they let it through
     published = (f"{b.container_port}/{b.protocol} is published on {hostport(b.host_ip or '0.0.0.0', b.host_port)}: "
@@ -240,7 +241,7 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
     if not _applies(ctx) or fw is None:
         return
     b = _forwarded_bindings(ctx)[0]
-    target = hostport(ctx.public_address(b), b.host_port)
+    target = forwarded_target(ctx, b, "from other machines")
     ips = ctx.ipv4()
     restart = "systemctl restart docker  (or restart dockerd: it recreates its chains)"
     if ctx.engine.iptables is False:
@@ -299,6 +300,18 @@ def firewall_blocks(ctx: Context) -> Iterator[Found]:
         found = nft_blocks(fw, "forward", packet, f"the traffic to {target}", packet.out_interface or "")
     if found is not None:
         yield found
+
+
+def forwarded_target(ctx: Context, b: PortBinding, whose: str = "") -> str:
+    """Where the forwarded traffic goes, as a person reads it: the Docker host's address and port.
+    On the Docker host itself, whose own attempt at 127.0.0.1 never passes FORWARD: its address
+    on the LAN when its interfaces were read, else the port that other machines' traffic comes to
+    (`whose` says so)."""
+    public = ctx.public_address(b)
+    if not is_loopback(public):
+        return hostport(public, b.host_port)
+    lan = ctx.host_addresses()
+    return hostport(lan[0], b.host_port) if lan else f"port {b.host_port}" + (f" {whose}" if whose else "")
 
 
 def possessive(command: str) -> str:

@@ -27,15 +27,6 @@ def missing_host_addresses(container: Container) -> list[PortBinding]:
             and b.host_ip in container.state.error]
 
 
-def _host_addresses(ctx: Context) -> list[str]:
-    """The Docker host's own IPv4 addresses (not loopback), when its interfaces were read."""
-    host = ctx.snapshot.client if ctx.local else ctx.snapshot.docker_host
-    if host is None or not host.outcome.ok:
-        return []
-    return [a.split("/")[0] for i in host.interfaces for a in i.addresses
-            if ":" not in a and not a.startswith("127.") and not i.name.startswith(("docker", "br-", "veth"))]
-
-
 @rule("ND101", "container-not-running", Hop.CONTAINER, per_port=False)
 def container_not_running(ctx: Context) -> Iterator[Found]:
     """The container is not running, so nothing in it can answer.
@@ -73,7 +64,7 @@ def container_not_running(ctx: Context) -> Iterator[Found]:
                    f"{', '.join(dict.fromkeys(b.host_ip for b in missing))} to publish on")
         evidence += [f"requested -p {b.host_ip}:{b.host_port}:{b.container_port}" for b in missing]
         evidence.append(f"engine error: {st.error}")
-        ours = _host_addresses(ctx)
+        ours = ctx.host_addresses()
         if ours:
             evidence.append(f"the Docker host's addresses: {', '.join(ours)}")
         b = missing[0]

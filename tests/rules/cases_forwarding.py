@@ -52,7 +52,7 @@ def snap(fw: Firewall, **kw):
 def _():
     return (snap(firewall(ip_forward=False)), args(),
             lambda c: "net.ipv4.ip_forward = 0 on the Docker host" in c.evidence
-            and c.fix[0] == "sysctl -w net.ipv4.ip_forward=1" and c.summary.endswith("127.0.0.1:32768"))
+            and c.fix[0] == "sysctl -w net.ipv4.ip_forward=1" and c.summary.endswith("10.0.2.15:32768"))
 
 
 @quiet("ND501", "forwarding-on")
@@ -80,7 +80,7 @@ def _():
 def _():
     return (snap(firewall(interface_forwarding={"eth0": False, "docker0": True})), args(),
             lambda c: c.summary == "IP forwarding is off on eth0, where machines that reach the Docker host at "
-                                   "10.0.2.15 come in: other machines cannot reach 127.0.0.1:32768"
+                                   "10.0.2.15 come in: other machines cannot reach 10.0.2.15:32768"
             and c.fix[0] == "sysctl -w net.ipv4.conf.eth0.forwarding=1")
 
 
@@ -146,7 +146,7 @@ def _():
 @fires("ND502", "multiport-list-with-the-port")
 def _():
     return (snap(with_user("-p tcp -m multiport --dports 22,80,443 -j REJECT --reject-with icmp-port-unreachable")),
-            args(), lambda c: "a DOCKER-USER rule drops the traffic to 127.0.0.1:32768" == c.summary)
+            args(), lambda c: "a DOCKER-USER rule drops the traffic to 10.0.2.15:32768" == c.summary)
 
 
 @fires("ND502", "port-range-and-bridge")
@@ -593,7 +593,7 @@ def _():
                   other_chains=LEGACY_FORWARD_DROP)
     return (snap(fw), args(),
             lambda c: c.summary == "iptables-legacy's FORWARD policy is DROP and no rule there accepts the traffic "
-                                   "to 127.0.0.1:32768"
+                                   "to 10.0.2.15:32768"
             and c.evidence[1] == "Docker's rules are in iptables-nft, this chain in iptables-legacy: the kernel runs "
                                  "both, and a drop in either is final"
             and c.fix[0] == "iptables-legacy -P FORWARD ACCEPT  (Docker's own rules do the filtering)")
@@ -607,7 +607,7 @@ def _():
                   other_outcome=Outcome(), other_chains=firewall().chains)
     return (snap(fw), args(),
             lambda c: c.summary == "iptables-nft's FORWARD policy is DROP and no rule there accepts the traffic to "
-                                   "127.0.0.1:32768"
+                                   "10.0.2.15:32768"
             and c.fix[0] == "iptables -P FORWARD ACCEPT  (Docker's own rules do the filtering)")
 
 
