@@ -70,3 +70,17 @@ def test_out_of_a_sidecar_left_in_the_old_namespace(clean, internet):
     d = why(f"{lab.LAB_NAME}:80", "--from", "container:ndt-side", "--timeout", "1", expect=1)
     assert codes(d) == ["stale-network-namespace"] and d["causes"][0]["rule"] == "ND715"
     assert "routes in ndt-side's namespace: none" in d["causes"][0]["evidence"]
+
+
+def test_a_sidecar_whose_namespaces_owner_was_removed(clean):
+    """The owner removed (Compose recreates it under a new id): the sidecar runs on, cut off."""
+    pod()
+    owner = lab.docker("inspect", "-f", "{{.Id}}", "ndt-pod")
+    lab.docker("rm", "-f", "ndt-pod")
+    d = why("ndt-side", expect=1)
+    c = cause(d, "stale-network-namespace")
+    assert c["rule"] == "ND106" and c["summary"] == "ndt-side runs in the network namespace of a container that no " \
+                                                      f"longer exists ({owner[:12]}): it has no network but loopback"
+    assert "ndt-side's sockets: httpd on [::]:80" in c["evidence"]
+    assert c["fix"] == ["docker rm -f ndt-side, then run it again with --network container:<the container it "
+                        "should share>"]
