@@ -49,8 +49,9 @@ def hostport(address: str, port: int | str | None) -> str:
 
 
 def socket_label(s: Socket) -> str:
-    """"httpd on [::]:80", or just "[::]:80" when the owning process is not known."""
-    where = hostport(s.address, s.port)
+    """"httpd on [::]:80", or just "[::]:80" when the owning process is not known; "(IPv6 only)"
+    after a socket with IPV6_V6ONLY."""
+    where = hostport(s.address, s.port) + (" (IPv6 only)" if s.v6only else "")
     return f"{s.process} on {where}" if s.process else where
 
 
@@ -246,13 +247,20 @@ class Context:
         return found if found is not None else Listeners(Outcome.unavailable("not collected"), cid)
 
     def sockets_on(self, port: int | None = None) -> list[Socket]:
+        """The sockets that take the attempt on the port: not an IPv6-only one for IPv4, which is
+        how Docker reaches a container (docker-proxy, DNAT) unless the attempt is over IPv6."""
         port = self.port if port is None else port
-        return [s for s in self.listeners().sockets if s.port == port and s.protocol == self.protocol]
+        return [s for s in self.listeners().sockets if s.port == port and s.protocol == self.protocol
+                and self.takes_it(s)]
+
+    def takes_it(self, s: Socket) -> bool:
+        """Whether the socket accepts the attempt's address family."""
+        return not s.v6only or ":" in self.attempt.address
 
     def app_ports(self) -> list[int]:
         """Ports the container's processes listen on, reachable from outside it (not loopback, not DNS)."""
         return sorted({s.port for s in self.listeners().sockets
-                       if s.protocol == self.protocol and not s.loopback_only and not s.note})
+                       if s.protocol == self.protocol and not s.loopback_only and not s.note and self.takes_it(s)})
 
     def network(self, name: str) -> Network | None:
         for n in self.snapshot.networks:

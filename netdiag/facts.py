@@ -263,6 +263,8 @@ class Socket:
     pid: int | None = None
     process: str = ""
     note: str = ""  # e.g. "Docker embedded DNS"
+    # an IPv6 socket with IPV6_V6ONLY: it never accepts IPv4 (sock_diag says; None: not known)
+    v6only: bool | None = None
 
     @property
     def loopback_only(self) -> bool:

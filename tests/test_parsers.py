@@ -144,6 +144,24 @@ def test_sock_diag_replies_recorded_from_a_container():
     assert [(s.family, s.address, s.port) for s in v4] == [(4, "127.0.0.1", 8081)]
     assert [(s.family, s.address, s.port) for s in v6] == [(6, "::", 80)]
     assert all(s.inode > 0 for s in v4 + v6)
+    assert [s.v6only for s in v4 + v6] == [None, False]  # busybox httpd on [::] takes IPv4 too
+
+
+def test_sock_diag_says_ipv6_only():
+    """The same reply with its INET_DIAG_SKV6ONLY attribute set, as for `listen [::]:80 ipv6only=on`."""
+    import struct
+
+    from netdiag.parsers import sockdiag
+
+    data = bytearray(bytes.fromhex(json.loads(read("sockdiag-replies.json"))["sock_diag tcp6"]))
+    pos = 16 + 72  # the netlink header, then the socket's record; its attributes follow
+    while True:
+        length, kind = struct.unpack_from("=HH", data, pos)
+        if kind == sockdiag.INET_DIAG_SKV6ONLY:
+            data[pos + 4] = 1
+            break
+        pos += (length + 3) & ~3
+    assert [s.v6only for s in sockdiag.parse(bytes(data), "tcp")[0]] == [True]
 
 
 def test_sock_diag_request_asks_for_listeners_only():

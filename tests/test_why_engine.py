@@ -776,3 +776,28 @@ def test_a_compose_service_in_the_hosts_network_uses_a_name(clean):
            "ndt-hn-web:80" in c["fix"]
     ok = why("ndt-hn-web", "--from", "container:ndt-hn-worker", "--to", f"{ip}:80", expect=0)
     assert ok["verdict"] == "reachable"
+
+
+def test_app_listening_on_ipv6_only(clean):
+    """An app on [::]:80 with IPV6_V6ONLY (a process in the container's namespace, as nginx's
+    `listen [::]:80 ipv6only=on`): Docker reaches the container over IPv4, and is refused."""
+    hp = free_port()
+    lab.run("ndt-v6only", "-p", f"{hp}:80", cmd=("sleep", "600"))
+    pid = lab.docker("inspect", "-f", "{{.State.Pid}}", "ndt-v6only")
+    server = ("import socket, time\n"
+              "s = socket.socket(socket.AF_INET6)\n"
+              "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)\n"
+              "s.bind(('::', 80)); s.listen(); print('up', flush=True); time.sleep(120)\n")
+    app = subprocess.Popen(["nsenter", f"--net=/proc/{pid}/ns/net", sys.executable, "-c", server],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        assert app.stdout is not None and app.stdout.readline().strip() == "up"
+        d = why("ndt-v6only", "--port", "80", expect=1)
+        c = cause(d, "nothing-listening")
+        assert c["summary"] == "ndt-v6only listens on 80/tcp over IPv6 only: Docker's IPv4 connections to it are " \
+                               "refused"
+        process = os.path.basename(sys.executable)
+        assert c["evidence"][0].startswith(f"{process} on [::]:80 (IPv6 only): IPV6_V6ONLY is set")
+    finally:
+        app.kill()
+        app.wait()

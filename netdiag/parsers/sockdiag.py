@@ -22,6 +22,8 @@ NLMSGHDR = struct.Struct("=IHHII")
 REQ_V2 = struct.Struct("=BBBBI")  # family, protocol, ext, pad, states; then the 48-byte sockid
 DIAG_MSG = struct.Struct("=BBBB")  # family, state, timer, retrans; then sockid, then 5 u32
 SOCKID_LEN = 48
+NLATTR = struct.Struct("=HH")  # length (with this header), type; the value, padded to 4 bytes
+INET_DIAG_SKV6ONLY = 11  # u8, sent for every AF_INET6 socket: IPV6_V6ONLY
 
 
 def request(family: int, protocol: int, seq: int = 1) -> bytes:
@@ -59,6 +61,20 @@ def parse(data: bytes, protocol: Protocol) -> tuple[list[Socket], bool]:
         else:
             ip6 = ipaddress.IPv6Address(raw_src)
             address, fam = (str(ip6.ipv4_mapped) if ip6.ipv4_mapped else str(ip6)), 6
+        v6only = _v6only(body[DIAG_MSG.size + SOCKID_LEN + 20:]) if family == socket.AF_INET6 else None
         out.append(Socket(protocol, fam, address, sport, inode=inode,
-                          note="Docker embedded DNS" if address == EMBEDDED_DNS else ""))
+                          note="Docker embedded DNS" if address == EMBEDDED_DNS else "", v6only=v6only))
     return out, done
+
+
+def _v6only(attrs: bytes) -> bool | None:
+    """IPV6_V6ONLY from the attributes after an AF_INET6 socket's record; None when absent."""
+    pos = 0
+    while pos + NLATTR.size <= len(attrs):
+        length, kind = NLATTR.unpack_from(attrs, pos)
+        if length < NLATTR.size:
+            break
+        if kind == INET_DIAG_SKV6ONLY and length >= NLATTR.size + 1:
+            return bool(attrs[pos + NLATTR.size])
+        pos += (length + 3) & ~3
+    return None

@@ -27,6 +27,8 @@ def nothing_listening(ctx: Context) -> Iterator[Found]:
     Evidence: the port, how the sockets were read, and what does listen (process and address).
     Fix: map the host port to the port the app listens on (`-p 5000:80`), use the mapping that
     already leads to it, or make the app listen on the port.
+    An app listening on [::] with IPV6_V6ONLY takes no IPv4, which is how Docker reaches it:
+    that is said as such (sock_diag reads the flag; /proc/net does not, so it is not claimed there).
     Exceptions: a container whose sockets could not be read is `unknown` here, never passed; a
     sidecar that serves the port from the container's old network namespace is
     stale-network-namespace (ND107).
@@ -35,6 +37,17 @@ def nothing_listening(ctx: Context) -> Iterator[Found]:
         return
     name = ctx.target.name
     ls = ctx.listeners()
+    v6only = [s for s in ls.sockets if s.port == ctx.port and s.protocol == ctx.protocol and s.v6only]
+    if v6only:
+        s = v6only[0]
+        yield Found(f"{name} listens on {ctx.port}/{ctx.protocol} over IPv6 only: Docker's IPv4 connections to it "
+                    "are refused",
+                    [f"{socket_label(s)}: IPV6_V6ONLY is set (read through {ls.outcome.method})",
+                     f"no socket takes IPv4 on {ctx.port}: docker-proxy and Docker's DNAT reach the container over "
+                     "IPv4"],
+                    [f"make the app listen on 0.0.0.0:{ctx.port} too, or on [::]:{ctx.port} without IPV6_V6ONLY "
+                     "(nginx: `listen 80;` beside `listen [::]:80 ipv6only=on;`; the socket option IPV6_V6ONLY=0)"])
+        return
     evidence = [f"nothing in {name} listens on {ctx.port}/{ctx.protocol} (read through {ls.outcome.method})",
                 f"what listens: {_listening_summary(ctx)}"]
     fix = []

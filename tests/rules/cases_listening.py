@@ -30,6 +30,22 @@ def _():
                 "make the app listen on 80 (nothing listens at all: web runs `python -m SimpleHTTPServer 80`)",))
 
 
+@fires("ND401", "ipv6-only-socket")
+def _():
+    only6 = Socket("tcp", 6, "::", 80, 9, 4242, "nginx", v6only=True)
+    return (local(listeners=(listening(WEB_ID, only6),), reach=(tcp("127.0.0.1", 32768, ReachResult.CLOSED),)),
+            args(port=80),
+            lambda c: c.summary == "web listens on 80/tcp over IPv6 only: Docker's IPv4 connections to it are refused"
+            and c.evidence[0].startswith("nginx on [::]:80 (IPv6 only): IPV6_V6ONLY is set"))
+
+
+@quiet("ND401", "dual-stack-socket")
+def _():
+    """[::] without IPV6_V6ONLY takes IPv4 as well."""
+    both = Socket("tcp", 6, "::", 80, 9, 4242, "nginx", v6only=False)
+    return local(listeners=(listening(WEB_ID, both),), reach=answered_locally()), args(port=80)
+
+
 @quiet("ND401", "listening")
 def _():
     return local(reach=answered_locally()), args(port=80)
