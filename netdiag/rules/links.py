@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netdiag.context import Context
-from netdiag.facts import Network
+from netdiag.facts import Firewall, Network
 from netdiag.netfilter import BLOCKING, Packet, nft_drop, walk
 from netdiag.rules import Found, rule
 from netdiag.vocab import PROJECT_LABEL, SERVICE_LABEL, AddressKind, Direction, Fact, Hop, NetMode
@@ -210,42 +210,52 @@ def blocked_between_containers(ctx: Context) -> Iterator[Found]:
         if not mine or not theirs or ctx.answered(theirs, ctx.port):
             continue
         p = Packet(str(ctx.protocol), theirs, ctx.port, mine, in_interface=net.bridge, out_interface=net.bridge)
-        d = walk({c.name: c for c in fw.chains if c.table == "filter"}, "FORWARD", p)
-        if not (d.certain and d.target in BLOCKING and d.rule is not None):
-            hit = nft_drop(fw.nft_chains, "forward", p) if fw.nft_outcome.ok else None
-            if hit is not None:  # another nftables table's forward chain (firewalld's): bridged traffic meets it too
-                base, nd = hit
-                seen = f"rule {nd.position} of {nd.chain}: {nd.rule.text}" if nd.rule is not None else \
-                    f"policy {base.policy.lower()}, no rule accepts it"
-                yield Found(f"nftables table {base.table} drops {src.name}'s connections to {ctx.target.name} on "
-                            f"{net.name}",
-                            [f"{src.name} ({mine}) and {ctx.target.name} ({theirs}) share {net.name}, bridge "
-                             f"{net.bridge}", f"table {base.table}, chain {base.name} (hook forward): {seen}",
-                             "net.bridge.bridge-nf-call-iptables = 1: traffic within a bridge meets the forward hook"],
-                            [f"nft insert rule {base.table} {base.name} iifname {net.bridge} oifname {net.bridge} "
-                             "accept", "and keep it in the file that table comes from"])
-                return
-            continue
-        rule_text = f"-A {d.chain} {d.rule.text}"
-        evidence = [f"{src.name} ({mine}) and {ctx.target.name} ({theirs}) share {net.name}, bridge {net.bridge}",
-                    f"rule {d.position} of {d.chain}: {rule_text}",
-                    "net.bridge.bridge-nf-call-iptables = 1: traffic within a bridge passes iptables' FORWARD"]
-        r = d.rule
-        icc_off = net.options.get(ICC_OPTION) == "false" and all(
-            m is not None and m.value == net.bridge and not m.negated for m in (r.in_interface, r.out_interface))
-        if icc_off:
-            evidence.append(f"{net.name}: {ICC_OPTION}=false (inter-container communication off)")
-            fix = ["remove \"icc\": false from /etc/docker/daemon.json (or --icc=false from dockerd's flags), then "
-                   "restart dockerd"] if net.name == "bridge" else [
-                f"recreate {net.name} without -o {ICC_OPTION}=false: docker network rm {net.name}; docker network "
-                f"create {' '.join(f'--subnet {s}' for s in net.subnets)} {net.name} (disconnect its containers "
-                "first, connect them again after)"]
-            summary = f"inter-container communication is off on {net.name}: the Docker host drops {src.name}'s " \
-                      f"connections to {ctx.target.name}"
-        else:
-            fix = [f"iptables -D {d.chain} {d.rule.text}",
-                   f"or accept it first: iptables -I DOCKER-USER -i {net.bridge} -o {net.bridge} -s {mine} -d {theirs} "
-                   f"-p {ctx.protocol} --dport {ctx.port} -j ACCEPT"]
-            summary = f"an iptables {d.chain} rule drops {src.name}'s connections to {ctx.target.name} on {net.name}"
-        yield Found(summary, evidence, fix)
-        return
+        shared = f"{src.name} ({mine}) and {ctx.target.name} ({theirs}) share {net.name}, bridge {net.bridge}"
+        found = _dropped_by_iptables(ctx, fw, net, p, shared) or _dropped_by_nftables(ctx, fw, net, p, shared)
+        if found is not None:
+            yield found
+            return
+
+
+def _dropped_by_iptables(ctx: Context, fw: Firewall, net: Network, p: Packet, shared: str) -> Found | None:
+    """FORWARD, walked for a packet within the bridge: Docker's icc rule, or a rule of the user's."""
+    d = walk({c.name: c for c in fw.chains if c.table == "filter"}, "FORWARD", p)
+    if not (d.certain and d.target in BLOCKING and d.rule is not None):
+        return None
+    r, src = d.rule, ctx.source_container
+    assert src is not None
+    evidence = [shared, f"rule {d.position} of {d.chain}: -A {d.chain} {r.text}",
+                "net.bridge.bridge-nf-call-iptables = 1: traffic within a bridge passes iptables' FORWARD"]
+    icc_off = net.options.get(ICC_OPTION) == "false" and all(
+        m is not None and m.value == net.bridge and not m.negated for m in (r.in_interface, r.out_interface))
+    if not icc_off:
+        return Found(f"an iptables {d.chain} rule drops {src.name}'s connections to {ctx.target.name} on {net.name}",
+                     evidence,
+                     [f"iptables -D {d.chain} {r.text}",
+                      f"or accept it first: iptables -I DOCKER-USER -i {net.bridge} -o {net.bridge} -s {p.source} "
+                      f"-d {p.destination} -p {ctx.protocol} --dport {ctx.port} -j ACCEPT"])
+    evidence.append(f"{net.name}: {ICC_OPTION}=false (inter-container communication off)")
+    fix = "remove \"icc\": false from /etc/docker/daemon.json (or --icc=false from dockerd's flags), then restart " \
+          "dockerd" if net.name == "bridge" else \
+        f"recreate {net.name} without -o {ICC_OPTION}=false: docker network rm {net.name}; docker network create " \
+        f"{' '.join(f'--subnet {s}' for s in net.subnets)} {net.name} (disconnect its containers first, connect " \
+        "them again after)"
+    return Found(f"inter-container communication is off on {net.name}: the Docker host drops {src.name}'s "
+                 f"connections to {ctx.target.name}", evidence, [fix])
+
+
+def _dropped_by_nftables(ctx: Context, fw: Firewall, net: Network, p: Packet, shared: str) -> Found | None:
+    """Another nftables table's forward chain (firewalld's): bridged traffic meets it too."""
+    hit = nft_drop(fw.nft_chains, "forward", p) if fw.nft_outcome.ok else None
+    if hit is None:
+        return None
+    base, d = hit
+    src = ctx.source_container
+    assert src is not None
+    seen = f"rule {d.position} of {d.chain}: {d.rule.text}" if d.rule is not None else \
+        f"policy {base.policy.lower()}, no rule accepts it"
+    return Found(f"nftables table {base.table} drops {src.name}'s connections to {ctx.target.name} on {net.name}",
+                 [shared, f"table {base.table}, chain {base.name} (hook forward): {seen}",
+                  "net.bridge.bridge-nf-call-iptables = 1: traffic within a bridge meets the forward hook"],
+                 [f"nft insert rule {base.table} {base.name} iifname {net.bridge} oifname {net.bridge} accept",
+                  "and keep it in the file that table comes from"])
